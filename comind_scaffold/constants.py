@@ -1,0 +1,36 @@
+"""Every fixed name of a comind-ops platform repository, in one place."""
+
+from __future__ import annotations
+
+MANAGED_BY = "comind"
+LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
+LABEL_NAME = "app.kubernetes.io/name"
+LABEL_PART_OF = "app.kubernetes.io/part-of"
+LABEL_TEAM = "comind.ops/team"
+LABEL_ENV = "comind.ops/environment"
+LABEL_APP = "comind.ops/app"
+
+# Docker containers and volumes the services manager creates carry these labels; clean only by them.
+DOCKER_LABEL_MANAGED = "comind.ops/managed"
+DOCKER_LABEL_SERVICE = "comind.ops/service"
+DOCKER_LABEL_PLATFORM = "comind.ops/platform"
+
+PLATFORM_ANSWERS = ".copier-answers.yml"
+APP_ANSWERS = ".copier-answers.yml"
+APPS_DIR = "apps"
+APP_K8S_BASE = "k8s/base"
+APP_K8S_OVERLAYS = "k8s/overlays"
+APP_ARGOCD_DIR = "argocd"
+APP_TERRAFORM_DIR = "terraform"
+KUSTOMIZE_ROOT = "k8s/kustomize"
+SERVICES_FILE = "infra/docker/registry/services.yaml"
+TERRAFORM_ROOT = "infra/terraform"
+TERRAFORM_ENVIRONMENTS = "infra/terraform/environments"
+TERRAFORM_APP_MODULE = "infra/terraform/modules/app"
+LOCAL_STATE_DIR = ".comind"
+LOCAL_CREDENTIALS = ".comind/local-credentials.yaml"
+
+ARGOCD_NAMESPACE = "argocd"
+PLATFORM_NAMESPACES_LOCAL = ("argocd", "sealed-secrets", "ingress-nginx", "metallb-system")
+PLATFORM_NAMESPACES_AWS = ("argocd", "sealed-secrets")
+PROFILES = ("local", "aws")

@@ -1,0 +1,98 @@
+"""One error tree for comind-ops.
+
+`UserError` and its children carry a message meant for humans (and an optional hint). The CLI is the
+only place that turns them into exit codes: bad input exits 2, failed checks and update conflicts exit 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from comind_scaffold.models import CheckResult
+
+__all__ = [
+    "ClusterUnreachableError",
+    "ComindError",
+    "DockerUnavailableError",
+    "InputError",
+    "ServiceError",
+    "TemplateError",
+    "ToolNotFoundError",
+    "UpdateConflictError",
+    "UserError",
+    "ValidationFailed",
+]
+
+
+class ComindError(Exception):
+    """Root of every error comind-ops raises on purpose."""
+
+    exit_code = 1
+
+
+class UserError(ComindError):
+    """An error whose message is written for the user; never shown with a traceback."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InputError(UserError, ValueError):
+    """Bad input: names the field and the rule it breaks."""
+
+    def __init__(self, field: str, rule: str, hint: str | None = None) -> None:
+        super().__init__(f"{field}: {rule}", hint)
+        self.field = field
+        self.rule = rule
+
+
+class TemplateError(UserError):
+    """The template or an answers file cannot be used as it is."""
+
+
+class ToolNotFoundError(UserError, FileNotFoundError):
+    """An outside tool (terraform, kubectl, docker, …) is missing or too old."""
+
+    def __init__(self, tool: str, hint: str | None = None) -> None:
+        super().__init__(f"{tool}: not found on PATH", hint)
+        self.tool = tool
+
+
+class DockerUnavailableError(UserError, ConnectionError):
+    """The Docker engine cannot be reached."""
+
+
+class ClusterUnreachableError(UserError, ConnectionError):
+    """The Kubernetes API cannot be reached."""
+
+
+class ServiceError(UserError):
+    """A local service cannot be started, reached or initialised."""
+
+
+class UpdateConflictError(ComindError):
+    """`copier update` left conflict markers; the files are listed."""
+
+    def __init__(self, app: str, files: Sequence[str]) -> None:
+        self.app = app
+        self.files = list(files)
+        listed = ", ".join(self.files)
+        super().__init__(f"{app}: update left conflicts in {listed}")
+
+
+class ValidationFailed(ComindError):
+    """Checks ran and some failed; carries the results."""
+
+    def __init__(self, results: Sequence[CheckResult], **extra: Any) -> None:
+        self.results = list(results)
+        failed = [r for r in self.results if not r.ok]
+        super().__init__(f"{len(failed)} check(s) failed")

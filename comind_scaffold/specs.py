@@ -1,0 +1,205 @@
+"""What a platform repository declares, parsed once into models.
+
+`PlatformSpec` comes from the platform's Copier answers (`.copier-answers.yml` at the repo root),
+`AppSpec` from each `apps/<name>/.copier-answers.yml`, `ServicesSpec` from
+`infra/docker/registry/services.yaml`. Names derived from them (namespaces, databases, buckets,
+queues, hosts) are computed here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from comind_scaffold.errors import InputError, TemplateError
+from comind_scaffold.naming import DNS_LABEL
+
+_ANSWERS_META = {"_commit", "_src_path", "template"}
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class NodeGroup(_Spec):
+    """One EKS managed node group."""
+
+    name: str
+    instance_type: str = "t3.medium"
+    min_size: int = Field(1, ge=0)
+    max_size: int = Field(4, ge=1)
+    desired_size: int = Field(2, ge=0)
+
+
+class PlatformSpec(_Spec):
+    """The platform's answers (see templates/platform questions)."""
+
+    platform_name: str = "comind-ops"
+    repo_url: str = "https://github.com/comind-pro/comind-ops"
+    target_revision: str = "main"
+    environments: list[str] = ["dev", "stage", "prod"]
+    teams: list[str] = ["platform", "backend", "frontend"]
+    default_profile: Literal["local", "aws"] = "local"
+    kubernetes_version: str = "1.34.2"
+    local_domain: str = "127.0.0.1.nip.io"
+    aws_domain: str = "comind.pro"
+    aws_region: str = "us-west-2"
+    k3d_servers: int = 1
+    k3d_agents: int = 2
+    eks_node_groups: list[NodeGroup] = [NodeGroup(name="default")]
+    argocd_chart_version: str = ""
+    src_path: str = Field("", alias="_src_path")
+    commit: str = Field("", alias="_commit")
+
+    @property
+    def kubernetes_minor(self) -> str:
+        """`1.34` from `1.34.2`."""
+        return ".".join(self.kubernetes_version.split(".")[:2])
+
+    def platform_namespace(self, env: str) -> str:
+        """The namespace of an environment's platform services."""
+        return f"platform-{env}"
+
+
+class AppSpec(_Spec):
+    """One app's answers (see templates/app questions)."""
+
+    app_name: str
+    team: str
+    description: str = ""
+    port: int = 8080
+    image: str = ""
+    image_tag: str = ""
+    environments: list[str] = ["dev", "stage", "prod"]
+    replicas: dict[str, int] = {}
+    with_database: bool = False
+    with_cache: bool = False
+    with_queue: bool = False
+    with_storage: bool = False
+    ingress: bool = True
+    sync_wave: int = 10
+    src_path: str = Field("", alias="_src_path")
+    commit: str = Field("", alias="_commit")
+
+    def namespace(self, env: str) -> str:
+        """`<app>-<env>`."""
+        return f"{self.app_name}-{env}"
+
+    def database(self, env: str) -> str:
+        """PostgreSQL database (and role) name: `<app>_<env>` with '-' → '_'."""
+        return f"{self.app_name}_{env}".replace("-", "_")
+
+    def bucket(self, platform: str, env: str) -> str:
+        """S3/MinIO bucket name: `<platform>-<app>-<env>`."""
+        return f"{platform}-{self.app_name}-{env}"
+
+    def queue(self, env: str) -> str:
+        """SQS/ElasticMQ queue name; its dead-letter queue adds `-dlq`."""
+        return f"{self.app_name}-{env}"
+
+    def host(self, env: str, domain: str) -> str:
+        """Ingress host `<app>.<env>.<domain>`."""
+        return f"{self.app_name}.{env}.{domain}"
+
+    def secret_name(self) -> str:
+        """The Secret holding the app's connection details in each namespace."""
+        return f"{self.app_name}-infra"
+
+
+class ServiceSpec(_Spec):
+    """One Docker service of the local profile."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    image: str
+    version: str
+    port: int = Field(ge=1, le=65535)
+    console_port: int | None = Field(None, ge=1, le=65535)
+    ui_port: int | None = Field(None, ge=1, le=65535)
+    database: str | None = None
+    username: str | None = None
+
+    @field_validator("version")
+    @classmethod
+    def _no_latest(cls, value: str) -> str:
+        if value == "latest":
+            raise ValueError("must be a pinned version, not 'latest'")
+        return value
+
+    @property
+    def image_ref(self) -> str:
+        """`image:version`."""
+        return f"{self.image}:{self.version}"
+
+
+class ServicesSpec(_Spec):
+    """`infra/docker/registry/services.yaml`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    platform: str
+    bind_address: str = "127.0.0.1"
+    network_mode: Literal["host", "bridge"] = "host"
+    services: dict[Literal["postgresql", "minio", "redis", "elasticmq"], ServiceSpec]
+
+    @field_validator("bind_address")
+    @classmethod
+    def _loopback(cls, value: str) -> str:
+        if not value.startswith("127."):
+            raise ValueError("must be a loopback address (127.0.0.0/8): services are local-only")
+        return value
+
+    def enabled(self) -> dict[str, ServiceSpec]:
+        """The enabled services by name."""
+        return {name: svc for name, svc in self.services.items() if svc.enabled}
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError as err:
+        raise TemplateError(f"{path}: not found") from err
+    except yaml.YAMLError as err:
+        raise TemplateError(f"{path}: not valid YAML ({err.__class__.__name__})") from err
+    if not isinstance(data, dict):
+        raise TemplateError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def _first_error(path: Path, err: ValidationError) -> InputError:
+    first = err.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    return InputError(f"{path.name}: {field}", first["msg"])
+
+
+def load_platform_spec(path: Path) -> PlatformSpec:
+    """Parse a platform answers file."""
+    try:
+        return PlatformSpec.model_validate(_read_yaml(path))
+    except ValidationError as err:
+        raise _first_error(path, err) from err
+
+
+def load_app_spec(path: Path) -> AppSpec:
+    """Parse an app answers file."""
+    try:
+        return AppSpec.model_validate(_read_yaml(path))
+    except ValidationError as err:
+        raise _first_error(path, err) from err
+
+
+def load_services_spec(path: Path) -> ServicesSpec:
+    """Parse services.yaml; a schema error names the key and the rule."""
+    try:
+        return ServicesSpec.model_validate(_read_yaml(path))
+    except ValidationError as err:
+        raise _first_error(path, err) from err
+
+
+def is_dns_label(value: str) -> bool:
+    """True for a DNS-1123 label."""
+    return bool(DNS_LABEL.match(value)) and len(value) <= 63

@@ -1,0 +1,1 @@
+"""pytest plugin for `pytest verify/` (options, fixtures, report). Filled in by the verifier work."""

@@ -1,0 +1,1 @@
+"""Real components the test suite starts itself: Docker engine, service containers, a Kubernetes control plane."""

@@ -1,0 +1,20 @@
+"""Shared test configuration: the --require-real switch and the real-component fixtures."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest_plugins = [
+    "tests.components.fixtures_kube",
+    "tests.components.fixtures_docker",
+]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("comind-tests")
+    group.addoption(
+        "--require-real",
+        action="store_true",
+        default=False,
+        help="fail (instead of skip) every test whose real component (Docker, apiserver, terraform…) is missing",
+    )
