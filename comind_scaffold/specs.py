@@ -81,6 +81,13 @@ class AppSpec(_Spec):
     with_storage: bool = False
     ingress: bool = True
     sync_wave: int = 10
+    health_path: str = "/"
+    cpu_request: str = "50m"
+    cpu_limit: str = "500m"
+    memory_request: str = "64Mi"
+    memory_limit: str = "256Mi"
+    autoscaling: bool = False
+    max_replicas: int = 5
     src_path: str = Field("", alias="_src_path")
     commit: str = Field("", alias="_commit")
 
