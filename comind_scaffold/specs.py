@@ -50,7 +50,22 @@ class PlatformSpec(_Spec):
     k3d_servers: int = 1
     k3d_agents: int = 2
     eks_node_groups: list[NodeGroup] = [NodeGroup(name="default")]
-    argocd_chart_version: str = ""
+    argocd_chart_version: str = "9.1.3"
+    # Local Docker services, rendered into infra/docker/registry/services.yaml (read that through ServicesSpec).
+    postgres_version: str = "15-alpine"
+    postgres_port: int = 5432
+    postgres_database: str = "comind_ops_dev"
+    postgres_user: str = "postgres"
+    minio_version: str = "RELEASE.2023-09-30T07-02-29Z"
+    minio_port: int = 9000
+    minio_console_port: int = 9001
+    redis_enabled: bool = False
+    redis_version: str = "7.2-alpine"
+    redis_port: int = 6379
+    elasticmq_enabled: bool = False
+    elasticmq_version: str = "1.4.2"
+    elasticmq_port: int = 9324
+    elasticmq_ui_port: int = 9325
     src_path: str = Field("", alias="_src_path")
     commit: str = Field("", alias="_commit")
 
