@@ -1,0 +1,37 @@
+# Development targets of the comind-ops toolkit itself (included by the rendered platform Makefile).
+# A generated platform repository has no such file; there these targets do not exist.
+
+COMIND_CACHE ?= $(HOME)/.cache/comind-ops
+PYTHON ?= python3
+PY_TAG := $(shell $(PYTHON) -c 'import sys; print("py%d%d" % sys.version_info[:2])' 2>/dev/null)
+PYPROJECT_KEY := $(shell sha256sum pyproject.toml 2>/dev/null | cut -c1-12)
+VENV ?= $(COMIND_CACHE)/venv-$(PY_TAG)-$(PYPROJECT_KEY)
+VPY := $(VENV)/bin/python
+DEMO_DIR ?= $(CURDIR)/.demo
+PYTEST_ARGS ?=
+
+.PHONY: venv demo test test-quick components bench render-self lint
+
+$(VPY):
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install -q --upgrade pip
+	$(VPY) -m pip install -q -e ".[test]"
+
+venv: $(VPY) ## Create the toolkit's virtualenv (cached outside the clone, keyed by pyproject.toml)
+	@$(VPY) -m pip install -q --no-deps -e .
+	@echo "venv: $(VENV)"
+
+demo: venv ## Render a platform and two apps into .demo/, validate them, start services if Docker answers, run the verifier
+	@COMIND="$(VENV)/bin/comind" VPY="$(VPY)" DEMO_DIR="$(DEMO_DIR)" bash tests/testbin/demo.sh
+
+components: ## Install and start the real components the tests use (docker engine, images, control plane, providers)
+	bash tests/testbin/setup-all.sh
+
+test: venv ## The whole test suite against real components (set up first); a missing component fails, never skips
+	VPY="$(VPY)" bash tests/testbin/run-tests.sh $(PYTEST_ARGS)
+
+test-quick: venv ## Tests that need no Docker engine, control plane or terraform mirror
+	$(VPY) -m pytest tests/ -m "not docker and not cluster and not terraform" $(PYTEST_ARGS)
+
+bench: venv components ## Benchmarks (each prints side-by-side ratios against its baseline)
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(VPY) $$b || exit 1; done

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole test suite: set up the real components, run pytest with --require-real, stop what was started.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+vpy="${VPY:?VPY names the virtualenv python}"
+trap 'bash "$here/stop-docker.sh" >/dev/null 2>&1 || true' EXIT
+bash "$here/setup-all.sh"
+export DOCKER_HOST="${DOCKER_HOST:-unix:///run/comind-docker/docker.sock}"
+"$vpy" -m pytest tests/ --require-real "$@"
