@@ -1,0 +1,270 @@
+"""Adapter for the Docker engine: the only module that imports the Docker SDK.
+
+Every SDK failure leaves this module as one of our errors: an engine that cannot be reached becomes
+`DockerUnavailableError` (one line, no traceback), anything else `ServiceError` naming the object.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tarfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import docker
+import docker.errors
+import requests.exceptions
+
+from comind_scaffold.errors import DockerUnavailableError, ServiceError
+
+_NANOSECONDS = 1_000_000_000
+_UNREACHABLE = (requests.exceptions.ConnectionError, ConnectionError, FileNotFoundError, PermissionError)
+
+
+@dataclass(frozen=True)
+class Healthcheck:
+    """A container healthcheck; times in seconds."""
+
+    command: str
+    interval: float = 2.0
+    timeout: float = 3.0
+    retries: int = 30
+    start_period: float = 60.0
+
+    def as_docker(self) -> dict[str, Any]:
+        """The `healthcheck` mapping the Docker API expects (nanoseconds)."""
+        return {
+            "test": ["CMD-SHELL", self.command],
+            "interval": int(self.interval * _NANOSECONDS),
+            "timeout": int(self.timeout * _NANOSECONDS),
+            "retries": self.retries,
+            "start_period": int(self.start_period * _NANOSECONDS),
+        }
+
+
+@dataclass(frozen=True)
+class ContainerConfig:
+    """Everything needed to create one service container.
+
+    Attributes:
+        name: Container name.
+        image: Image reference `name:tag`.
+        command: Arguments given to the image's entrypoint.
+        environment: Environment variables.
+        labels: Labels put on the container.
+        volume: Named volume holding the data.
+        volume_labels: Labels put on the volume when it is created.
+        mount: Where the volume is mounted in the container.
+        healthcheck: How Docker decides the container is healthy.
+        network_mode: `host` or `bridge`.
+        ports: Published ports for bridge mode: container port -> (host address, host port).
+        files: Files written into the container before it starts: absolute path -> content.
+    """
+
+    name: str
+    image: str
+    command: list[str]
+    environment: dict[str, str]
+    labels: dict[str, str]
+    volume: str
+    volume_labels: dict[str, str]
+    mount: str
+    healthcheck: Healthcheck
+    network_mode: str = "host"
+    ports: dict[int, tuple[str, int]] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ContainerState:
+    """What the engine says about one container."""
+
+    name: str
+    status: str
+    health: str
+    image: str
+    labels: dict[str, str]
+
+    @property
+    def running(self) -> bool:
+        """True while the container runs."""
+        return self.status == "running"
+
+
+def _state(container: Any) -> ContainerState:
+    attrs = container.attrs
+    state = attrs.get("State") or {}
+    config = attrs.get("Config") or {}
+    return ContainerState(
+        name=container.name,
+        status=str(state.get("Status", "unknown")),
+        health=str((state.get("Health") or {}).get("Status", "none")),
+        image=str(config.get("Image", "")),
+        labels=dict(config.get("Labels") or {}),
+    )
+
+
+def _label_filter(labels: Mapping[str, str]) -> dict[str, list[str]]:
+    return {"label": [f"{key}={value}" for key, value in labels.items()]}
+
+
+def _tar_of(files: Mapping[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for path, content in files.items():
+            data = content.encode()
+            info = tarfile.TarInfo(path.lstrip("/"))
+            info.size = len(data)
+            info.mode = 0o644
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+class DockerEngine:
+    """A connection to one Docker engine.
+
+    Args:
+        base_url: Engine address; defaults to `DOCKER_HOST` or the platform default socket.
+        timeout: Seconds an API call may take.
+    """
+
+    def __init__(self, base_url: str | None = None, timeout: float = 60) -> None:
+        self.base_url = base_url or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+        try:
+            self._client = docker.DockerClient(base_url=self.base_url, version="auto", timeout=int(timeout))
+            self._client.ping()
+        except (docker.errors.DockerException, *_UNREACHABLE) as err:
+            raise DockerUnavailableError(
+                f"Docker engine not reachable at {self.base_url}: {_reason(err)}",
+                hint="start Docker or point DOCKER_HOST at a running engine",
+            ) from err
+
+    def close(self) -> None:
+        """Release the connection."""
+        self._client.close()
+
+    def has_image(self, reference: str) -> bool:
+        """True when the image is present locally."""
+        try:
+            self._client.images.get(reference)
+        except docker.errors.ImageNotFound:
+            return False
+        except docker.errors.APIError as err:
+            raise ServiceError(f"image {reference}: {_reason(err)}") from err
+        return True
+
+    def pull(self, reference: str) -> None:
+        """Pull an image from its registry."""
+        repository, _, tag = reference.rpartition(":")
+        try:
+            self._client.images.pull(repository, tag=tag)
+        except docker.errors.APIError as err:
+            raise ServiceError(f"image {reference}: pull failed: {_reason(err)}") from err
+
+    def container(self, name: str) -> ContainerState | None:
+        """The container called `name`, or None."""
+        try:
+            return _state(self._client.containers.get(name))
+        except docker.errors.NotFound:
+            return None
+        except docker.errors.APIError as err:
+            raise ServiceError(f"container {name}: {_reason(err)}") from err
+
+    def volume_labels(self, name: str) -> dict[str, str] | None:
+        """Labels of the volume called `name`, or None when it does not exist."""
+        try:
+            volume = self._client.volumes.get(name)
+        except docker.errors.NotFound:
+            return None
+        return dict(volume.attrs.get("Labels") or {})
+
+    def containers(self, labels: Mapping[str, str]) -> list[ContainerState]:
+        """Every container carrying all `labels`, running or not."""
+        found = self._client.containers.list(all=True, filters=_label_filter(labels))
+        return sorted((_state(c) for c in found), key=lambda s: s.name)
+
+    def volumes(self, labels: Mapping[str, str]) -> list[str]:
+        """Names of the volumes carrying all `labels`."""
+        return sorted(v.name for v in self._client.volumes.list(filters=_label_filter(labels)))
+
+    def create(self, config: ContainerConfig) -> None:
+        """Create the volume (when missing) and the container, write its files, start it."""
+        try:
+            if self.volume_labels(config.volume) is None:
+                self._client.volumes.create(name=config.volume, labels=config.volume_labels)
+            container = self._client.containers.create(
+                config.image,
+                name=config.name,
+                command=config.command,
+                environment=config.environment,
+                labels=config.labels,
+                volumes={config.volume: {"bind": config.mount, "mode": "rw"}},
+                healthcheck=config.healthcheck.as_docker(),
+                restart_policy={"Name": "unless-stopped"},
+                network_mode=config.network_mode,
+                ports={f"{inner}/tcp": outer for inner, outer in config.ports.items()} or None,
+            )
+            if config.files:
+                container.put_archive("/", _tar_of(config.files))
+            container.start()
+        except docker.errors.APIError as err:
+            raise ServiceError(f"container {config.name}: {_reason(err)}") from err
+
+    def start(self, name: str) -> None:
+        """Start an existing container."""
+        self._call(name, lambda c: c.start())
+
+    def stop(self, name: str, timeout: int = 20) -> None:
+        """Stop a container (its data stays)."""
+        self._call(name, lambda c: c.stop(timeout=timeout))
+
+    def remove_container(self, name: str) -> None:
+        """Remove a container, keeping its named volume."""
+        self._call(name, lambda c: c.remove(force=True))
+
+    def remove_volume(self, name: str) -> None:
+        """Remove a named volume."""
+        try:
+            self._client.volumes.get(name).remove(force=True)
+        except docker.errors.NotFound:
+            return
+        except docker.errors.APIError as err:
+            raise ServiceError(f"volume {name}: {_reason(err)}") from err
+
+    def logs(self, name: str, *, follow: bool = False, tail: int | str = "all") -> Iterator[str]:
+        """Lines of a container's log (stdout and stderr); with `follow`, until the container stops."""
+        try:
+            container = self._client.containers.get(name)
+            if not follow:
+                yield from container.logs(tail=tail).decode(errors="replace").splitlines()
+                return
+            pending = ""
+            for chunk in container.logs(stream=True, follow=True, tail=tail):
+                pending += chunk.decode(errors="replace")
+                *lines, pending = pending.split("\n")
+                yield from lines
+            if pending:
+                yield pending
+        except docker.errors.NotFound as err:
+            raise ServiceError(f"container {name}: does not exist") from err
+        except docker.errors.APIError as err:
+            raise ServiceError(f"container {name}: {_reason(err)}") from err
+
+    def _call(self, name: str, action: Any) -> None:
+        try:
+            action(self._client.containers.get(name))
+        except docker.errors.NotFound as err:
+            raise ServiceError(f"container {name}: does not exist") from err
+        except docker.errors.APIError as err:
+            raise ServiceError(f"container {name}: {_reason(err)}") from err
+
+
+def _reason(err: BaseException) -> str:
+    """The first line of an SDK error, without the HTTP wrapping."""
+    if isinstance(err, docker.errors.APIError) and err.explanation:
+        text = str(err.explanation)
+    else:
+        text = str(err) or err.__class__.__name__
+    return text.strip().splitlines()[0] if text.strip() else err.__class__.__name__

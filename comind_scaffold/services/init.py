@@ -1,0 +1,181 @@
+"""Create what the platform and its apps declare inside the running services.
+
+PostgreSQL: the platform database, and per app environment that asked for one a role and a database it
+owns (closed to PUBLIC). MinIO: per app environment with storage a bucket, plus on real MinIO a user whose
+policy reaches only that bucket. ElasticMQ: per app environment with a queue the queue and its dead-letter
+queue. Every step looks before it acts, so a second run reports everything unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import botocore.exceptions
+import psycopg
+from minio import MinioAdmin
+from minio.credentials import StaticProvider
+from minio.error import MinioAdminException
+from psycopg import sql
+
+from comind_scaffold.errors import ServiceError
+from comind_scaffold.services.credentials import LocalCredentials
+from comind_scaffold.services.probes import aws_client, http_status
+from comind_scaffold.services.report import Action, Change
+from comind_scaffold.specs import AppSpec, ServiceSpec
+
+DLQ_MAX_RECEIVES = 5
+_TIMEOUT = 10.0
+
+
+def _change(service: str, obj: str, created: bool, detail: str = "") -> Change:
+    return Change(service=service, object=obj, action=Action.CREATED if created else Action.UNCHANGED, detail=detail)
+
+
+def init_postgresql(spec: ServiceSpec, creds: LocalCredentials, apps: Sequence[AppSpec], host: str) -> list[Change]:
+    """The platform database, then a role and an owned database per app environment with a database."""
+    pg = creds.postgresql
+    try:
+        with psycopg.connect(
+            host=host, port=spec.port, user=pg.username, password=pg.password, dbname="postgres",
+            connect_timeout=int(_TIMEOUT), autocommit=True,
+        ) as conn:
+            changes = [_change("postgresql", f"database {pg.database}", _ensure_database(conn, pg.database, None))]
+            for app in apps:
+                if not app.with_database:
+                    continue
+                for env in app.environments:
+                    name = app.database(env)
+                    password = creds.for_app(app.app_name, env).database_password
+                    role_new = _ensure_role(conn, name, password)
+                    db_new = _ensure_database(conn, name, name)
+                    detail = "role and database" if role_new and db_new else ""
+                    changes.append(_change("postgresql", f"database {name} (role {name})", role_new or db_new, detail))
+    except psycopg.Error as err:
+        raise ServiceError(f"postgresql {host}:{spec.port}: initialisation failed: {str(err).strip()}") from err
+    return changes
+
+
+def _ensure_role(conn: psycopg.Connection[Any], role: str, password: str) -> bool:
+    if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
+        return False
+    conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(role), sql.Literal(password)))
+    return True
+
+
+def _ensure_database(conn: psycopg.Connection[Any], database: str, owner: str | None) -> bool:
+    if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone():
+        return False
+    if owner is None:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+        return True
+    conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(database), sql.Identifier(owner)))
+    conn.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(database)))
+    return True
+
+
+def bucket_policy(bucket: str) -> dict[str, Any]:
+    """An IAM-style policy reaching only `bucket` and its objects."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["s3:GetBucketLocation", "s3:ListBucket"],
+             "Resource": [f"arn:aws:s3:::{bucket}"]},
+            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+             "Resource": [f"arn:aws:s3:::{bucket}/*"]},
+        ],
+    }
+
+
+def init_minio(
+    spec: ServiceSpec, creds: LocalCredentials, apps: Sequence[AppSpec], platform: str, host: str
+) -> list[Change]:
+    """A bucket per app environment with storage, and on real MinIO a user limited to it by a policy."""
+    root = creds.minio
+    s3 = aws_client("s3", f"http://{host}:{spec.port}", root.access_key, root.secret_key, root.region, _TIMEOUT)
+    is_minio = http_status(host, spec.port, "/minio/health/live", _TIMEOUT) == 200
+    admin = MinioAdmin(
+        endpoint=f"{host}:{spec.port}", credentials=StaticProvider(root.access_key, root.secret_key), secure=False
+    )
+    changes: list[Change] = []
+    for app in apps:
+        if not app.with_storage:
+            continue
+        for env in app.environments:
+            bucket = app.bucket(platform, env)
+            changes.append(_change("minio", f"bucket {bucket}", _ensure_bucket(s3, bucket)))
+            if not is_minio:
+                changes.append(Change(
+                    service="minio", object=f"user {bucket}", action=Action.SKIPPED,
+                    detail="the S3 endpoint is a stand-in without MinIO's admin API",
+                ))
+                continue
+            secret = creds.for_app(app.app_name, env).storage_secret_key
+            changes.append(_change("minio", f"user {bucket} (policy {bucket}-rw)", _ensure_user(admin, bucket, secret)))
+    return changes
+
+
+def _ensure_bucket(s3: Any, bucket: str) -> bool:
+    try:
+        s3.head_bucket(Bucket=bucket)
+        return False
+    except botocore.exceptions.ClientError as err:
+        if err.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket", "NotFound"):
+            raise ServiceError(f"minio: bucket {bucket}: {err}") from err
+    try:
+        s3.create_bucket(Bucket=bucket)
+    except botocore.exceptions.ClientError as err:
+        raise ServiceError(f"minio: bucket {bucket}: {err}") from err
+    return True
+
+
+def _ensure_user(admin: MinioAdmin, user: str, secret: str) -> bool:
+    policy = f"{user}-rw"
+    try:
+        existing = json.loads(admin.user_info(user))
+    except MinioAdminException as err:
+        if "NoSuchUser" not in str(err):
+            raise ServiceError(f"minio: user {user}: {err}") from err
+        existing = None
+    if existing is not None and policy in str(existing.get("policyName", "")).split(","):
+        return False
+    try:
+        admin.policy_add(policy, policy=bucket_policy(user))
+        if existing is None:
+            admin.user_add(user, secret)
+        admin.attach_policy([policy], user=user)
+    except MinioAdminException as err:
+        raise ServiceError(f"minio: user {user}: {err}") from err
+    return True
+
+
+def init_elasticmq(spec: ServiceSpec, creds: LocalCredentials, apps: Sequence[AppSpec], host: str) -> list[Change]:
+    """A queue and its dead-letter queue (via RedrivePolicy) per app environment with a queue."""
+    mq = creds.elasticmq
+    sqs = aws_client("sqs", f"http://{host}:{spec.port}", mq.access_key, mq.secret_key, mq.region, _TIMEOUT)
+    changes: list[Change] = []
+    try:
+        for app in apps:
+            if not app.with_queue:
+                continue
+            for env in app.environments:
+                name = app.queue(env)
+                dlq_new, dlq_url = _ensure_queue(sqs, f"{name}-dlq", {})
+                dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+                redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(DLQ_MAX_RECEIVES)})
+                queue_new, _ = _ensure_queue(sqs, name, {"RedrivePolicy": redrive})
+                changes.append(_change("elasticmq", f"queue {name} (dead-letter {name}-dlq)", dlq_new or queue_new))
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as err:
+        raise ServiceError(f"elasticmq {host}:{spec.port}: initialisation failed: {err}") from err
+    return changes
+
+
+def _ensure_queue(sqs: Any, name: str, attributes: dict[str, str]) -> tuple[bool, str]:
+    try:
+        return False, str(sqs.get_queue_url(QueueName=name)["QueueUrl"])
+    except botocore.exceptions.ClientError as err:
+        code = err.response.get("Error", {}).get("Code", "")
+        if "NonExistentQueue" not in code and "QueueDoesNotExist" not in code:
+            raise
+    return True, str(sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"])

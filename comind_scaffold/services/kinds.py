@@ -1,0 +1,167 @@
+"""From a service's entry in services.yaml to the container that runs it.
+
+Each kind targets its official image's interface (environment variables and command line of
+`postgres`, `minio/minio`, `redis` and `softwaremill/elasticmq-native`), so any image honouring that
+interface — the official ones or the locally built test images — runs unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+
+from comind_scaffold import constants as c
+from comind_scaffold._docker import ContainerConfig, Healthcheck
+from comind_scaffold.errors import InputError
+from comind_scaffold.services.credentials import LocalCredentials
+from comind_scaffold.specs import ServiceSpec, ServicesSpec
+
+SERVICE_NAMES = ("postgresql", "minio", "redis", "elasticmq")
+LABEL_CONFIG_HASH = "comind.ops/config-hash"
+ELASTICMQ_CONFIG_PATH = "/opt/elasticmq.conf"
+_CONTAINER_SUFFIX = {"postgresql": "postgres", "minio": "minio", "redis": "redis", "elasticmq": "elasticmq"}
+
+
+def container_name(platform: str, service: str) -> str:
+    """`<platform>-postgres`, `<platform>-minio`, …"""
+    return f"{platform}-{_CONTAINER_SUFFIX[service]}"
+
+
+def volume_name(platform: str, service: str) -> str:
+    """The named volume holding a service's data."""
+    return f"{container_name(platform, service)}-data"
+
+
+def owned_labels(platform: str, service: str | None = None) -> dict[str, str]:
+    """Labels marking a container or volume as created by comind for `platform`."""
+    labels = {c.DOCKER_LABEL_MANAGED: "true", c.DOCKER_LABEL_PLATFORM: platform}
+    if service is not None:
+        labels[c.DOCKER_LABEL_SERVICE] = service
+    return labels
+
+
+def check_service_name(name: str, services: ServicesSpec) -> None:
+    """Raise InputError unless `name` is a service services.yaml defines."""
+    if name not in SERVICE_NAMES:
+        raise InputError("service", f"{name!r} is not a service; choose from {', '.join(SERVICE_NAMES)}")
+    if name not in services.services:
+        raise InputError("service", f"{name!r} is not defined in {c.SERVICES_FILE}")
+
+
+def default_database(platform: str) -> str:
+    """The platform database when services.yaml names none: `<platform>_dev` with '-' → '_'."""
+    return f"{platform}_dev".replace("-", "_")
+
+
+def ports_of(service: str, spec: ServiceSpec) -> dict[str, int]:
+    """Every host port a service listens on, by role."""
+    ports = {"main": spec.port}
+    if service == "minio":
+        ports["console"] = spec.console_port or spec.port + 1
+    if service == "elasticmq" and spec.ui_port:
+        ports["ui"] = spec.ui_port
+    return ports
+
+
+@dataclass(frozen=True)
+class _Addresses:
+    listen: str  # where the server binds inside the container
+    probe: str  # where the healthcheck connects inside the container
+
+
+def _addresses(services: ServicesSpec) -> _Addresses:
+    if services.network_mode == "host":
+        return _Addresses(listen=services.bind_address, probe=services.bind_address)
+    # Bridge mode: listen on the container's own interface; only the loopback of the host is published.
+    return _Addresses(listen="0.0.0.0", probe="127.0.0.1")
+
+
+def _http_ok(host: str, port: int, path: str) -> str:
+    """A shell test for an HTTP 200 that works with curl, wget or bare bash, whichever the image has."""
+    url = f"http://{host}:{port}{path}"
+    raw = (
+        f"exec 3<>/dev/tcp/{host}/{port} && printf 'GET {path} HTTP/1.0\\r\\n\\r\\n' >&3 "
+        "&& head -n1 <&3 | grep -q ' 200 '"
+    )
+    return (
+        f'curl -fsS -o /dev/null "{url}" 2>/dev/null || wget -q -O /dev/null "{url}" 2>/dev/null '
+        f'|| bash -c "{raw}"'
+    )
+
+
+def _postgresql(spec: ServiceSpec, creds: LocalCredentials, at: _Addresses) -> tuple[list[str], dict[str, str], str]:
+    pg = creds.postgresql
+    command = ["postgres", "-c", f"listen_addresses={at.listen}", "-p", str(spec.port)]
+    env = {"POSTGRES_USER": pg.username, "POSTGRES_PASSWORD": pg.password, "POSTGRES_DB": pg.database}
+    health = f"pg_isready -q -h {at.probe} -p {spec.port} -U {pg.username} -d {pg.database}"
+    return command, env, health
+
+
+def _minio(spec: ServiceSpec, creds: LocalCredentials, at: _Addresses) -> tuple[list[str], dict[str, str], str]:
+    console = ports_of("minio", spec)["console"]
+    command = ["server", "/data", "--address", f"{at.listen}:{spec.port}", "--console-address", f"{at.listen}:{console}"]
+    env = {"MINIO_ROOT_USER": creds.minio.access_key, "MINIO_ROOT_PASSWORD": creds.minio.secret_key}
+    return command, env, _http_ok(at.probe, spec.port, "/minio/health/live")
+
+
+def _redis(spec: ServiceSpec, creds: LocalCredentials, at: _Addresses) -> tuple[list[str], dict[str, str], str]:
+    password = creds.redis.password
+    command = ["redis-server", "--bind", at.listen, "--port", str(spec.port), "--requirepass", password,
+               "--appendonly", "yes", "--dir", "/data"]
+    env = {"REDISCLI_AUTH": password}  # redis-cli reads it: the healthcheck needs no password argument
+    health = f"redis-cli -h {at.probe} -p {spec.port} ping | grep -q PONG"
+    return command, env, health
+
+
+def _elasticmq(spec: ServiceSpec, creds: LocalCredentials, at: _Addresses) -> tuple[list[str], dict[str, str], str]:
+    return [], {}, _http_ok(at.probe, spec.port, "/?Action=ListQueues")
+
+
+def elasticmq_config(spec: ServiceSpec, services: ServicesSpec) -> str:
+    """The ElasticMQ config file: loopback binding, queues and messages persisted under /data."""
+    at = _addresses(services)
+    stats_port = spec.ui_port or spec.port + 1
+    return "\n".join([
+        'include classpath("application.conf")',
+        f'node-address {{ protocol = http, host = "{services.bind_address}", port = {spec.port}, context-path = "" }}',
+        f'rest-sqs {{ enabled = true, bind-port = {spec.port}, bind-hostname = "{at.listen}", sqs-limits = strict }}',
+        f"rest-stats {{ enabled = {str(spec.ui_port is not None).lower()}, bind-port = {stats_port}, "
+        f'bind-hostname = "{at.listen}" }}',
+        'queues-storage { enabled = true, path = "/data/queues.conf" }',
+        'messages-storage { enabled = true, uri = "jdbc:h2:/data/elasticmq-h2" }',
+        'aws { region = elasticmq, accountId = "000000000000" }',
+        "",
+    ])
+
+
+_KINDS = {"postgresql": _postgresql, "minio": _minio, "redis": _redis, "elasticmq": _elasticmq}
+_DATA_DIRS = {"postgresql": "/var/lib/postgresql/data", "minio": "/data", "redis": "/data", "elasticmq": "/data"}
+
+
+def container_config(service: str, services: ServicesSpec, creds: LocalCredentials) -> ContainerConfig:
+    """The container that runs `service` as services.yaml describes it."""
+    spec = services.services[service]  # type: ignore[index]
+    at = _addresses(services)
+    command, env, health = _KINDS[service](spec, creds, at)
+    files = {ELASTICMQ_CONFIG_PATH: elasticmq_config(spec, services)} if service == "elasticmq" else {}
+    published = {}
+    if services.network_mode == "bridge":
+        published = {port: (services.bind_address, port) for port in ports_of(service, spec).values()}
+    config = ContainerConfig(
+        name=container_name(services.platform, service),
+        image=spec.image_ref,
+        command=command,
+        environment=env,
+        labels=owned_labels(services.platform, service),
+        volume=volume_name(services.platform, service),
+        volume_labels=owned_labels(services.platform, service),
+        mount=_DATA_DIRS[service],
+        healthcheck=Healthcheck(health),
+        network_mode=services.network_mode,
+        ports=published,
+        files=files,
+    )
+    digest = hashlib.sha256(json.dumps(asdict(config), sort_keys=True).encode()).hexdigest()[:16]
+    config.labels[LABEL_CONFIG_HASH] = digest
+    return config

@@ -1,0 +1,313 @@
+"""`comind services up|status|stop|logs|clean`: the local services as labelled Docker containers.
+
+Everything the manager creates carries the labels `comind.ops/managed=true`, `comind.ops/service` and
+`comind.ops/platform`; it refuses to touch a container or volume that has our name but not our labels, and
+`clean` selects by label only, so nothing else on the host is ever removed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from comind_scaffold import constants as c
+from comind_scaffold._docker import ContainerConfig, ContainerState, DockerEngine
+from comind_scaffold.errors import InputError, ServiceError
+from comind_scaffold.repo import PlatformRepo
+from comind_scaffold.services import init
+from comind_scaffold.services.credentials import (
+    LocalCredentials,
+    PostgresCredentials,
+    load_credentials,
+    save_credentials,
+)
+from comind_scaffold.services.kinds import (
+    LABEL_CONFIG_HASH,
+    check_service_name,
+    container_config,
+    container_name,
+    default_database,
+    owned_labels,
+    ports_of,
+    volume_name,
+)
+from comind_scaffold.services.ports import port_holder, port_is_free
+from comind_scaffold.services.probes import probe_service
+from comind_scaffold.services.report import Action, Change, ServiceStatus
+from comind_scaffold.specs import ServicesSpec
+
+Progress = Callable[[str], None]
+DEFAULT_TIMEOUT = 180.0
+_POLL = 0.5
+
+
+@dataclass(frozen=True)
+class UpReport:
+    """What `up` did.
+
+    Attributes:
+        changes: One entry per container and per initialised object.
+        credentials_created: True when this run generated the credentials file.
+    """
+
+    changes: list[Change]
+    credentials_created: bool
+
+    @property
+    def changed(self) -> bool:
+        """False when the run found everything as wanted and changed nothing."""
+        return self.credentials_created or any(ch.changed for ch in self.changes)
+
+
+def select(services: ServicesSpec, only: Sequence[str] | None) -> list[str]:
+    """The enabled services to act on, in services.yaml order; `only` narrows them and must name enabled ones."""
+    enabled = list(services.enabled())
+    if not only:
+        return enabled
+    for name in only:
+        check_service_name(name, services)
+        if name not in enabled:
+            raise InputError("service", f"{name!r} is disabled in {c.SERVICES_FILE}")
+    return [name for name in enabled if name in only]
+
+
+def _is_ours(labels: dict[str, str], platform: str) -> bool:
+    return labels.get(c.DOCKER_LABEL_MANAGED) == "true" and labels.get(c.DOCKER_LABEL_PLATFORM) == platform
+
+
+def _refuse_foreign(engine: DockerEngine, platform: str, service: str) -> ContainerState | None:
+    """Our container for `service`, None when absent; ServiceError when the name is taken by someone else."""
+    name = container_name(platform, service)
+    state = engine.container(name)
+    if state is not None and not _is_ours(state.labels, platform):
+        raise ServiceError(
+            f"container {name} exists but was not created by comind for platform {platform} "
+            f"(no label {c.DOCKER_LABEL_MANAGED}=true); refusing to touch it",
+            hint="rename or remove that container yourself, or change `platform` in services.yaml",
+        )
+    volume = volume_name(platform, service)
+    labels = engine.volume_labels(volume)
+    if labels is not None and not _is_ours(labels, platform):
+        raise ServiceError(f"volume {volume} exists but was not created by comind; refusing to use it")
+    return state
+
+
+def _credentials(repo: PlatformRepo, engine: DockerEngine) -> tuple[LocalCredentials, bool]:
+    """Load the credentials, or generate them when no data volume could depend on older ones."""
+    services = repo.services
+    found = load_credentials(repo.credentials_path)
+    if found is not None:
+        return found, False
+    volumes = engine.volumes(owned_labels(services.platform))
+    if volumes:
+        raise ServiceError(
+            f"{repo.credentials_path} is missing but data volumes exist ({', '.join(volumes)}): "
+            "new credentials would not match the data",
+            hint="restore the file, or remove the data with `comind services clean`",
+        )
+    pg = services.services.get("postgresql")
+    username = (pg.username if pg else None) or "postgres"
+    database = (pg.database if pg else None) or default_database(services.platform)
+    return LocalCredentials(postgresql=PostgresCredentials(username=username, database=database)), True
+
+
+def _plan(engine: DockerEngine, services: ServicesSpec, names: list[str], creds: LocalCredentials,
+          pull: bool) -> list[tuple[str, ContainerConfig, ContainerState | None]]:
+    """Check everything before touching anything: ownership, images, free ports."""
+    plans = []
+    for name in names:
+        existing = _refuse_foreign(engine, services.platform, name)
+        config = container_config(name, services, creds)
+        plans.append((name, config, existing))
+        if existing is not None and existing.running:
+            continue
+        if not engine.has_image(config.image):
+            if not pull:
+                raise ServiceError(
+                    f"{name}: image {config.image} is not present on the Docker engine",
+                    hint=f"docker pull {config.image}, build it, or run with --pull",
+                )
+            engine.pull(config.image)
+        for role, port in ports_of(name, services.services[name]).items():  # type: ignore[index]
+            if not port_is_free(services.bind_address, port):
+                holder = port_holder(port)
+                who = f" by {holder}" if holder else ""
+                raise InputError(
+                    f"{c.SERVICES_FILE}: services.{name}.{'port' if role == 'main' else role + '_port'}",
+                    f"port {port} on {services.bind_address} is already in use{who}",
+                )
+    return plans
+
+
+def _apply(engine: DockerEngine, name: str, config: ContainerConfig, existing: ContainerState | None) -> Change:
+    obj = f"container {config.name}"
+    if existing is None:
+        engine.create(config)
+        return Change(service=name, object=obj, action=Action.CREATED, detail=config.image)
+    if existing.labels.get(LABEL_CONFIG_HASH) != config.labels[LABEL_CONFIG_HASH]:
+        engine.remove_container(config.name)
+        engine.create(config)
+        return Change(service=name, object=obj, action=Action.RECREATED, detail="services.yaml changed; data kept")
+    if not existing.running:
+        engine.start(config.name)
+        return Change(service=name, object=obj, action=Action.STARTED)
+    return Change(service=name, object=obj, action=Action.UNCHANGED, detail="running")
+
+
+def wait_healthy(engine: DockerEngine, containers: dict[str, str], timeout: float, progress: Progress) -> None:
+    """Wait until every container (service -> name) is healthy; ServiceError when one exits or time runs out."""
+    deadline = time.monotonic() + timeout
+    pending = dict(containers)
+    while pending:
+        for service, name in list(pending.items()):
+            state = engine.container(name)
+            if state is None or state.status in ("exited", "dead"):
+                tail = " | ".join(engine.logs(name, tail=5)) if state else ""
+                raise ServiceError(f"{service}: container {name} stopped while starting: {tail}",
+                                   hint=f"comind services logs {service}")
+            if state.health == "healthy":
+                del pending[service]
+        waiting = ", ".join(pending)
+        if pending:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ServiceError(f"not healthy after {timeout:.0f}s: {waiting}",
+                                   hint="see comind services logs SERVICE")
+            progress(f"waiting for {waiting} to become healthy ({left:.0f}s left)")
+            time.sleep(_POLL)
+
+
+def up(repo: PlatformRepo, *, only: Sequence[str] | None = None, engine: DockerEngine | None = None,
+       timeout: float = DEFAULT_TIMEOUT, pull: bool = False, progress: Progress | None = None) -> UpReport:
+    """Start the enabled services, wait until healthy, then create what the platform and its apps declare.
+
+    Args:
+        repo: The platform repository.
+        only: Limit to these services.
+        engine: Docker engine (default: DOCKER_HOST).
+        timeout: Seconds the services may take to become healthy.
+        pull: Pull images that are not present instead of failing.
+        progress: Called with a short message at each step.
+
+    Returns:
+        What changed; a second run reports everything unchanged.
+    """
+    report = progress or (lambda _msg: None)
+    services = repo.services
+    names = select(services, only)
+    apps = repo.apps
+    engine = engine or DockerEngine()
+    creds, created = _credentials(repo, engine)
+    before = creds.model_dump()
+    plans = _plan(engine, services, names, creds, pull)
+    if created:  # saved before any container exists, so a failed start never strands data without its logins
+        save_credentials(repo.credentials_path, creds)
+    changes = []
+    for name, config, existing in plans:
+        report(f"{name}: container {config.name}")
+        changes.append(_apply(engine, name, config, existing))
+    wait_healthy(engine, {name: config.name for name, config, _ in plans}, timeout, report)
+    host = services.bind_address
+    spec = services.services
+    if "postgresql" in names:
+        report("postgresql: databases and roles")
+        changes += init.init_postgresql(spec["postgresql"], creds, apps, host)
+    if "minio" in names:
+        report("minio: buckets and users")
+        changes += init.init_minio(spec["minio"], creds, apps, services.platform, host)
+    if "elasticmq" in names:
+        report("elasticmq: queues")
+        changes += init.init_elasticmq(spec["elasticmq"], creds, apps, host)
+    if creds.model_dump() != before:
+        save_credentials(repo.credentials_path, creds)
+    return UpReport(changes=changes, credentials_created=created)
+
+
+def status(repo: PlatformRepo, *, engine: DockerEngine | None = None, timeout: float = 3.0) -> list[ServiceStatus]:
+    """One row per service in services.yaml: container state, health, ports, image and a protocol probe."""
+    services = repo.services
+    engine = engine or DockerEngine()
+    creds = load_credentials(repo.credentials_path)
+    rows = []
+    for name, spec in services.services.items():
+        container = container_name(services.platform, name)
+        state = engine.container(container)
+        ports = ports_of(name, spec)
+        if not spec.enabled:
+            rows.append(ServiceStatus(service=name, enabled=False, container=container, state="disabled",
+                                      health="none", ports=ports, image=spec.image_ref))
+            continue
+        if state is None or not _is_ours(state.labels, services.platform):
+            rows.append(ServiceStatus(service=name, enabled=True, container=container,
+                                      state="missing" if state is None else "not ours",
+                                      health="none", ports=ports, image=spec.image_ref))
+            continue
+        probe = None
+        if state.running and creds is not None:
+            probe = probe_service(name, spec, creds, host=services.bind_address, timeout=timeout)
+        rows.append(ServiceStatus(service=name, enabled=True, container=container, state=state.status,
+                                  health=state.health, ports=ports, image=state.image, probe=probe))
+    return rows
+
+
+def _our_containers(engine: DockerEngine, platform: str, names: Sequence[str]) -> list[tuple[str, ContainerState]]:
+    found = []
+    for name in names:
+        state = _refuse_foreign(engine, platform, name)
+        if state is not None:
+            found.append((name, state))
+    return found
+
+
+def stop(repo: PlatformRepo, *, only: Sequence[str] | None = None,
+         engine: DockerEngine | None = None) -> list[Change]:
+    """Stop the service containers; data volumes stay, so a later `up` finds everything as it was."""
+    services = repo.services
+    names = select(services, only) if only else list(services.services)
+    engine = engine or DockerEngine()
+    changes = []
+    for name, state in _our_containers(engine, services.platform, names):
+        if state.running:
+            engine.stop(state.name)
+            changes.append(Change(service=name, object=f"container {state.name}", action=Action.STOPPED))
+        else:
+            changes.append(Change(service=name, object=f"container {state.name}", action=Action.UNCHANGED,
+                                  detail=state.status))
+    return changes
+
+
+def logs(repo: PlatformRepo, service: str, *, follow: bool = False, tail: int | str = "all",
+         engine: DockerEngine | None = None) -> Iterator[str]:
+    """Lines of one service's container log."""
+    services = repo.services
+    check_service_name(service, services)
+    engine = engine or DockerEngine()
+    state = _refuse_foreign(engine, services.platform, service)
+    if state is None:
+        raise ServiceError(f"{service}: container {container_name(services.platform, service)} does not exist",
+                           hint="comind services up")
+    return engine.logs(state.name, follow=follow, tail=tail)
+
+
+def clean_plan(repo: PlatformRepo, *, engine: DockerEngine | None = None) -> tuple[list[str], list[str]]:
+    """The containers and volumes `clean` would remove: only those labelled as ours for this platform."""
+    engine = engine or DockerEngine()
+    labels = owned_labels(repo.services.platform)
+    return [s.name for s in engine.containers(labels)], engine.volumes(labels)
+
+
+def clean(repo: PlatformRepo, *, engine: DockerEngine | None = None) -> list[Change]:
+    """Remove this platform's labelled containers and volumes (their data is lost), nothing else."""
+    engine = engine or DockerEngine()
+    labels = owned_labels(repo.services.platform)
+    changes = []
+    for state in engine.containers(labels):
+        engine.remove_container(state.name)
+        service = state.labels.get(c.DOCKER_LABEL_SERVICE, "")
+        changes.append(Change(service=service, object=f"container {state.name}", action=Action.REMOVED))
+    for volume in engine.volumes(labels):
+        engine.remove_volume(volume)
+        service = volume.removeprefix(f"{repo.services.platform}-").removesuffix("-data")
+        changes.append(Change(service=service, object=f"volume {volume}", action=Action.REMOVED))
+    return changes

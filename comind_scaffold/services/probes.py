@@ -1,0 +1,154 @@
+"""Protocol probes of the local services: each speaks the service's own protocol with its credentials.
+
+A probe is a pure function of (service spec, credentials, timeout) returning one `CheckResult` of layer
+`services` that names what it reached; it never raises for a service that is down. The verifier's
+services layer reuses these.
+"""
+
+from __future__ import annotations
+
+import http.client
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import botocore.config
+import botocore.exceptions
+import psycopg
+import redis
+
+from comind_scaffold.models import CheckResult, failed, passed, warned
+from comind_scaffold.services.credentials import (
+    LocalCredentials,
+    MinioCredentials,
+    PostgresCredentials,
+    QueueCredentials,
+    RedisCredentials,
+)
+from comind_scaffold.specs import ServiceSpec
+
+LAYER = "services"
+DEFAULT_TIMEOUT = 3.0
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else err.__class__.__name__
+
+
+def aws_client(kind: str, endpoint: str, access_key: str, secret_key: str, region: str, timeout: float) -> Any:
+    """A boto3 client for a local S3/SQS endpoint with bounded timeouts and no retries."""
+    config = botocore.config.Config(
+        connect_timeout=timeout,
+        read_timeout=timeout,
+        retries={"max_attempts": 1, "mode": "standard"},
+        s3={"addressing_style": "path"},
+    )
+    return boto3.client(
+        kind,
+        endpoint_url=endpoint,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        region_name=region,
+        config=config,
+    )
+
+
+def http_status(host: str, port: int, path: str, timeout: float) -> int:
+    """Status code of a plain HTTP GET."""
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def probe_postgresql(
+    spec: ServiceSpec, creds: PostgresCredentials, *, host: str = "127.0.0.1", timeout: float = DEFAULT_TIMEOUT
+) -> CheckResult:
+    """`SELECT 1` on the platform database as the configured superuser."""
+    where = f"postgresql {host}:{spec.port}/{creds.database}"
+    try:
+        with psycopg.connect(
+            host=host,
+            port=spec.port,
+            user=creds.username,
+            password=creds.password,
+            dbname=creds.database,
+            connect_timeout=max(1, round(timeout)),
+            options=f"-c statement_timeout={int(timeout * 1000)}",
+        ) as conn:
+            row = conn.execute("SELECT 1").fetchone()
+    except psycopg.Error as err:
+        return failed("postgresql.query", LAYER, where, _first_line(err), "is the container running? see comind services logs postgresql")
+    if row != (1,):
+        return failed("postgresql.query", LAYER, where, f"SELECT 1 returned {row!r}")
+    return passed("postgresql.query", LAYER, where, f"SELECT 1 as {creds.username}")
+
+
+def probe_minio(
+    spec: ServiceSpec, creds: MinioCredentials, *, host: str = "127.0.0.1", timeout: float = DEFAULT_TIMEOUT
+) -> CheckResult:
+    """MinIO's liveness endpoint, then ListBuckets with the root credentials."""
+    where = f"minio {host}:{spec.port}"
+    try:
+        health = http_status(host, spec.port, "/minio/health/live", timeout)
+        s3 = aws_client("s3", f"http://{host}:{spec.port}", creds.access_key, creds.secret_key, creds.region, timeout)
+        buckets = [b["Name"] for b in s3.list_buckets().get("Buckets", [])]
+    except (OSError, botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as err:
+        return failed("minio.buckets", LAYER, where, _first_line(err), "see comind services logs minio")
+    listed = f"ListBuckets: {len(buckets)} bucket(s)"
+    if health != 200:
+        return warned(
+            "minio.buckets", LAYER, where,
+            f"{listed}, but /minio/health/live answered {health}: an S3 stand-in, not MinIO "
+            "(no admin API: per-app users and policies are not created)",
+        )
+    return passed("minio.buckets", LAYER, where, f"healthy, {listed}")
+
+
+def probe_redis(
+    spec: ServiceSpec, creds: RedisCredentials, *, host: str = "127.0.0.1", timeout: float = DEFAULT_TIMEOUT
+) -> CheckResult:
+    """`PING` with the configured password."""
+    where = f"redis {host}:{spec.port}"
+    client = redis.Redis(
+        host=host, port=spec.port, password=creds.password, socket_timeout=timeout, socket_connect_timeout=timeout
+    )
+    try:
+        answer = client.ping()
+    except redis.RedisError as err:
+        return failed("redis.ping", LAYER, where, _first_line(err), "see comind services logs redis")
+    finally:
+        client.close()
+    if answer is not True:
+        return failed("redis.ping", LAYER, where, f"PING answered {answer!r}")
+    return passed("redis.ping", LAYER, where, "PONG")
+
+
+def probe_elasticmq(
+    spec: ServiceSpec, creds: QueueCredentials, *, host: str = "127.0.0.1", timeout: float = DEFAULT_TIMEOUT
+) -> CheckResult:
+    """`ListQueues` over the SQS API."""
+    where = f"elasticmq {host}:{spec.port}"
+    try:
+        sqs = aws_client("sqs", f"http://{host}:{spec.port}", creds.access_key, creds.secret_key, creds.region, timeout)
+        urls = sqs.list_queues().get("QueueUrls", [])
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as err:
+        return failed("elasticmq.queues", LAYER, where, _first_line(err), "see comind services logs elasticmq")
+    return passed("elasticmq.queues", LAYER, where, f"ListQueues: {len(urls)} queue(s)")
+
+
+def probe_service(
+    service: str, spec: ServiceSpec, creds: LocalCredentials, *, host: str = "127.0.0.1",
+    timeout: float = DEFAULT_TIMEOUT,
+) -> CheckResult:
+    """Run the probe of `service` (postgresql, minio, redis or elasticmq) with its credentials."""
+    probes: dict[str, Callable[..., CheckResult]] = {
+        "postgresql": lambda: probe_postgresql(spec, creds.postgresql, host=host, timeout=timeout),
+        "minio": lambda: probe_minio(spec, creds.minio, host=host, timeout=timeout),
+        "redis": lambda: probe_redis(spec, creds.redis, host=host, timeout=timeout),
+        "elasticmq": lambda: probe_elasticmq(spec, creds.elasticmq, host=host, timeout=timeout),
+    }
+    return probes[service]()
