@@ -1,0 +1,89 @@
+# comind-ops — every target is a thin call of the `comind` CLI (comind-ops); `make help` lists them.
+# Rendered from the comind-ops platform template: change answers with `make update`, not by editing this file.
+# Override the CLI with e.g. `make status COMIND="python -m comind_scaffold.cli"`.
+
+COMIND ?= comind
+PROFILE ?= local
+APP ?=
+TEAM ?=
+ENV ?=
+# Optional for new-app/new-app-full: a subset of the environments, e.g. ENVS="dev stage".
+ENVS ?=
+SVC ?=
+
+# Stop with one line naming the missing variable (exit 2) instead of calling comind with an empty argument.
+require = $(if $(strip $($(1))),,$(error $(1) is required: make $@ $(1)=<$(2)>))
+env_flags = $(foreach env,$(ENVS),--env $(env))
+
+.DEFAULT_GOAL := help
+.PHONY: help bootstrap bootstrap-plan status gitops-status monitoring-check \
+	services-setup services-status services-stop services-logs services-clean \
+	new-app new-app-full update check-update validate \
+	tf-plan-app tf-apply-app tf-destroy-app tf-output-app
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^## / {printf "\n%s\n", substr($$0, 4)} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+## Platform
+bootstrap: ## Create the cluster, install Argo CD and the root app (PROFILE=local|aws, default local)
+	$(COMIND) bootstrap --profile '$(PROFILE)'
+
+bootstrap-plan: ## Show what bootstrap would do, change nothing (PROFILE=local|aws)
+	$(COMIND) bootstrap --profile '$(PROFILE)' --dry-run
+
+status: ## Check every layer (services, cluster, Argo CD, apps); exits 1 if any check fails
+	$(COMIND) status
+
+gitops-status: ## Check that every Argo CD Application is Synced and Healthy; exits 1 if not
+	$(COMIND) gitops-status
+
+monitoring-check: ## Same checks as `status` (this platform ships no separate monitoring stack)
+	$(COMIND) status
+
+## Local services (Docker, bound to 127.0.0.1)
+services-setup: ## Start PostgreSQL, MinIO, Redis, ElasticMQ; generate local credentials into .comind/
+	$(COMIND) services up
+
+services-status: ## Check each service answers (authenticated); exits 1 if one does not
+	$(COMIND) services status
+
+services-stop: ## Stop the services, keep their data
+	$(COMIND) services stop
+
+services-logs: ## Show one service's logs (SVC=postgresql|minio|redis|elasticmq)
+	$(call require,SVC,service)$(COMIND) services logs '$(SVC)'
+
+services-clean: ## Remove the containers and volumes comind created (their data is lost); nothing else is touched
+	$(COMIND) services clean --yes
+
+## Apps
+new-app: ## Create an app (APP=name TEAM=platform|backend|frontend [ENVS="dev ..."])
+	$(call require,APP,name)$(call require,TEAM,team)$(COMIND) new-app '$(APP)' --team '$(TEAM)' $(env_flags)
+
+new-app-full: ## Create an app with a database and storage, a cache, a queue (APP=name TEAM=team)
+	$(call require,APP,name)$(call require,TEAM,team)$(COMIND) new-app '$(APP)' --team '$(TEAM)' --with-database --with-storage --with-cache --with-queue $(env_flags)
+
+update: ## Update the platform and every app from the template (APP=name for one app)
+	$(COMIND) update $(if $(strip $(APP)),'$(APP)',--all)
+
+check-update: ## Tell whether a newer template version exists; exits 1 if one does
+	$(COMIND) check-update
+
+validate: ## Validate this repository offline (answers, YAML, kustomize builds, schemas, policies)
+	$(COMIND) validate .
+
+## App infrastructure (Terraform)
+tf-plan-app: ## Plan an app's infrastructure (APP=name ENV=env)
+	$(call require,APP,name)$(call require,ENV,env)$(COMIND) tf plan '$(APP)' --env '$(ENV)'
+
+tf-apply-app: ## Apply an app's infrastructure (APP=name ENV=env)
+	$(call require,APP,name)$(call require,ENV,env)$(COMIND) tf apply '$(APP)' --env '$(ENV)'
+
+tf-destroy-app: ## Destroy an app's infrastructure (APP=name ENV=env)
+	$(call require,APP,name)$(call require,ENV,env)$(COMIND) tf destroy '$(APP)' --env '$(ENV)'
+
+tf-output-app: ## Show an app's infrastructure outputs (APP=name ENV=env)
+	$(call require,APP,name)$(call require,ENV,env)$(COMIND) tf output '$(APP)' --env '$(ENV)'
+
+# Development targets of the comind-ops toolkit itself; a generated platform has no such file.
+-include comind-dev.mk
