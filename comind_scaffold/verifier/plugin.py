@@ -1,1 +1,273 @@
-"""pytest plugin for `pytest verify/` (options, fixtures, report). Filled in by the verifier work."""
+"""pytest plugin for `pytest verify/ --profile local|aws` (entry point `comind-verify`).
+
+It is loaded by every pytest run where comind-ops is installed, so it stays inert unless the run is a
+verify run: `--profile` is given, or a path given to pytest is a `verify/` folder or the shipped suite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from comind_scaffold import constants as c
+from comind_scaffold.errors import UserError
+from comind_scaffold.models import CheckResult, failed, passed
+from comind_scaffold.verifier import recording as _record
+from comind_scaffold.verifier.report import LayerReport, layer_of
+from comind_scaffold.verifier.session import LAYERS, PROFILE_LAYERS, Options, Target, VerifySession
+
+SUITE_DIR = Path(__file__).parent / "suite"
+_SESSION = pytest.StashKey[VerifySession]()
+_MARKERS = {
+    "static": "offline checks of a platform repository (no cluster)",
+    "services": "local Docker services layer",
+    "cluster": "Kubernetes cluster layer",
+    "gitops": "Argo CD layer",
+    "apps": "per-app, per-environment layer",
+    "aws": "AWS layer",
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The `comind` option group."""
+    group = parser.getgroup("comind", "comind-ops platform verifier (pytest verify/)")
+    group.addoption("--profile", dest="comind_profile", choices=c.PROFILES, default=None,
+                    help="which layers apply: local (services) or aws; default: the platform's default_profile")
+    group.addoption("--platform-dir", dest="comind_platform_dir", default=None,
+                    help="the platform repository (default: found from the current folder)")
+    group.addoption("--kubeconfig", dest="comind_kubeconfig", default=None, help="kubeconfig file")
+    group.addoption("--context", dest="comind_context", default=None, help="kubeconfig context")
+    group.addoption("--env", dest="comind_envs", action="append", default=[],
+                    help="environment to verify (repeatable; default: all of the platform's)")
+    group.addoption("--wait", dest="comind_wait", type=float, default=0.0,
+                    help="seconds to wait for Progressing Applications before judging them")
+    group.addoption("--json", dest="comind_json", default=None, help="write the layer summary and results as JSON")
+    group.addoption("--aws-endpoint-url", dest="comind_aws_endpoint_url", default=None,
+                    help="AWS API endpoint (an emulator such as moto's server)")
+    group.addoption("--aws-profile", dest="comind_aws_profile", default=None, help="AWS credentials profile")
+    group.addoption("--probe-timeout", dest="comind_timeout", type=float, default=5.0,
+                    help="seconds allowed for each request to a target (default 5)")
+
+
+def is_verify_run(config: pytest.Config) -> bool:
+    """True when this pytest run verifies a platform (not, say, comind-ops' own tests)."""
+    if config.getoption("comind_profile", None):
+        return True
+    for arg in config.args:
+        path = Path(arg.split("::")[0]).resolve()
+        if SUITE_DIR in (path, *path.parents) or any(p.name == "verify" for p in (path, *path.parents)[:2]):
+            return True
+    return False
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the layer markers; in a verify run, build the session and the layer report."""
+    for name, text in _MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {text}")
+    if not is_verify_run(config):
+        return
+    options = Options(
+        profile=config.getoption("comind_profile") or "",
+        platform_dir=config.getoption("comind_platform_dir"),
+        kubeconfig=config.getoption("comind_kubeconfig"),
+        context=config.getoption("comind_context"),
+        envs=list(config.getoption("comind_envs")),
+        wait=config.getoption("comind_wait"),
+        json_path=config.getoption("comind_json"),
+        aws_endpoint_url=config.getoption("comind_aws_endpoint_url"),
+        aws_profile=config.getoption("comind_aws_profile"),
+        timeout=config.getoption("comind_timeout"),
+    )
+    session = VerifySession(options)
+    if not options.profile:
+        repo = session.platform().value
+        options.profile = repo.spec.default_profile if repo else "local"
+    config.stash[_SESSION] = session
+    config.pluginmanager.register(LayerReport(options.profile, options.json_path), "comind-verify-report")
+
+
+def _session(config: pytest.Config) -> VerifySession | None:
+    return config.stash.get(_SESSION, None)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect layers the profile does not apply to; run layers in order (static … aws)."""
+    session = _session(config)
+    if session is None:
+        return
+    applies = PROFILE_LAYERS[session.options.profile]
+    keep = [item for item in items if layer_of(item.keywords) in applies]
+    dropped = [item for item in items if layer_of(item.keywords) not in applies]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+    keep.sort(key=lambda item: LAYERS.index(layer_of(item.keywords)))
+    items[:] = keep
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Let `record()` find the running test."""
+    _record._current.append(item)
+    try:
+        return (yield)
+    finally:
+        _record._current.pop()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize verify tests by what the platform declares and the cluster holds."""
+    session = _session(metafunc.config)
+    if session is None:
+        return
+    for name, (values, ids) in _parameters(session, set(metafunc.fixturenames)).items():
+        metafunc.parametrize(name, values, ids=ids)
+
+
+def _parameters(session: VerifySession, wanted: set[str]) -> dict[str, tuple[list[Any], list[str]]]:
+    from comind_scaffold.checks import apps, cluster, gitops
+
+    params: dict[str, tuple[list[Any], list[str]]] = {}
+    repo, profile = session.platform().value, session.options.profile
+    expected = session.expected
+    if "app_env" in wanted:
+        pairs = expected.app_envs if expected else []
+        params["app_env"] = (pairs, [p.id for p in pairs])
+    if "guard_kind" in wanted:
+        params["guard_kind"] = (list(apps.GUARD_KINDS), list(apps.GUARD_KINDS))
+    envs = expected.envs if expected else []
+    simple = {
+        "platform_ns": cluster.platform_namespaces(repo.spec, profile, envs) if repo else [],
+        "controller_ns": list(cluster.controller_namespaces(profile)),
+        "team": list(repo.spec.teams) if repo else [],
+        "service": _enabled_services(repo),
+    }
+    for key, values in simple.items():
+        if key in wanted:
+            params[key] = (values, values)
+    if "node_group" in wanted:
+        groups = list(repo.spec.eks_node_groups) if repo else []
+        params["node_group"] = (groups, [g.name for g in groups])
+    if {"application", "project"} & wanted:
+        snapshot = session.settled_snapshot()
+        app_names = [a.name for a in gitops.applications(snapshot)] if snapshot else []
+        project_names = [p.name for p in gitops.app_projects(snapshot)] if snapshot else []
+        for key, values in (("application", app_names), ("project", project_names)):
+            if key in wanted:
+                params[key] = (values, values)
+    return params
+
+
+def _enabled_services(repo: Any) -> list[str]:
+    if repo is None:
+        return []
+    try:
+        return sorted(repo.services.enabled())
+    except UserError:  # a broken services.yaml is the static layer's finding
+        return []
+
+
+def use(target: Target) -> Any:
+    """The target's value; its error fails the first test that needs it and skips the others."""
+    if target.error:
+        if not target.reported:
+            target.reported = True
+            hint = f" (hint: {target.hint})" if target.hint else ""
+            pytest.fail(f"{target.name}: {target.error}{hint}", pytrace=False)
+        pytest.skip(f"not run: {target.name} unusable ({target.error})")
+    return target.value
+
+
+def check_target(target: Target, layer: str) -> CheckResult:
+    """A result saying whether a target can be used (the one failure for an unreachable target)."""
+    if target.error:
+        target.reported = True
+        return failed(f"{layer}.reachable", layer, target.name, target.error, target.hint)
+    return passed(f"{layer}.reachable", layer, target.name, "reachable")
+
+
+def _verify_session(request: pytest.FixtureRequest) -> VerifySession:
+    session = _session(request.config)
+    if session is None:
+        pytest.skip("not a verify run: pass --profile local|aws")
+    return session
+
+
+@pytest.fixture
+def platform(request: pytest.FixtureRequest) -> Any:
+    """The platform repository (`PlatformRepo`)."""
+    return use(_verify_session(request).platform())
+
+
+@pytest.fixture
+def expected(request: pytest.FixtureRequest, platform: Any) -> Any:
+    """What the platform declares (`Expected`: app/env pairs and rendered overlays)."""
+    return _verify_session(request).expected
+
+
+@pytest.fixture
+def profile(request: pytest.FixtureRequest) -> str:
+    """local or aws."""
+    return _verify_session(request).options.profile
+
+
+@pytest.fixture
+def kube_target(request: pytest.FixtureRequest) -> Target:
+    """The cluster target itself (for the reachability test, which must run even when it is down)."""
+    return _verify_session(request).kube()
+
+
+@pytest.fixture
+def kube(request: pytest.FixtureRequest) -> Any:
+    """The cluster `Snapshot` (Applications settled up to --wait)."""
+    session = _verify_session(request)
+    use(session.kube())
+    snapshot = session.settled_snapshot()
+    return snapshot if snapshot is not None else use(session.kube())
+
+
+@pytest.fixture
+def waited(request: pytest.FixtureRequest, kube: Any) -> float:
+    """Seconds spent waiting for Progressing Applications."""
+    return _verify_session(request).waited
+
+
+@pytest.fixture
+def aws_target(request: pytest.FixtureRequest) -> Target:
+    """The AWS target itself (for the reachability test)."""
+    return _verify_session(request).aws()
+
+
+@pytest.fixture
+def aws(request: pytest.FixtureRequest) -> Any:
+    """boto3 clients (`checks.aws.Aws`) for the platform's region."""
+    return use(_verify_session(request).aws())
+
+
+@pytest.fixture
+def docker(request: pytest.FixtureRequest) -> Any:
+    """The Docker engine of the local services (`DockerEngine`)."""
+    return use(_verify_session(request).docker())
+
+
+@pytest.fixture
+def service_rows(request: pytest.FixtureRequest, platform: Any, docker: Any) -> dict[str, Any]:
+    """The services manager's status row per service."""
+    return dict(_verify_session(request).service_rows)
+
+
+@pytest.fixture
+def local_credentials(request: pytest.FixtureRequest, platform: Any, docker: Any) -> Any:
+    """The local-only credentials `comind services up` generated; fails the test when there are none."""
+    creds = _verify_session(request).local_credentials
+    if creds is None:
+        pytest.fail(f"no {c.LOCAL_CREDENTIALS} in {platform.root}: run `comind services up`", pytrace=False)
+    return creds
+
+
+@pytest.fixture
+def probe_timeout(request: pytest.FixtureRequest) -> float:
+    """Seconds each probe may take."""
+    return _verify_session(request).options.timeout

@@ -1,0 +1,175 @@
+"""The only module that imports the kubernetes client: a small typed adapter over the API server.
+
+Objects come back as plain dicts (the API's own JSON). Every request is bounded by a timeout, never
+retried, and counted, so a caller can tell how many requests a run made. Lists are cluster-wide per
+kind, so the number of requests does not grow with the number of apps.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from comind_scaffold.errors import ClusterUnreachableError, InputError
+
+Obj = dict[str, Any]
+
+__all__ = ["KINDS", "Kind", "KindNotServedError", "KubeClient", "Obj"]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """Where a kind is served: group/version, plural and scope."""
+
+    name: str
+    api_version: str
+    plural: str
+    namespaced: bool = True
+
+    def path(self, namespace: str | None = None, name: str | None = None) -> str:
+        """The REST path of a collection or one object."""
+        base = "/api/v1" if self.api_version == "v1" else f"/apis/{self.api_version}"
+        if self.namespaced and namespace:
+            base += f"/namespaces/{namespace}"
+        base += f"/{self.plural}"
+        return f"{base}/{name}" if name else base
+
+
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        Kind("Namespace", "v1", "namespaces", namespaced=False),
+        Kind("Node", "v1", "nodes", namespaced=False),
+        Kind("Pod", "v1", "pods"),
+        Kind("Service", "v1", "services"),
+        Kind("Secret", "v1", "secrets"),
+        Kind("ServiceAccount", "v1", "serviceaccounts"),
+        Kind("ResourceQuota", "v1", "resourcequotas"),
+        Kind("LimitRange", "v1", "limitranges"),
+        Kind("EndpointSlice", "discovery.k8s.io/v1", "endpointslices"),
+        Kind("Deployment", "apps/v1", "deployments"),
+        Kind("StatefulSet", "apps/v1", "statefulsets"),
+        Kind("DaemonSet", "apps/v1", "daemonsets"),
+        Kind("NetworkPolicy", "networking.k8s.io/v1", "networkpolicies"),
+        Kind("Ingress", "networking.k8s.io/v1", "ingresses"),
+        Kind("IngressClass", "networking.k8s.io/v1", "ingressclasses", namespaced=False),
+        Kind("CustomResourceDefinition", "apiextensions.k8s.io/v1", "customresourcedefinitions", namespaced=False),
+        Kind("Application", "argoproj.io/v1alpha1", "applications"),
+        Kind("AppProject", "argoproj.io/v1alpha1", "appprojects"),
+    )
+}
+
+# Secrets are listed as metadata only: the verifier needs to know they exist, never their values.
+_METADATA_ONLY = "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,application/json"
+
+
+class KindNotServedError(LookupError):
+    """The API server does not serve this kind (its CRD is not installed)."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"{kind}: not served by the API server (CRD not installed?)")
+        self.kind = kind
+
+
+class KubeClient:
+    """A bounded, counting client for one kubeconfig context.
+
+    Attributes:
+        server: The API server URL.
+        requests: How many HTTP requests this client has made.
+        timeout: Seconds allowed for each request (connect and read).
+    """
+
+    def __init__(self, kubeconfig: str | None = None, context: str | None = None, *, timeout: float = 5.0) -> None:
+        from kubernetes import client, config
+        from kubernetes.config.config_exception import ConfigException
+
+        configuration = client.Configuration()
+        try:
+            config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=configuration)
+        except ConfigException as err:
+            raise InputError("kubeconfig", f"cannot be used: {_first_line(err)}") from err
+        except FileNotFoundError as err:
+            raise InputError("kubeconfig", f"{err.filename or kubeconfig}: no such file") from err
+        configuration.retries = 0  # a failed request fails at once; callers decide whether to wait
+        self._api = client.ApiClient(configuration)
+        self.server: str = configuration.host
+        self.timeout = timeout
+        self.requests = 0
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self._api.close()
+
+    def __enter__(self) -> KubeClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _get(self, path: str, query: list[tuple[str, str]] | None = None, accept: str = "application/json") -> Obj:
+        from kubernetes.client.exceptions import ApiException
+
+        self.requests += 1
+        try:
+            response = self._api.call_api(
+                path,
+                "GET",
+                query_params=query or [],
+                header_params={"Accept": accept},
+                auth_settings=["BearerToken"],
+                _preload_content=False,
+                _request_timeout=(self.timeout, self.timeout),
+            )
+        except ApiException as err:
+            if err.status == 404:
+                raise LookupError(path) from err
+            reason = f"HTTP {err.status} {err.reason}".strip()
+            raise ClusterUnreachableError(f"API server {self.server}: {reason} on GET {path}") from err
+        except Exception as err:  # urllib3 and ssl errors have no common base worth naming
+            raise ClusterUnreachableError(
+                f"API server {self.server}: unreachable ({_first_line(err)})",
+                hint="check --kubeconfig/--context and that the cluster is running",
+            ) from err
+        data = json.loads(response[0].data)
+        if not isinstance(data, dict):
+            raise ClusterUnreachableError(f"API server {self.server}: unexpected answer on GET {path}")
+        return data
+
+    def version(self) -> str:
+        """The server's gitVersion (`v1.34.4`)."""
+        return str(self._get("/version").get("gitVersion", ""))
+
+    def list(self, kind: str, *, namespace: str | None = None, selector: str | None = None) -> list[Obj]:
+        """Every object of `kind` (across namespaces unless `namespace`), with `apiVersion`/`kind` filled in.
+
+        Raises:
+            KindNotServedError: The kind is not served (e.g. Argo CD's CRDs are missing).
+            ClusterUnreachableError: The API server cannot be reached or refuses the request.
+        """
+        spec = KINDS[kind]
+        query = [("labelSelector", selector)] if selector else []
+        accept = _METADATA_ONLY if kind == "Secret" else "application/json"
+        try:
+            data = self._get(spec.path(namespace), query, accept)
+        except LookupError as err:
+            raise KindNotServedError(kind) from err
+        items: list[Obj] = data.get("items") or []
+        for item in items:
+            item.setdefault("apiVersion", spec.api_version)
+            item["kind"] = kind
+        return items
+
+    def get(self, kind: str, name: str, namespace: str | None = None) -> Obj | None:
+        """One object, or None when it does not exist (used by baselines and tests, not by checks)."""
+        spec = KINDS[kind]
+        try:
+            return self._get(spec.path(namespace, name))
+        except LookupError:
+            return None
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip() or err.__class__.__name__
+    return text.splitlines()[0][:300]

@@ -1,0 +1,26 @@
+"""The check library: plain `check_*` functions returning `CheckResult`s, shared by `comind` and `pytest verify/`.
+
+Layers: `static` (offline, `checks.static`), `cluster`, `gitops`, `apps` and `aws`; the `services` layer
+reuses the services manager's probes. Cluster-facing checks read a `Snapshot` listed once per run.
+"""
+
+from __future__ import annotations
+
+from comind_scaffold.checks import apps, aws, cluster, gitops
+from comind_scaffold.checks.expected import AppEnv, Expected
+from comind_scaffold.checks.resources import Application, AppProject, Node, Pod, Snapshot, Workload
+
+__all__ = [
+    "AppEnv",
+    "AppProject",
+    "Application",
+    "Expected",
+    "Node",
+    "Pod",
+    "Snapshot",
+    "Workload",
+    "apps",
+    "aws",
+    "cluster",
+    "gitops",
+]

@@ -1,0 +1,196 @@
+"""AWS layer: EKS cluster and node groups, VPC/subnet tags, app RDS/S3/SQS/ElastiCache, the LB controller.
+
+Every client is built with short timeouts and a single attempt, so a black-holed endpoint costs seconds.
+Names come from the platform's answers (`AppSpec` derives them); tests point `endpoint_url` at moto's server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from comind_scaffold.checks.expected import AppEnv
+from comind_scaffold.checks.resources import Snapshot, Workload
+from comind_scaffold.errors import ClusterUnreachableError, UserError
+from comind_scaffold.models import CheckResult, failed, passed
+from comind_scaffold.specs import NodeGroup, PlatformSpec
+
+LAYER = "aws"
+LB_CONTROLLER = "aws-load-balancer-controller"
+
+
+class AwsUnreachableError(UserError, ConnectionError):
+    """The AWS API (or its emulator) cannot be reached or refuses our credentials."""
+
+
+class Aws:
+    """boto3 clients for one region, endpoint and profile, bounded and created once each.
+
+    Attributes:
+        region: The AWS region.
+        endpoint_url: An emulator's URL (moto's server in tests), or None for AWS itself.
+    """
+
+    def __init__(self, region: str, endpoint_url: str | None = None, profile: str | None = None,
+                 timeout: float = 5.0) -> None:
+        import boto3
+        from botocore.config import Config
+
+        self.region = region
+        self.endpoint_url = endpoint_url
+        self._session = boto3.Session(profile_name=profile, region_name=region)
+        self._config = Config(connect_timeout=timeout, read_timeout=timeout, retries={"total_max_attempts": 1})
+        self._clients: dict[str, Any] = {}
+
+    def client(self, service: str) -> Any:
+        """A boto3 client of `service` (one per service)."""
+        if service not in self._clients:
+            self._clients[service] = self._session.client(service, endpoint_url=self.endpoint_url,
+                                                          config=self._config)
+        return self._clients[service]
+
+    def call(self, service: str, operation: str, **kwargs: Any) -> dict[str, Any] | None:
+        """Call one API operation; None when the resource is not found.
+
+        Raises:
+            AwsUnreachableError: The endpoint does not answer or rejects the credentials.
+        """
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            result: dict[str, Any] = getattr(self.client(service), operation)(**kwargs)
+        except ClientError as err:
+            code = err.response.get("Error", {}).get("Code", "")
+            if "NotFound" in code or code in {"NoSuchBucket", "404", "AWS.SimpleQueueService.NonExistentQueue"}:
+                return None
+            raise AwsUnreachableError(f"AWS {service}.{operation}: {code or err}") from err
+        except BotoCoreError as err:
+            where = self.endpoint_url or f"{service}.{self.region}.amazonaws.com"
+            raise AwsUnreachableError(f"AWS API {where}: unreachable ({err})",
+                                      hint="check --aws-endpoint-url/--aws-profile and the network") from err
+        return result
+
+
+def guarded(name: str, obj: str, probe: Callable[[], CheckResult]) -> CheckResult:
+    """Run one probe, turning an unreachable API into a FAIL naming the object."""
+    try:
+        return probe()
+    except AwsUnreachableError as err:
+        return failed(name, LAYER, obj, err.message, err.hint or "")
+
+
+def check_eks_cluster(aws: Aws, spec: PlatformSpec) -> CheckResult:
+    """The EKS cluster `<platform>` is ACTIVE and runs the configured minor version."""
+    ref = f"EKS cluster {spec.platform_name}"
+
+    def probe() -> CheckResult:
+        found = aws.call("eks", "describe_cluster", name=spec.platform_name)
+        if found is None:
+            return failed("eks.cluster", LAYER, ref, f"does not exist in {aws.region}")
+        cluster = found["cluster"]
+        if cluster.get("status") != "ACTIVE":
+            return failed("eks.cluster", LAYER, ref, f"status {cluster.get('status')}")
+        if cluster.get("version") != spec.kubernetes_minor:
+            return failed("eks.cluster", LAYER, ref, f"version {cluster.get('version')}, configured "
+                          f"{spec.kubernetes_minor}")
+        return passed("eks.cluster", LAYER, ref, f"ACTIVE, {cluster.get('version')}")
+
+    return guarded("eks.cluster", ref, probe)
+
+
+def check_node_group(aws: Aws, spec: PlatformSpec, group: NodeGroup) -> CheckResult:
+    """The node group is ACTIVE with the configured min/max/desired sizes."""
+    ref = f"EKS node group {spec.platform_name}/{group.name}"
+
+    def probe() -> CheckResult:
+        found = aws.call("eks", "describe_nodegroup", clusterName=spec.platform_name, nodegroupName=group.name)
+        if found is None:
+            return failed("eks.nodegroup", LAYER, ref, "does not exist")
+        ng = found["nodegroup"]
+        if ng.get("status") != "ACTIVE":
+            issues = (ng.get("health") or {}).get("issues") or []
+            why = "; ".join(f"{i.get('code')}: {i.get('message')}" for i in issues)
+            return failed("eks.nodegroup", LAYER, ref, f"status {ng.get('status')}" + (f" ({why})" if why else ""))
+        sizes = ng.get("scalingConfig") or {}
+        want = {"minSize": group.min_size, "maxSize": group.max_size, "desiredSize": group.desired_size}
+        wrong = [f"{k}={sizes.get(k)} (expected {v})" for k, v in want.items() if sizes.get(k) != v]
+        if wrong:
+            return failed("eks.nodegroup", LAYER, ref, "sizes: " + ", ".join(wrong))
+        return passed("eks.nodegroup", LAYER, ref, f"ACTIVE, {sizes.get('desiredSize')} desired")
+
+    return guarded("eks.nodegroup", ref, probe)
+
+
+def check_network_tags(aws: Aws, spec: PlatformSpec) -> CheckResult:
+    """The cluster's VPC exists and each of its subnets carries `kubernetes.io/cluster/<platform>`."""
+    ref = f"VPC of {spec.platform_name}"
+
+    def probe() -> CheckResult:
+        found = aws.call("eks", "describe_cluster", name=spec.platform_name)
+        if found is None:
+            return failed("vpc.tags", LAYER, ref, "no EKS cluster to read the VPC from")
+        vpc_config = found["cluster"].get("resourcesVpcConfig") or {}
+        subnet_ids = vpc_config.get("subnetIds") or []
+        if not vpc_config.get("vpcId") or not subnet_ids:
+            return failed("vpc.tags", LAYER, ref, "the cluster has no VPC or subnets configured")
+        subnets = (aws.call("ec2", "describe_subnets", SubnetIds=subnet_ids) or {}).get("Subnets") or []
+        tag = f"kubernetes.io/cluster/{spec.platform_name}"
+        untagged = [s["SubnetId"] for s in subnets if tag not in {t["Key"] for t in s.get("Tags") or []}]
+        missing = sorted(set(subnet_ids) - {s["SubnetId"] for s in subnets})
+        if missing or untagged:
+            text = (f"missing subnets {', '.join(missing)}; " if missing else "") + (
+                f"subnets without {tag}: {', '.join(untagged)}" if untagged else "")
+            return failed("vpc.tags", LAYER, f"VPC {vpc_config['vpcId']}", text.strip("; "))
+        return passed("vpc.tags", LAYER, f"VPC {vpc_config['vpcId']}", f"{len(subnets)} subnet(s) tagged {tag}")
+
+    return guarded("vpc.tags", ref, probe)
+
+
+def app_resources(pair: AppEnv, platform: str) -> list[tuple[str, str, Callable[[Aws], dict[str, Any] | None]]]:
+    """(kind, name, lookup) for each AWS resource the app declares in this environment."""
+    app, env, ident = pair.app, pair.env, pair.namespace
+    found: list[tuple[str, str, Callable[[Aws], dict[str, Any] | None]]] = []
+    if app.with_database:
+        found.append(("RDS instance", ident, lambda a: a.call("rds", "describe_db_instances",
+                                                              DBInstanceIdentifier=ident)))
+    if app.with_storage:
+        bucket = app.bucket(platform, env)
+        found.append(("S3 bucket", bucket, lambda a: a.call("s3", "head_bucket", Bucket=bucket)))
+    if app.with_queue:
+        for queue in (app.queue(env), f"{app.queue(env)}-dlq"):
+            found.append(("SQS queue", queue, lambda a, q=queue: a.call("sqs", "get_queue_url", QueueName=q)))
+    if app.with_cache:
+        found.append(("ElastiCache replication group", ident,
+                      lambda a: a.call("elasticache", "describe_replication_groups", ReplicationGroupId=ident)))
+    return found
+
+
+def check_app_resources(aws: Aws, pair: AppEnv, platform: str) -> list[CheckResult]:
+    """Each RDS/S3/SQS/ElastiCache resource of the app exists."""
+    results = []
+    for kind, name, lookup in app_resources(pair, platform):
+        ref = f"{kind} {name}"
+
+        def probe(lookup: Callable[[Aws], dict[str, Any] | None] = lookup, ref: str = ref) -> CheckResult:
+            if lookup(aws) is None:
+                return failed("app.aws_resource", LAYER, ref, f"does not exist in {aws.region}",
+                              "run `comind tf apply` for the app")
+            return passed("app.aws_resource", LAYER, ref)
+
+        results.append(guarded("app.aws_resource", ref, probe))
+    return results or [passed("app.aws_resource", LAYER, pair.namespace, "the app declares no AWS resources")]
+
+
+def check_lb_controller(snapshot: Snapshot) -> CheckResult:
+    """The AWS Load Balancer Controller Deployment (in kube-system) is available."""
+    ref = f"Deployment kube-system/{LB_CONTROLLER}"
+    try:
+        obj = snapshot.named("Deployment", LB_CONTROLLER, "kube-system")
+    except ClusterUnreachableError as err:
+        return failed("lb_controller.available", LAYER, ref, err.message)
+    if obj is None:
+        return failed("lb_controller.available", LAYER, ref, "does not exist")
+    workload = Workload(obj)
+    if not workload.is_available:
+        return failed("lb_controller.available", LAYER, ref, workload.problem())
+    return passed("lb_controller.available", LAYER, ref, f"{workload.ready}/{workload.desired} ready")

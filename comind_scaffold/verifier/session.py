@@ -1,0 +1,167 @@
+"""One verify run's state: options, the platform repo, and each target (cluster, AWS) connected lazily, once.
+
+A target that cannot be reached is remembered with its error: the first test that needs it fails with
+that one line, every other test of the layer is reported as not run.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from comind_scaffold.checks.aws import Aws
+from comind_scaffold.checks.expected import Expected
+from comind_scaffold.checks.resources import Snapshot
+from comind_scaffold.errors import ComindError, UserError
+from comind_scaffold.repo import PlatformRepo
+
+LAYERS = ("static", "services", "cluster", "gitops", "apps", "aws")
+PROFILE_LAYERS = {
+    "local": frozenset({"static", "services", "cluster", "gitops", "apps"}),
+    "aws": frozenset({"static", "cluster", "gitops", "apps", "aws"}),
+}
+
+
+@dataclass
+class Target:
+    """Something the run talks to, and why it cannot be used (if it cannot)."""
+
+    name: str
+    error: str = ""
+    hint: str = ""
+    reported: bool = False
+    value: Any = None
+
+
+@dataclass
+class Options:
+    """The `comind` option group's values."""
+
+    profile: str = "local"
+    platform_dir: str | None = None
+    kubeconfig: str | None = None
+    context: str | None = None
+    envs: list[str] = field(default_factory=list)
+    wait: float = 0.0
+    json_path: str | None = None
+    aws_endpoint_url: str | None = None
+    aws_profile: str | None = None
+    timeout: float = 5.0
+
+
+class VerifySession:
+    """Lazily built targets for one run."""
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.targets: dict[str, Target] = {}
+        self.waited = 0.0
+        self._settled = False
+
+    def _target(self, name: str, build: Any) -> Target:
+        if name not in self.targets:
+            target = Target(name)
+            try:
+                target.value = build()
+            except UserError as err:
+                target.error, target.hint = err.message, err.hint or ""
+            except ComindError as err:
+                target.error = str(err)
+            self.targets[name] = target
+        return self.targets[name]
+
+    def platform(self) -> Target:
+        """The platform repository (from --platform-dir, else found from the current folder)."""
+
+        def build() -> PlatformRepo:
+            repo = PlatformRepo(self.options.platform_dir) if self.options.platform_dir else PlatformRepo.find()
+            _ = repo.spec, repo.apps  # parse now: a broken answers file is this target's error
+            return repo
+
+        return self._target("platform repository", build)
+
+    @cached_property
+    def expected(self) -> Expected | None:
+        """What the repo declares for the chosen environments (None when the repo is unusable)."""
+        repo = self.platform().value
+        return Expected(repo, self.options.envs or None) if repo else None
+
+    def kube(self) -> Target:
+        """The cluster snapshot; its error is set when the API server does not answer."""
+
+        def build() -> Snapshot:
+            from comind_scaffold._kube import KubeClient
+
+            client = KubeClient(self.options.kubeconfig, self.options.context, timeout=self.options.timeout)
+            snapshot = Snapshot(client)
+            _ = snapshot.version  # one request decides whether the cluster can be checked at all
+            return snapshot
+
+        target = self._target("Kubernetes API", build)
+        if target.error and "kubeconfig" not in target.error:
+            target.hint = target.hint or "check --kubeconfig/--context and that the cluster is running"
+        return target
+
+    def settled_snapshot(self) -> Snapshot | None:
+        """The snapshot after waiting (up to --wait) for Progressing Applications."""
+        snapshot = self.kube().value
+        if snapshot is not None and not self._settled:
+            self._settled = True
+            try:
+                self.waited = snapshot.wait_while_progressing(self.options.wait)
+            except UserError as err:
+                self.kube().error = err.message
+                return None
+        return snapshot if not self.kube().error else None
+
+    def aws(self) -> Target:
+        """boto3 clients for the platform's region (a profile or an emulator endpoint from the options)."""
+
+        def build() -> Aws:
+            repo = self.platform().value
+            if repo is None:
+                raise UserError("AWS: the platform repository is unusable, so its region is unknown")
+            if self.options.aws_endpoint_url is None and not (
+                os.environ.get("AWS_ACCESS_KEY_ID") or self.options.aws_profile or os.environ.get("AWS_PROFILE")
+                or Path("~/.aws/credentials").expanduser().exists()
+            ):
+                raise UserError("AWS: no credentials (set --aws-profile, AWS_PROFILE or AWS_ACCESS_KEY_ID)")
+            return Aws(repo.spec.aws_region, self.options.aws_endpoint_url, self.options.aws_profile,
+                       self.options.timeout)
+
+        return self._target("AWS API", build)
+
+    def docker(self) -> Target:
+        """The Docker engine the local services run in (DOCKER_HOST or the default socket)."""
+
+        def build() -> Any:
+            from comind_scaffold._docker import DockerEngine
+
+            return DockerEngine(timeout=max(self.options.timeout, 1.0))
+
+        return self._target("Docker engine", build)
+
+    @cached_property
+    def service_rows(self) -> dict[str, Any]:
+        """The services manager's status row per service (container state, health, protocol probe)."""
+        from comind_scaffold.services.manager import status
+
+        repo, engine = use_value(self.platform()), use_value(self.docker())
+        return {row.service: row for row in status(repo, engine=engine, timeout=self.options.timeout)}
+
+    @cached_property
+    def local_credentials(self) -> Any:
+        """The generated local-only credentials (None before `comind services up`)."""
+        from comind_scaffold.services.credentials import load_credentials
+
+        return load_credentials(use_value(self.platform()).credentials_path)
+
+
+def use_value(target: Target) -> Any:
+    """The target's value, or its error raised as a UserError."""
+    if target.error:
+        raise UserError(f"{target.name}: {target.error}", target.hint or None)
+    return target.value

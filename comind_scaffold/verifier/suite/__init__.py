@@ -1,0 +1,1 @@
+"""The verify suite shipped with comind-ops: `comind status` runs it; `verify/` in a repo points at it."""
