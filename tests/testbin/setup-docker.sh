@@ -16,7 +16,7 @@ SOCK="$RUN_DIR/docker.sock"
 PIDFILE="$RUN_DIR/docker.pid"
 LOG="$RUN_DIR/dockerd.log"
 HOST="unix://$SOCK"
-DRIVER_FILE="$CACHE/docker/storage-driver"
+DRIVER_FILE="$(dirname "$DATA_ROOT")/storage-driver"   # driver the data-root was created with
 
 log() { echo "setup-docker: $*" >&2; }
 
@@ -37,6 +37,9 @@ DOCKER_CLI="$(command -v docker || echo /usr/bin/docker)"
 answers() { DOCKER_HOST="$HOST" "$DOCKER_CLI" version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
 mkdir -p "$RUN_DIR" "$DATA_ROOT"
+# Serialise concurrent callers (several pytest sessions may start at once).
+exec 9>"$RUN_DIR/setup.lock"
+flock -w 120 9 || { log "could not take $RUN_DIR/setup.lock"; exit 1; }
 
 if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
   if answers; then
