@@ -77,7 +77,7 @@ nohup dockerd \
   --storage-driver="$DRIVER" \
   --data-root="$DATA_ROOT" --exec-root="$RUN_DIR/exec" \
   --host="$HOST" --pidfile="$PIDFILE" \
-  >"$LOG" 2>&1 </dev/null &
+  >"$LOG" 2>&1 </dev/null 9>&- &
 
 for _ in $(seq 1 150); do
   if answers; then
