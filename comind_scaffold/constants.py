@@ -34,3 +34,7 @@ ARGOCD_NAMESPACE = "argocd"
 PLATFORM_NAMESPACES_LOCAL = ("argocd", "sealed-secrets", "ingress-nginx", "metallb-system")
 PLATFORM_NAMESPACES_AWS = ("argocd", "sealed-secrets")
 PROFILES = ("local", "aws")
+
+# A comment carrying this marker on a line (or the line above) exempts it from the plaintext-secret check:
+# templates put it on local-only development defaults, which never leave the developer's machine.
+LOCAL_DEV_SECRET_MARKER = "comind:local-dev-default"
