@@ -83,7 +83,11 @@ def test_redis_set_get_with_password(service_stack: ServiceStack) -> None:
     assert client.set(key, "value-1", ex=60)
     assert client.get(key) == b"value-1"
     assert client.delete(key) == 1
-    anonymous = redis.Redis(host=ep.host, port=ep.port, socket_timeout=5)
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    # no retries: redis-py retries failed commands with backoff by default (~4 s here)
+    anonymous = redis.Redis(host=ep.host, port=ep.port, socket_timeout=5, retry=Retry(NoBackoff(), 0))
     with pytest.raises(redis.exceptions.AuthenticationError):
         anonymous.get(key)
 
