@@ -19,6 +19,7 @@ __all__ = [
     "InputError",
     "ServiceError",
     "TemplateError",
+    "ToolFailedError",
     "ToolNotFoundError",
     "UpdateConflictError",
     "UserError",
@@ -62,8 +63,8 @@ class TemplateError(UserError):
 class ToolNotFoundError(UserError, FileNotFoundError):
     """An outside tool (terraform, kubectl, docker, …) is missing or too old."""
 
-    def __init__(self, tool: str, hint: str | None = None) -> None:
-        super().__init__(f"{tool}: not found on PATH", hint)
+    def __init__(self, tool: str, hint: str | None = None, reason: str = "not found on PATH") -> None:
+        super().__init__(f"{tool}: {reason}", hint)
         self.tool = tool
 
 
@@ -87,6 +88,14 @@ class UpdateConflictError(ComindError):
         self.files = list(files)
         listed = ", ".join(self.files)
         super().__init__(f"{app}: update left conflicts in {listed}")
+
+
+class ToolFailedError(ComindError):
+    """An outside tool ran and failed (terraform apply, …); `output` keeps what it printed."""
+
+    def __init__(self, message: str, output: str = "") -> None:
+        super().__init__(message)
+        self.output = output
 
 
 class ValidationFailed(ComindError):
