@@ -1,0 +1,244 @@
+"""The answers of a new app, built from the CLI's options and checked against the platform before anything is written.
+
+The rules are those of the template's validators (templates/app/copier-questions.yml) plus what only the whole
+repository can tell: names taken by other apps, and the platform's teams, environments and services.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from comind_scaffold.errors import InputError, TemplateError
+from comind_scaffold.naming import check_app_name, check_dns_label
+from comind_scaffold.repo import PlatformRepo
+from comind_scaffold.specs import AppSpec
+
+DEFAULT_IMAGE = "nginxinc/nginx-unprivileged"
+DEFAULT_IMAGE_TAG = "1.27-alpine"
+SERVICE_OF_FLAG = {
+    "with_database": "postgresql",
+    "with_cache": "redis",
+    "with_queue": "elasticmq",
+    "with_storage": "minio",
+}
+_IMAGE = re.compile(r"^[a-z0-9]([-a-z0-9._/]*[a-z0-9])?(:[0-9]+/[-a-z0-9._/]*[a-z0-9])?$")
+_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_CPU = re.compile(r"^([0-9]+m|[0-9]+(\.[0-9]{1,3})?)$")
+_MEMORY = re.compile(r"^(?P<number>[1-9][0-9]*)(?P<unit>Ki|Mi|Gi|Ti|k|M|G|T)?$")
+_MEMORY_UNITS = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+_ANSWER_FIELDS = frozenset(AppSpec.model_fields) - {"src_path", "commit"} | {
+    "platform",
+    "gitops_repo_url",
+    "gitops_revision",
+    "domain",
+    "service_ports",
+}
+
+
+def millicores(field: str, quantity: str) -> int:
+    """CPU quantity in millicores.
+
+    Raises:
+        InputError: Not a positive CPU quantity.
+    """
+    if not _CPU.match(quantity) or float(quantity.rstrip("m")) == 0:
+        raise InputError(field, f"{quantity!r} must be a positive CPU quantity such as 50m or 0.5")
+    return int(quantity[:-1]) if quantity.endswith("m") else round(float(quantity) * 1000)
+
+
+def memory_bytes(field: str, quantity: str) -> int:
+    """Memory quantity in bytes.
+
+    Raises:
+        InputError: Not a positive memory quantity.
+    """
+    found = _MEMORY.match(quantity)
+    if not found:
+        raise InputError(field, f"{quantity!r} must be a positive memory quantity such as 64Mi or 1Gi")
+    return int(found["number"]) * _MEMORY_UNITS[found["unit"] or ""]
+
+
+def parse_replicas(values: Iterable[str], environments: list[str]) -> dict[str, int]:
+    """`--replicas 3` (every environment) or `--replicas prod=3` (one) into a mapping.
+
+    Raises:
+        InputError: Not a whole number, or an environment the app does not run in.
+    """
+    result: dict[str, int] = {}
+    for value in values:
+        env, _, count = value.rpartition("=")
+        try:
+            number = int(count)
+        except ValueError:
+            raise InputError("replicas", f"{value!r} must be N or ENV=N with N a whole number") from None
+        for target in [env] if env else environments:
+            if target not in environments:
+                raise InputError("replicas", f"{target!r} is not one of the app's environments ({', '.join(environments)})")
+            result[target] = number
+    return result
+
+
+def parse_data(pairs: Iterable[str]) -> dict[str, str]:
+    """`key=value` pairs of `--data`.
+
+    Raises:
+        InputError: A pair without '='.
+    """
+    result = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise InputError("data", f"{pair!r} must be KEY=VALUE")
+        result[key.strip()] = value
+    return result
+
+
+def app_answers(repo: PlatformRepo, name: str, team: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """The full answers of a new app: the template's defaults, the platform's facts, then `options`.
+
+    Raises:
+        InputError: An option that is not a question of the app template.
+    """
+    unknown = sorted(set(options) - _ANSWER_FIELDS)
+    if unknown:
+        raise InputError(unknown[0], f"is not a question of the app template ({', '.join(sorted(_ANSWER_FIELDS))})")
+    platform = repo.spec
+    environments = list(options.get("environments") or platform.environments)
+    answers: dict[str, Any] = {
+        "template": "app",
+        "app_name": name,
+        "team": team,
+        "description": "",
+        "environments": environments,
+        "port": 8080,
+        "health_path": "/",
+        "image": DEFAULT_IMAGE,
+        "image_tag": DEFAULT_IMAGE_TAG,
+        "replicas": {env: 1 if env == "dev" else 2 for env in environments},
+        "cpu_request": "50m",
+        "cpu_limit": "500m",
+        "memory_request": "64Mi",
+        "memory_limit": "256Mi",
+        "with_database": False,
+        "with_cache": False,
+        "with_queue": False,
+        "with_storage": False,
+        "ingress": True,
+        "autoscaling": False,
+        "max_replicas": 5,
+        "sync_wave": 10,
+        "platform": platform.platform_name,
+        "gitops_repo_url": platform.repo_url,
+        "gitops_revision": platform.target_revision,
+        "domain": platform.local_domain if platform.default_profile == "local" else platform.aws_domain,
+        "service_ports": _service_ports(repo),
+    }
+    for key, value in options.items():
+        if key == "replicas":
+            answers["replicas"] = {**answers["replicas"], **value}
+        elif value is not None:
+            answers[key] = value
+    answers["replicas"] = {env: answers["replicas"].get(env, 1) for env in answers["environments"]}
+    return answers
+
+
+def _service_ports(repo: PlatformRepo) -> dict[str, int]:
+    if repo.spec.default_profile == "aws":
+        return {"postgresql": 5432, "redis": 6379, "elasticmq": 443, "minio": 443}
+    ports = {"postgresql": 5432, "redis": 6379, "elasticmq": 9324, "minio": 9000}
+    for name, service in repo.services.services.items():
+        ports[name] = service.port
+    return ports
+
+
+def check_app_answers(repo: PlatformRepo, answers: Mapping[str, Any], *, explicit_port: bool) -> None:
+    """Raise InputError for the first answer the template or the platform would reject.
+
+    Raises:
+        InputError: Names the field and the rule.
+    """
+    platform = repo.spec
+    name, environments = answers["app_name"], answers["environments"]
+    if not environments:
+        raise InputError("env", "must name at least one environment")
+    for env in environments:
+        if env not in platform.environments:
+            raise InputError("env", f"{env!r} is not an environment of the platform ({', '.join(platform.environments)})")
+    if len(set(environments)) != len(environments):
+        raise InputError("env", "lists an environment twice")
+    check_app_name(name, environments)
+    if repo.app_dir(name).exists():
+        raise InputError("name", f"{name!r} is taken (apps/{name} exists)")
+    if answers["team"] not in platform.teams:
+        raise InputError("team", f"{answers['team']!r} is not a team of the platform ({', '.join(platform.teams)})")
+    _check_runtime(answers)
+    _check_services(repo, answers)
+    _check_collisions(repo, AppSpec.model_validate(answers), explicit_port=explicit_port)
+
+
+def _check_runtime(answers: Mapping[str, Any]) -> None:
+    port = answers["port"]
+    if not isinstance(port, int) or not 1024 <= port <= 65535:
+        raise InputError("port", f"{port} must be 1024-65535 (unprivileged: the container runs as non-root)")
+    if not str(answers["health_path"]).startswith("/") or " " in answers["health_path"]:
+        raise InputError("health_path", f"{answers['health_path']!r} must be an absolute URL path without spaces")
+    if not _IMAGE.match(answers["image"]):
+        raise InputError("image", f"{answers['image']!r} must be an image name without tag; put the tag in image_tag")
+    tag = answers["image_tag"]
+    if not _TAG.match(tag):
+        raise InputError("image_tag", f"{tag!r} must be a Docker tag (letters, digits, '_', '.', '-'; at most 128)")
+    beyond_dev = [env for env in answers["environments"] if env != "dev"]
+    if tag == "latest" and beyond_dev:
+        raise InputError("image_tag", f"'latest' is not allowed outside dev ({', '.join(beyond_dev)}); pin a version")
+    for env, count in answers["replicas"].items():
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            raise InputError("replicas", f"{env} must be a whole number of at least 1 (got {count})")
+    if millicores("cpu_limit", answers["cpu_limit"]) < millicores("cpu_request", answers["cpu_request"]):
+        raise InputError("cpu_limit", f"{answers['cpu_limit']} is below cpu_request {answers['cpu_request']}")
+    if memory_bytes("memory_limit", answers["memory_limit"]) < memory_bytes("memory_request", answers["memory_request"]):
+        raise InputError("memory_limit", f"{answers['memory_limit']} is below memory_request {answers['memory_request']}")
+    if answers["autoscaling"] and not max(answers["replicas"].values()) <= answers["max_replicas"] <= 100:
+        raise InputError("max_replicas", f"{answers['max_replicas']} must be between the largest replica count and 100")
+    if not 0 <= answers["sync_wave"] <= 100:
+        raise InputError("sync_wave", f"{answers['sync_wave']} must be 0-100")
+    check_dns_label("team", answers["team"])
+
+
+def _check_services(repo: PlatformRepo, answers: Mapping[str, Any]) -> None:
+    wanted = [flag for flag in SERVICE_OF_FLAG if answers[flag]]
+    if not wanted:
+        return
+    try:
+        enabled = repo.services.enabled()
+    except TemplateError as err:
+        raise TemplateError(f"{err.message}; needed to check {', '.join(wanted)}") from err
+    for flag in wanted:
+        service = SERVICE_OF_FLAG[flag]
+        if service not in enabled:
+            raise InputError(
+                flag,
+                f"needs {service} enabled in infra/docker/registry/services.yaml (it is not)",
+                hint=f"enable {service} in the platform (its answers, then `comind update --platform`)",
+            )
+
+
+def _check_collisions(repo: PlatformRepo, new: AppSpec, *, explicit_port: bool) -> None:
+    platform = repo.spec.platform_name
+    domain = repo.spec.local_domain
+    for other in repo.apps:
+        names = [
+            ("namespace", new.namespace, other.namespace),
+            ("database", new.database, other.database),
+            ("bucket", lambda env, app=new: app.bucket(platform, env), lambda env, app=other: app.bucket(platform, env)),
+            ("queue", new.queue, other.queue),
+            ("ingress host", lambda env, app=new: app.host(env, domain), lambda env, app=other: app.host(env, domain)),
+        ]
+        for what, mine, theirs in names:
+            taken = {theirs(env) for env in other.environments}
+            clash = sorted({mine(env) for env in new.environments} & taken)
+            if clash:
+                raise InputError("name", f"{what} {clash[0]!r} is already used by app {other.app_name!r}")
+        if explicit_port and other.port == new.port:
+            raise InputError("port", f"{new.port} is already used by app {other.app_name!r}; pick a free port")

@@ -1,0 +1,80 @@
+"""`comind new-app`: add an app to the platform repository."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from comind_scaffold.cli._output import console
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to the app."""
+
+    @app.command("new-app")
+    def new_app(
+        name: Annotated[str, typer.Argument(help="App name: a DNS-1123 label; namespaces are <name>-<env>.")],
+        team: Annotated[str, typer.Option("--team", "-t", help="Owning team (one of the platform's teams).")],
+        with_database: Annotated[bool, typer.Option(help="PostgreSQL database <app>_<env>.")] = False,
+        with_cache: Annotated[bool, typer.Option(help="Redis (needs redis enabled in the platform).")] = False,
+        with_queue: Annotated[bool, typer.Option(help="SQS queue <app>-<env> + DLQ (needs elasticmq).")] = False,
+        with_storage: Annotated[bool, typer.Option(help="S3 bucket <platform>-<app>-<env>.")] = False,
+        env: Annotated[list[str] | None, typer.Option("--env", "-e", help="Environment (repeat); default: all.")] = None,
+        port: Annotated[int | None, typer.Option(help="Container port (1024-65535); default 8080.")] = None,
+        image: Annotated[str | None, typer.Option(help="Image without tag.")] = None,
+        image_tag: Annotated[str | None, typer.Option(help="Image tag; 'latest' only for dev-only apps.")] = None,
+        replicas: Annotated[list[str] | None, typer.Option(help="N for every environment, or ENV=N (repeat).")] = None,
+        no_ingress: Annotated[bool, typer.Option("--no-ingress", help="No Ingress.")] = False,
+        data: Annotated[list[str] | None, typer.Option("--data", "-d", help="Any other answer, KEY=VALUE.")] = None,
+        platform_dir: Annotated[Path, typer.Option(help="Platform repository (default: search upwards).")] = Path(),
+        pretend: Annotated[bool, typer.Option(help="Check and list the files, write nothing.")] = False,
+    ) -> None:
+        """Add an app to the platform: checks every answer, renders apps/NAME, adds its namespaces to the team's AppProject.
+
+        Nothing is written when a check fails; the message names the answer and the rule (exit 2).
+        """
+        from comind_scaffold.app_answers import parse_data, parse_replicas
+        from comind_scaffold.repo import PlatformRepo
+        from comind_scaffold.scaffold import new_app as make_app
+
+        options: dict[str, Any] = {**_typed(parse_data(data or []))}
+        if env:
+            options["environments"] = list(env)
+        if replicas:
+            environments = options.get("environments") or PlatformRepo.find(platform_dir).spec.environments
+            options["replicas"] = parse_replicas(replicas, list(environments))
+        flags = {"with_database": with_database, "with_cache": with_cache, "with_queue": with_queue,
+                 "with_storage": with_storage}
+        options.update({key: True for key, value in flags.items() if value})
+        for key, value in {"port": port, "image": image, "image_tag": image_tag}.items():
+            if value is not None:
+                options[key] = value
+        if no_ingress:
+            options["ingress"] = False
+        with console.status(f"rendering apps/{name}"):
+            result = make_app(name, team, platform_dir=platform_dir, options=options, pretend=pretend)
+        verb = "would create" if result.pretend else "created"
+        for file in result.files:
+            console.print(f"  {verb} {file}")
+        for project in result.projects:
+            console.print(f"  updated {project}")
+        console.print(f"{'[pretend] ' if result.pretend else ''}{name}: {len(result.files)} files, template {result.version}")
+        if not result.pretend:
+            console.print(f"next: review, then git add apps/{name} k8s/kustomize/projects && git commit")
+
+
+def _typed(pairs: dict[str, str]) -> dict[str, Any]:
+    """`--data` values parsed as YAML scalars/collections (port=8081 → 8081, with_cache=true → True)."""
+    import yaml
+
+    from comind_scaffold.errors import InputError
+
+    typed = {}
+    for key, value in pairs.items():
+        try:
+            typed[key] = yaml.safe_load(value) if value else ""
+        except yaml.YAMLError:
+            raise InputError(key, f"{value!r} is not a valid YAML value") from None
+    return typed

@@ -1,0 +1,209 @@
+"""Scaffolding verbs: a new platform repository (`init`), a new app in it (`new_app`), and the AppProject sync.
+
+Every check runs before the first file is written; a failure raises `InputError` / `TemplateError` and leaves the
+repository as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from comind_scaffold import _copier, _git
+from comind_scaffold import constants as c
+from comind_scaffold.app_answers import app_answers, check_app_answers
+from comind_scaffold.errors import InputError, TemplateError
+from comind_scaffold.repo import PlatformRepo
+from comind_scaffold.specs import load_app_spec, load_platform_spec
+
+TEMPLATE_ENV = "COMIND_TEMPLATE"
+_PROJECTS_DIR = f"{c.KUSTOMIZE_ROOT}/projects"
+_BLOCK = re.compile(
+    r"(?P<begin>^(?P<indent>[ \t]*)# comind:destinations:begin[^\n]*\n)(?P<body>.*?)(?P<end>^[ \t]*# comind:destinations:end)",
+    re.M | re.S,
+)
+_IN_CLUSTER = "https://kubernetes.default.svc"
+
+
+class ScaffoldResult(BaseModel):
+    """What a scaffolding verb made (or, with pretend, would make).
+
+    Attributes:
+        target: The folder generated into.
+        files: Paths written, relative to the platform repository (or to `target` for `init`).
+        version: Template version used.
+        pretend: True when nothing was written.
+        projects: AppProject files whose destinations changed.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    target: Path
+    files: list[str]
+    version: str
+    pretend: bool = False
+    projects: list[str] = []
+
+
+def template_source() -> str:
+    """Where the comind-ops templates come from: $COMIND_TEMPLATE, else the repository holding this package.
+
+    Raises:
+        TemplateError: Neither is a folder or URL with the root copier.yml.
+    """
+    configured = os.environ.get(TEMPLATE_ENV)
+    if configured:
+        return configured if "://" in configured or configured.startswith("git@") else str(Path(configured).resolve())
+    here = Path(__file__).resolve().parents[1]
+    if (here / "copier.yml").is_file():
+        return str(here)
+    raise TemplateError(
+        "template: comind-ops templates not found next to the package",
+        hint=f"set {TEMPLATE_ENV} to a checkout or git URL of comind-ops",
+    )
+
+
+def init_platform(
+    destination: Path,
+    data: Mapping[str, Any],
+    *,
+    source: str | None = None,
+    vcs_ref: str | None = None,
+) -> ScaffoldResult:
+    """Generate a new platform repository at `destination` (which must be missing or empty).
+
+    Raises:
+        InputError: An answer the platform template rejects.
+        TemplateError: The destination is not empty, or the template cannot be used.
+    """
+    destination = destination.resolve()
+    if destination.exists() and any(destination.iterdir()):
+        raise InputError("dest", f"{destination} is not empty; comind init writes only into a new or empty folder")
+    source = source or template_source()
+    created = not destination.exists()
+    try:
+        _copier.copy(source, destination, {**data, "template": "platform"}, vcs_ref=vcs_ref)
+    except BaseException:
+        _remove_created(destination, created)
+        raise
+    files = sorted(str(p.relative_to(destination)) for p in destination.rglob("*") if p.is_file())
+    version = load_platform_spec(destination / c.PLATFORM_ANSWERS).commit
+    return ScaffoldResult(target=destination, files=files, version=version)
+
+
+def new_app(
+    name: str,
+    team: str,
+    *,
+    platform_dir: Path | str = ".",
+    options: Mapping[str, Any] | None = None,
+    pretend: bool = False,
+) -> ScaffoldResult:
+    """Add the app `name` of `team` to the platform repository at (or above) `platform_dir`.
+
+    `options` are answers of the app template (`environments`, `port`, `with_database`, `replicas`…); the rest
+    come from the template's defaults and the platform. The app is rendered from the template source and version
+    the platform records, then the team's AppProject is given the app's namespaces.
+
+    Raises:
+        InputError: A bad name, team, environment, port, size, image, or a name another app already uses.
+        TemplateError: Not in a platform repository, unreadable answers, or uncommitted changes.
+    """
+    repo = PlatformRepo.find(platform_dir)
+    options = dict(options or {})
+    answers = app_answers(repo, name, team, options)
+    check_app_answers(repo, answers, explicit_port="port" in options)
+    source, ref = _recorded_source(repo)
+    if not pretend:
+        _git.require_clean(repo.root)
+    target = repo.app_dir(name)
+    if pretend:
+        files = _render_elsewhere(repo, source, ref, answers)
+        return ScaffoldResult(target=target, files=files, version=ref or "", pretend=True)
+    try:
+        _copier.copy(source, target, answers, vcs_ref=ref)
+        projects = sync_projects(repo)
+    except BaseException:
+        _remove_created(target, created=True)
+        raise
+    files = sorted(str(p.relative_to(repo.root)) for p in target.rglob("*") if p.is_file())
+    version = load_app_spec(target / c.APP_ANSWERS).commit
+    return ScaffoldResult(target=target, files=files, version=version, projects=projects)
+
+
+def _recorded_source(repo: PlatformRepo) -> tuple[str, str | None]:
+    """The template source and version the platform was generated from."""
+    spec = repo.spec
+    if not spec.src_path:
+        raise TemplateError(
+            f"{repo.root / c.PLATFORM_ANSWERS}: _src_path is missing, so the app template's source is unknown",
+            hint="the platform must be generated with `comind init` (or copier copy of the comind-ops repository)",
+        )
+    return spec.src_path, spec.commit or None
+
+
+def _render_elsewhere(repo: PlatformRepo, source: str, ref: str | None, answers: Mapping[str, Any]) -> list[str]:
+    """Render into a scratch copy of the platform's answers and services, and list what would be written."""
+    with tempfile.TemporaryDirectory(prefix="comind-pretend-") as scratch:
+        root = Path(scratch)
+        for name in (c.PLATFORM_ANSWERS, c.SERVICES_FILE):
+            if (repo.root / name).is_file():
+                (root / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(repo.root / name, root / name)
+        target = root / c.APPS_DIR / answers["app_name"]
+        _copier.copy(source, target, answers, vcs_ref=ref)
+        return sorted(str(p.relative_to(root)) for p in target.rglob("*") if p.is_file())
+
+
+def _remove_created(folder: Path, created: bool) -> None:
+    """Remove a folder this run created (never one that was there before)."""
+    if created and folder.exists():
+        shutil.rmtree(folder)
+
+
+def sync_projects(repo: PlatformRepo) -> list[str]:
+    """Rewrite each team's AppProject destinations from the apps in the repository.
+
+    The block between `# comind:destinations:begin` and `# comind:destinations:end` of
+    `k8s/kustomize/projects/<team>.yaml` lists the namespaces `<app>-<env>` of the team's apps (and, for the
+    `platform` team, `platform-<env>`). Running it twice changes nothing; apps that are gone drop out.
+
+    Returns:
+        The project files that changed, relative to the repository.
+    """
+    namespaces: dict[str, list[str]] = {team: [] for team in repo.spec.teams}
+    namespaces.setdefault("platform", [])
+    namespaces["platform"] += [repo.spec.platform_namespace(env) for env in repo.spec.environments]
+    for app in PlatformRepo(repo.root).apps:
+        namespaces.setdefault(app.team, []).extend(app.namespace(env) for env in app.environments)
+    changed = []
+    for team, names in sorted(namespaces.items()):
+        path = repo.root / _PROJECTS_DIR / f"{team}.yaml"
+        if not path.is_file():
+            continue
+        text = path.read_text()
+        found = _BLOCK.search(text)
+        if found is None:
+            raise TemplateError(f"{path.relative_to(repo.root)}: the comind:destinations block is missing")
+        body = _destinations(found["indent"], names)
+        updated = text[: found.start("body")] + body + text[found.end("body") :]
+        if updated != text:
+            path.write_text(updated)
+            changed.append(str(path.relative_to(repo.root)))
+    return changed
+
+
+def _destinations(indent: str, namespaces: list[str]) -> str:
+    if not namespaces:
+        return f"{indent}destinations: []\n"
+    lines = [f"{indent}destinations:"]
+    for namespace in namespaces:
+        lines += [f"{indent}  - server: {_IN_CLUSTER}", f"{indent}    namespace: {namespace}"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,215 @@
+"""Update apps (and the platform) to a newer template with Copier's three-way merge, and undo the last update.
+
+Before anything changes, the commit and the folders being updated are recorded in `.comind/update-state.json`;
+`abort_update` puts exactly those folders back (index, files, and the files the update created).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from comind_scaffold import _copier, _git
+from comind_scaffold import constants as c
+from comind_scaffold.errors import InputError, TemplateError
+from comind_scaffold.repo import PlatformRepo
+from comind_scaffold.scaffold import sync_projects
+from comind_scaffold.specs import load_app_spec, load_platform_spec
+
+STATE_FILE = f"{c.LOCAL_STATE_DIR}/update-state.json"
+PLATFORM = "platform"
+_MARKERS = ("<<<<<<< before updating", ">>>>>>> after updating")
+_DESCRIBE = re.compile(r"^v?(?P<release>[0-9]+(\.[0-9]+)*)(-(?P<ahead>[0-9]+)-g[0-9a-f]+)?$")
+
+
+class UpdateResult(BaseModel):
+    """The outcome of updating one app (or the platform).
+
+    Attributes:
+        name: App name, or `platform`.
+        path: Folder updated, relative to the repository.
+        old_version: Template version before.
+        new_version: Template version after.
+        status: `updated`, `unchanged`, `conflicts` or `failed`.
+        conflicts: Files left with conflict markers, relative to the repository.
+        message: Why it failed, when it did.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    path: str
+    old_version: str
+    new_version: str
+    status: Literal["updated", "unchanged", "conflicts", "failed"]
+    conflicts: list[str] = []
+    message: str = ""
+
+
+class UpdateReport(BaseModel):
+    """Every result of one `comind update`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    results: list[UpdateResult]
+
+    @property
+    def conflicted(self) -> list[UpdateResult]:
+        """Results that left conflicts."""
+        return [r for r in self.results if r.status == "conflicts"]
+
+    @property
+    def failed(self) -> list[UpdateResult]:
+        """Results that failed outright."""
+        return [r for r in self.results if r.status == "failed"]
+
+
+def _targets(repo: PlatformRepo, apps: Sequence[str], every: bool, platform: bool) -> list[tuple[str, str]]:
+    """(name, folder relative to the repository) of what to update."""
+    if sum([bool(apps), every, platform]) != 1:
+        raise InputError("apps", "name the apps to update, or pass exactly one of --all and --platform")
+    if platform:
+        return [(PLATFORM, ".")]
+    found = {p.parent.name for p in (repo.root / c.APPS_DIR).glob(f"*/{c.APP_ANSWERS}")}
+    if every:
+        if not found:
+            raise InputError("apps", f"no app under {c.APPS_DIR}/ to update")
+        return [(name, f"{c.APPS_DIR}/{name}") for name in sorted(found)]
+    for name in apps:
+        if name not in found:
+            raise InputError("apps", f"{name!r} is not an app of this platform ({', '.join(sorted(found)) or 'none'})")
+    return [(name, f"{c.APPS_DIR}/{name}") for name in dict.fromkeys(apps)]
+
+
+def _recorded_version(repo: PlatformRepo, folder: str) -> str:
+    answers = repo.root / folder / c.APP_ANSWERS
+    spec = load_platform_spec(answers) if folder == "." else load_app_spec(answers)
+    if not spec.src_path or not spec.commit:
+        raise TemplateError(f"{folder}/{c.APP_ANSWERS}: no _src_path/_commit recorded, so it cannot be updated")
+    return spec.commit
+
+
+def update(
+    platform_dir: Path | str = ".",
+    apps: Sequence[str] = (),
+    *,
+    every: bool = False,
+    platform: bool = False,
+    vcs_ref: str | None = None,
+    jobs: int | None = None,
+) -> UpdateReport:
+    """Update apps (or the platform) to the template version `vcs_ref` (default: the newest tag).
+
+    Apps are updated in parallel processes (each is its own folder; git commands run one at a time).
+    Conflicts are reported, not raised; the caller decides the exit code.
+
+    Raises:
+        InputError: Unknown app, or no target named.
+        TemplateError: Uncommitted changes in a target, or an answers file without a recorded template.
+    """
+    repo = PlatformRepo.find(platform_dir)
+    targets = _targets(repo, apps, every, platform)
+    before = {name: _recorded_version(repo, folder) for name, folder in targets}
+    _git.require_clean(repo.root, *(folder for _, folder in targets))
+    _save_state(repo.root, _git.head(repo.root), [folder for _, folder in targets], created=[])
+    errors = _copier.update_many([repo.root / folder for _, folder in targets], vcs_ref=vcs_ref, jobs=jobs)
+    results = []
+    for (name, folder), error in zip(targets, errors, strict=True):
+        conflicts = _conflicts(repo.root, folder)
+        after = before[name] if error else _recorded_version(repo, folder)
+        if error:
+            status = "failed"
+        elif conflicts:
+            status = "conflicts"
+        else:
+            status = "updated" if after != before[name] or _git.status(repo.root, folder) else "unchanged"
+        results.append(UpdateResult(name=name, path=folder, old_version=before[name], new_version=after,
+                                    status=status, conflicts=conflicts, message=error or ""))
+    if not platform and not any(r.status == "failed" for r in results):
+        sync_projects(repo)
+    folders = [folder for _, folder in targets]
+    _save_state(repo.root, _git.head(repo.root), folders, created=_git.untracked(repo.root, *folders))
+    return UpdateReport(results=results)
+
+
+def _conflicts(root: Path, folder: str) -> list[str]:
+    """Files under `folder` that git marks unmerged or that hold Copier's conflict markers."""
+    found = set(_git.unmerged(root, folder))
+    for line in _git.status(root, folder):
+        name = line[3:].strip('"')
+        path = root / name
+        if path.is_file() and name not in found:
+            with path.open("rb") as handle:
+                if any(raw.rstrip().decode(errors="replace") in _MARKERS for raw in handle):
+                    found.add(name)
+    return sorted(found)
+
+
+def _save_state(root: Path, commit: str, folders: list[str], created: list[str]) -> None:
+    path = root / STATE_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"commit": commit, "folders": folders, "created": created}, indent=2) + "\n")
+
+
+def abort_update(platform_dir: Path | str = ".") -> list[str]:
+    """Put the folders of the last `comind update` back exactly as they were before it.
+
+    Returns:
+        The folders restored.
+
+    Raises:
+        TemplateError: No update to abort.
+    """
+    repo = PlatformRepo.find(platform_dir)
+    path = repo.root / STATE_FILE
+    try:
+        state = json.loads(path.read_text())
+    except FileNotFoundError as err:
+        raise TemplateError("update: there is no update to abort (no .comind/update-state.json)") from err
+    except json.JSONDecodeError as err:
+        raise TemplateError(f"{STATE_FILE}: not valid JSON; restore by hand with git checkout") from err
+    _git.restore(repo.root, state["commit"], state["folders"], state["created"])
+    path.unlink()
+    return list(state["folders"])
+
+
+class VersionStatus(BaseModel):
+    """Template version of one app (or the platform) against the newest template tag."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    current: str
+    latest: str
+    outdated: bool
+
+
+def parse_version(text: str) -> tuple[int, ...] | None:
+    """Comparable version of a tag or `git describe` string (`v1.2.0`, `v1.2.0-3-gabc1234`); None if not one."""
+    found = _DESCRIBE.match(text.strip())
+    if not found:
+        return None
+    return (*(int(part) for part in found["release"].split(".")), int(found["ahead"] or 0))
+
+
+def check_update(platform_dir: Path | str = ".") -> list[VersionStatus]:
+    """Each app's and the platform's template version against the newest tag of the template they came from."""
+    repo = PlatformRepo.find(platform_dir)
+    newest_of: dict[str, str] = {}
+    entries = [(PLATFORM, repo.spec.src_path, repo.spec.commit)]
+    entries += [(app.app_name, app.src_path, app.commit) for app in repo.apps]
+    statuses = []
+    for name, source, current in entries:
+        if source not in newest_of:
+            tags = [tag for tag in _git.version_tags(source) if parse_version(tag)] if source else []
+            newest_of[source] = max(tags, key=lambda tag: parse_version(tag) or (), default="")
+        latest = newest_of[source]
+        mine, theirs = parse_version(current), parse_version(latest)
+        outdated = bool(mine and theirs and theirs[:-1] > mine[:-1])
+        statuses.append(VersionStatus(name=name, current=current or "?", latest=latest or "?", outdated=outdated))
+    return statuses

@@ -1,0 +1,79 @@
+"""Test helpers of the scaffolding verbs: a git template repository, a platform generated from it, git calls."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "comind-tests",
+    "GIT_AUTHOR_EMAIL": "tests@localhost",
+    "GIT_COMMITTER_NAME": "comind-tests",
+    "GIT_COMMITTER_EMAIL": "tests@localhost",
+}
+PLATFORM_ANSWERS = {
+    "platform_name": "acme",
+    "repo_url": "https://git.example.com/acme/platform",
+    "teams": ["platform", "payments", "web"],
+    "environments": ["dev", "stage", "prod"],
+    "redis_enabled": False,
+    "elasticmq_enabled": True,
+}
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Run git with a test identity; fail loudly."""
+    done = subprocess.run(
+        ["git", *args], cwd=cwd, env={**os.environ, **GIT_IDENTITY}, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, f"git {' '.join(args)}: {done.stderr}"
+    return done.stdout
+
+
+def commit_all(repo: Path, message: str) -> None:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "--allow-empty", "-m", message)
+
+
+def make_template_repo(where: Path, tag: str = "v1.0.0") -> Path:
+    """A git repository holding this checkout's root copier.yml and templates, committed and tagged."""
+    where.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(REPO_ROOT / "copier.yml", where / "copier.yml")
+    shutil.copytree(REPO_ROOT / "templates", where / "templates", ignore=shutil.ignore_patterns("__pycache__"))
+    git(where, "init", "-q", "-b", "main")
+    commit_all(where, "template")
+    git(where, "tag", tag)
+    return where
+
+
+def make_platform(template: Path, where: Path, **answers: Any) -> Path:
+    """A platform repository generated from `template` by `comind init`, committed."""
+    from comind_scaffold.scaffold import init_platform
+
+    init_platform(where, {**PLATFORM_ANSWERS, **answers}, source=str(template))
+    git(where, "init", "-q", "-b", "main")
+    commit_all(where, "platform")
+    return where
+
+
+def snapshot(repo: Path) -> dict[str, bytes]:
+    """Every file under `repo` (outside .git) with its bytes."""
+    return {
+        str(p.relative_to(repo)): p.read_bytes()
+        for p in sorted(repo.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(repo).parts
+    }
+
+
+def status(repo: Path) -> str:
+    return git(repo, "status", "--porcelain", "--untracked-files=all")
+
+
+def load_yaml_docs(path: Path) -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
