@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/jackc/pgx/v5"
+)
+
+// The database comment marks what this provider created; Delete refuses anything else.
+const databaseComment = managedKey + "=" + managedValue
+
+type databaseResource struct{ withClients }
+
+type databaseModel struct {
+	ID       types.String `tfsdk:"id"`
+	Name     types.String `tfsdk:"name"`
+	Password types.String `tfsdk:"password"`
+}
+
+func newDatabaseResource() resource.Resource { return &databaseResource{} }
+
+func (r *databaseResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_postgresql_database"
+}
+
+func (r *databaseResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		Description: "A PostgreSQL database and its owner role of the same name (login with `password`).",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{Computed: true, PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
+			"name": schema.StringAttribute{
+				Required: true, Description: "Database and role name.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"password": schema.StringAttribute{Required: true, Sensitive: true, Description: "The role's login password."},
+		},
+	}
+}
+
+func (r *databaseResource) connect(ctx context.Context) (*pgx.Conn, error) {
+	if err := r.c.need("postgres_url", r.c.cfg.PostgresURL); err != nil {
+		return nil, err
+	}
+	return pgx.Connect(ctx, r.c.cfg.PostgresURL.ValueString())
+}
+
+func ident(name string) string { return pgx.Identifier{name}.Sanitize() }
+
+func literal(value string) string { return "'" + strings.ReplaceAll(value, "'", "''") + "'" }
+
+// databaseState returns whether the database exists and whether it carries our comment.
+func databaseState(ctx context.Context, conn *pgx.Conn, name string) (exists, ours bool, err error) {
+	var comment *string
+	err = conn.QueryRow(ctx,
+		"SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1", name).Scan(&comment)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, false, nil
+	}
+	if err != nil {
+		return false, false, err
+	}
+	return true, comment != nil && *comment == databaseComment, nil
+}
+
+func roleExists(ctx context.Context, conn *pgx.Conn, name string) (bool, error) {
+	var found bool
+	err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", name).Scan(&found)
+	return found, err
+}
+
+func (r *databaseResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var m databaseModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	conn, err := r.connect(ctx)
+	if err != nil {
+		resp.Diagnostics.AddError("postgresql", err.Error())
+		return
+	}
+	defer conn.Close(ctx)
+	name := m.Name.ValueString()
+	if exists, _, err := databaseState(ctx, conn, name); err != nil || exists {
+		resp.Diagnostics.AddError("postgresql", fmt.Sprintf("database %q already exists (not created by this state): %v", name, err))
+		return
+	}
+	if found, err := roleExists(ctx, conn, name); err != nil || found {
+		resp.Diagnostics.AddError("postgresql", fmt.Sprintf("role %q already exists (not created by this state): %v", name, err))
+		return
+	}
+	statements := []string{
+		fmt.Sprintf("CREATE ROLE %s LOGIN PASSWORD %s", ident(name), literal(m.Password.ValueString())),
+		fmt.Sprintf("CREATE DATABASE %s OWNER %s", ident(name), ident(name)),
+		fmt.Sprintf("REVOKE ALL ON DATABASE %s FROM PUBLIC", ident(name)),
+		fmt.Sprintf("COMMENT ON DATABASE %s IS %s", ident(name), literal(databaseComment)),
+	}
+	for _, sql := range statements {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			resp.Diagnostics.AddError("postgresql", fmt.Sprintf("%s: %v", strings.SplitN(sql, " PASSWORD", 2)[0], err))
+			return
+		}
+	}
+	m.ID = types.StringValue(name)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+func (r *databaseResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var m databaseModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	conn, err := r.connect(ctx)
+	if err != nil {
+		resp.Diagnostics.AddError("postgresql", err.Error())
+		return
+	}
+	defer conn.Close(ctx)
+	exists, _, err := databaseState(ctx, conn, m.Name.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddError("postgresql", err.Error())
+		return
+	}
+	if !exists {
+		resp.State.RemoveResource(ctx)
+	}
+}
+
+func (r *databaseResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var m databaseModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	conn, err := r.connect(ctx)
+	if err != nil {
+		resp.Diagnostics.AddError("postgresql", err.Error())
+		return
+	}
+	defer conn.Close(ctx)
+	sql := fmt.Sprintf("ALTER ROLE %s PASSWORD %s", ident(m.Name.ValueString()), literal(m.Password.ValueString()))
+	if _, err := conn.Exec(ctx, sql); err != nil {
+		resp.Diagnostics.AddError("postgresql", fmt.Sprintf("ALTER ROLE: %v", err))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+func (r *databaseResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var m databaseModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	conn, err := r.connect(ctx)
+	if err != nil {
+		resp.Diagnostics.AddError("postgresql", err.Error())
+		return
+	}
+	defer conn.Close(ctx)
+	name := m.Name.ValueString()
+	exists, ours, err := databaseState(ctx, conn, name)
+	if err != nil {
+		resp.Diagnostics.AddError("postgresql", err.Error())
+		return
+	}
+	if exists && !ours {
+		resp.Diagnostics.AddError("postgresql", fmt.Sprintf("database %q lacks the comment %q: not deleting what comind did not create", name, databaseComment))
+		return
+	}
+	statements := []string{
+		"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = " + literal(name),
+		"DROP DATABASE IF EXISTS " + ident(name),
+		"DROP ROLE IF EXISTS " + ident(name),
+	}
+	for _, sql := range statements {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			resp.Diagnostics.AddError("postgresql", fmt.Sprintf("%s: %v", sql, err))
+			return
+		}
+	}
+}
