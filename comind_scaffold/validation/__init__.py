@@ -1,0 +1,1 @@
+"""Offline validation of a platform repository (or any folder of Kubernetes YAML)."""

@@ -1,0 +1,176 @@
+"""Kubernetes objects as validation sees them: where each came from, and the parts checks look at."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = ["POD_SPEC_PATHS", "Container", "RenderedObject", "YamlFile", "containers", "read_yaml_file"]
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe loading; application tags (Copier's `!include`, CloudFormation's `!Ref`) read as plain values."""
+
+
+def _untagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node)
+    return loader.construct_scalar(node)  # type: ignore[arg-type]
+
+
+_Loader.add_multi_constructor("!", _untagged)
+
+# Where each workload kind keeps its pod spec.
+POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
+    "Pod": ("spec",),
+    "Deployment": ("spec", "template", "spec"),
+    "StatefulSet": ("spec", "template", "spec"),
+    "DaemonSet": ("spec", "template", "spec"),
+    "ReplicaSet": ("spec", "template", "spec"),
+    "Job": ("spec", "template", "spec"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+LONG_RUNNING = frozenset({"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"})
+
+
+@dataclass(frozen=True)
+class YamlFile:
+    """One YAML file of the repository.
+
+    Attributes:
+        path: Absolute path.
+        rel: Path relative to the validated folder (what results name).
+        docs: Its documents (empty ones dropped).
+        error: `line N: problem` when it is not valid YAML.
+
+    """
+
+    path: Path
+    rel: str
+    docs: tuple[Any, ...] = field(default=(), repr=False)
+    error: str | None = None
+
+
+def read_yaml_file(path: Path, rel: str) -> YamlFile:
+    """Parse a YAML file, turning every failure into `YamlFile.error`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        return YamlFile(path, rel, error=f"cannot be read ({err.__class__.__name__})")
+    try:
+        docs = tuple(doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        where = f"line {mark.line + 1}: " if mark else ""
+        return YamlFile(path, rel, error=f"{where}{err.problem or err.context or 'not valid YAML'}")
+    except yaml.YAMLError as err:
+        return YamlFile(path, rel, error=f"not valid YAML ({err.__class__.__name__})")
+    return YamlFile(path, rel, docs=docs)
+
+
+def _get(data: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+@dataclass(frozen=True)
+class RenderedObject:
+    """A Kubernetes object and where it was rendered from.
+
+    Attributes:
+        data: The object.
+        source: The kustomization folder that rendered it, or the YAML file holding it (relative).
+        app: The comind app it belongs to, when known.
+        env: The environment (`overlays/<env>`), when known.
+
+    """
+
+    data: dict[str, Any] = field(repr=False)
+    source: str
+    app: str | None = None
+    env: str | None = None
+
+    @property
+    def kind(self) -> str:
+        """The object's kind ('' when missing)."""
+        return str(self.data.get("kind") or "")
+
+    @property
+    def api_version(self) -> str:
+        """The object's apiVersion ('' when missing)."""
+        return str(self.data.get("apiVersion") or "")
+
+    @property
+    def name(self) -> str:
+        """metadata.name ('' when missing)."""
+        return str(_get(self.data, "metadata", "name") or "")
+
+    @property
+    def namespace(self) -> str:
+        """metadata.namespace ('' when missing)."""
+        return str(_get(self.data, "metadata", "namespace") or "")
+
+    @property
+    def labels(self) -> dict[str, Any]:
+        """metadata.labels."""
+        labels = _get(self.data, "metadata", "labels")
+        return labels if isinstance(labels, dict) else {}
+
+    def get(self, *keys: str) -> Any:
+        """A nested field, or None when any step is missing."""
+        return _get(self.data, *keys)
+
+    @property
+    def ref(self) -> str:
+        """`Kind namespace/name in source`, what results name."""
+        where = f"{self.namespace}/{self.name}" if self.namespace else self.name
+        return f"{self.kind} {where} ({self.source})"
+
+
+@dataclass(frozen=True)
+class Container:
+    """One container of a workload."""
+
+    obj: RenderedObject
+    spec: dict[str, Any]
+    init: bool
+
+    @property
+    def name(self) -> str:
+        """The container's name."""
+        return str(self.spec.get("name") or "?")
+
+    @property
+    def ref(self) -> str:
+        """`Kind namespace/name container NAME (source)`."""
+        where = f"{self.obj.namespace}/{self.obj.name}" if self.obj.namespace else self.obj.name
+        word = "initContainer" if self.init else "container"
+        return f"{self.obj.kind} {where} {word} {self.name} ({self.obj.source})"
+
+    @property
+    def long_running(self) -> bool:
+        """True for a regular container of a Deployment, StatefulSet, DaemonSet, ReplicaSet or Pod."""
+        return not self.init and self.obj.kind in LONG_RUNNING
+
+
+def containers(obj: RenderedObject) -> Iterator[Container]:
+    """Every container and init container of a workload object (nothing for other kinds)."""
+    path = POD_SPEC_PATHS.get(obj.kind)
+    if path is None:
+        return
+    pod = obj.get(*path)
+    if not isinstance(pod, dict):
+        return
+    for key, init in (("initContainers", True), ("containers", False)):
+        for spec in pod.get(key) or []:
+            if isinstance(spec, dict):
+                yield Container(obj, spec, init)

@@ -1,0 +1,250 @@
+"""Find plaintext secrets in committed files: YAML, Terraform/HCL and env files.
+
+A line is exempt when it, or the line above it, carries the marker `LOCAL_DEV_SECRET_MARKER` in a comment:
+that is how a template marks a development default that only ever runs on the developer's machine.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from comind_scaffold.constants import LOCAL_DEV_SECRET_MARKER
+
+__all__ = ["SecretFinding", "is_scanned", "scan_file", "shannon_entropy"]
+
+_MAX_BYTES = 1_000_000
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SENSITIVE = ("password", "passwd", "passphrase", "secret", "token", "apikey", "accesskey", "privatekey", "credential")
+# Keys naming or configuring a secret rather than holding one (secretName, existingSecret, tokenPath, …).
+_REFERENCE_SUFFIXES = (
+    "name",
+    "names",
+    "ref",
+    "refs",
+    "file",
+    "path",
+    "dir",
+    "selector",
+    "length",
+    "enabled",
+    "type",
+    "mode",
+    "namespace",
+    "version",
+    "ttl",
+    "url",
+    "uri",
+    "endpoint",
+    "arn",
+    "template",
+    "audience",
+    "expiration",
+)
+_REFERENCE_PREFIXES = ("existing", "use", "create", "enable", "generate", "rotate", "automount", "sealed")
+_REFERENCE_VALUE = re.compile(r"^(?:\$\{.*\}|\$\(.*\)|\{\{.*\}\}|<[^>]*>|(?:var|local|data|module)\.\S+)$")
+_KNOWN_TOKENS = re.compile(
+    r"(?:AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{40,}|xox[abprs]-[A-Za-z0-9-]{10,}"
+    r"|sk_live_[A-Za-z0-9]{20,})"
+)
+_PRIVATE_KEY = re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----")
+_CANDIDATE = re.compile(r"[A-Za-z0-9+/_-]{24,}={0,2}")
+_ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*?)\s*$")
+_HCL_STRING = re.compile(r'^\s*"?([A-Za-z_][A-Za-z0-9_-]*)"?\s*[=:]\s*"((?:[^"\\]|\\.)*)"')
+_HCL_VARIABLE = re.compile(r'^\s*variable\s+"([^"]+)"')
+_HCL_DEFAULT = re.compile(r'^\s*default\s*=\s*"((?:[^"\\]|\\.)*)"')
+_MIN_ENTROPY = 4.0
+_RULE_ORDER = ("private-key", "known-token", "secret-object", "sensitive-key", "high-entropy")
+
+
+@dataclass(frozen=True)
+class SecretFinding:
+    """A plaintext secret.
+
+    Attributes:
+        file: Path of the file, relative to the validated folder.
+        line: 1-based line number.
+        rule: `secret-object`, `sensitive-key`, `private-key`, `known-token` or `high-entropy`.
+        detail: What was found (never the value itself).
+
+    """
+
+    file: str
+    line: int
+    rule: str
+    detail: str
+
+    @property
+    def where(self) -> str:
+        """`file:line`."""
+        return f"{self.file}:{self.line}"
+
+
+def shannon_entropy(text: str) -> float:
+    """Bits per character of `text`."""
+    if not text:
+        return 0.0
+    counts = Counter(text)
+    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+
+
+def is_sensitive_key(key: str) -> bool:
+    """True when a key's name says it holds a credential (and not a reference to one)."""
+    norm = re.sub(r"[^a-z0-9]", "", key.lower())
+    if not any(word in norm for word in _SENSITIVE):
+        return False
+    return not (norm.endswith(_REFERENCE_SUFFIXES) or norm.startswith(_REFERENCE_PREFIXES))
+
+
+def is_literal(value: str) -> bool:
+    """True for a value that is a credential itself, not empty and not a reference or interpolation."""
+    value = value.strip().strip("'\"")
+    if not value or value.lower() in ("true", "false", "null", "~", "none"):
+        return False
+    return not (_REFERENCE_VALUE.match(value) or "${" in value)
+
+
+def _high_entropy(text: str) -> bool:
+    for candidate in _CANDIDATE.findall(text):
+        mixed = re.search(r"[a-z]", candidate) and re.search(r"[A-Z]", candidate) and re.search(r"\d", candidate)
+        if mixed and shannon_entropy(candidate) >= _MIN_ENTROPY:
+            return True
+    return False
+
+
+def _line_findings(rel: str, lines: list[str]) -> Iterator[SecretFinding]:
+    """Rules that need no structure: private keys, well-known token shapes, high-entropy strings."""
+    for number, line in enumerate(lines, start=1):
+        if _PRIVATE_KEY.search(line):
+            yield SecretFinding(rel, number, "private-key", "a PEM private key")
+        elif _KNOWN_TOKENS.search(line):
+            yield SecretFinding(rel, number, "known-token", "a string shaped like a cloud or Git host token")
+        elif _high_entropy(line.split("#", 1)[0] if not line.lstrip().startswith("-----") else ""):
+            yield SecretFinding(rel, number, "high-entropy", "a high-entropy string (looks generated, like a key)")
+
+
+def _yaml_pairs(node: yaml.Node, in_secret_data: bool = False) -> Iterator[tuple[str, yaml.ScalarNode, bool]]:
+    """(key, value node, inside Secret data) for every scalar-valued mapping entry, depth first."""
+    if isinstance(node, yaml.MappingNode):
+        kind = next((v.value for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == "kind"), None)
+        env_name = next((v.value for k, v in node.value if getattr(k, "value", None) == "name"), None)
+        for key_node, value_node in node.value:
+            key = str(getattr(key_node, "value", ""))
+            if isinstance(value_node, yaml.ScalarNode):
+                if key == "value" and isinstance(env_name, str):
+                    yield env_name, value_node, in_secret_data
+                else:
+                    yield key, value_node, in_secret_data
+            else:
+                secret_data = kind == "Secret" and key in ("data", "stringData")
+                yield from _yaml_pairs(value_node, in_secret_data or secret_data)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            if isinstance(item, yaml.ScalarNode) and isinstance(item.value, str):
+                match = _ASSIGNMENT.match(item.value)
+                if match:  # kustomize generator literals: KEY=VALUE
+                    yield match.group(1), yaml.ScalarNode(item.tag, match.group(2), item.start_mark), False
+            else:
+                yield from _yaml_pairs(item, in_secret_data)
+
+
+def _yaml_findings(rel: str, text: str) -> Iterator[SecretFinding]:
+    try:
+        documents = list(yaml.compose_all(text, Loader=_Loader))
+    except yaml.YAMLError:
+        return  # a broken file is reported by the YAML check; line rules still ran on it
+    for document in documents:
+        if document is None:
+            continue
+        for key, value, in_secret_data in _yaml_pairs(document):
+            literal = value.tag == "tag:yaml.org,2002:str" and is_literal(str(value.value))
+            line = value.start_mark.line + 1
+            if in_secret_data and literal:
+                yield SecretFinding(rel, line, "secret-object", f"Secret data key {key!r} holds a literal value")
+            elif literal and is_sensitive_key(key):
+                yield SecretFinding(rel, line, "sensitive-key", f"{key!r} holds a literal value")
+
+
+def _hcl_findings(rel: str, lines: list[str]) -> Iterator[SecretFinding]:
+    variable = None
+    for number, line in enumerate(lines, start=1):
+        code = line.split("#", 1)[0].split("//", 1)[0] if '"' not in line else line
+        declared = _HCL_VARIABLE.match(code)
+        if declared:
+            variable = declared.group(1)
+            continue
+        default = _HCL_DEFAULT.match(code)
+        if default and variable and is_sensitive_key(variable) and is_literal(default.group(1)):
+            yield SecretFinding(rel, number, "sensitive-key", f"variable {variable!r} has a literal default")
+            continue
+        match = _HCL_STRING.match(code)
+        if match and is_sensitive_key(match.group(1)) and is_literal(match.group(2)):
+            yield SecretFinding(rel, number, "sensitive-key", f"{match.group(1)!r} holds a literal value")
+
+
+def _env_findings(rel: str, lines: list[str]) -> Iterator[SecretFinding]:
+    for number, line in enumerate(lines, start=1):
+        if line.lstrip().startswith("#"):
+            continue
+        match = _ASSIGNMENT.match(line)
+        if match and is_sensitive_key(match.group(1)) and is_literal(match.group(2).split(" #", 1)[0]):
+            yield SecretFinding(rel, number, "sensitive-key", f"{match.group(1)!r} holds a literal value")
+
+
+def _kind_of(path: Path) -> str | None:
+    name = path.name
+    if name == ".terraform.lock.hcl":
+        return None  # provider checksums, not secrets
+    if path.suffix in (".yaml", ".yml"):
+        return "yaml"
+    if path.suffix in (".tf", ".tfvars", ".hcl"):
+        return "hcl"
+    if name == ".env" or name.startswith(".env.") or path.suffix == ".env":
+        return "env"
+    if path.suffix in (".pem", ".key", ".json", ".conf", ".ini", ".properties", ".cfg"):
+        return "text"
+    return None
+
+
+def is_scanned(path: Path) -> bool:
+    """True for the file types the secret scan reads."""
+    return _kind_of(path) is not None
+
+
+def scan_file(path: Path, rel: str) -> list[SecretFinding]:
+    """Every plaintext secret in one file, except on lines marked as local-only development defaults."""
+    kind = _kind_of(path)
+    if kind is None:
+        return []
+    try:
+        if path.stat().st_size > _MAX_BYTES:
+            return []
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    lines = text.splitlines()
+    findings = list(_line_findings(rel, lines))
+    if kind == "yaml":
+        findings += _yaml_findings(rel, text)
+    elif kind == "hcl":
+        findings += _hcl_findings(rel, lines)
+    elif kind in ("env", "text") and path.suffix not in (".json", ".pem", ".key"):
+        findings += _env_findings(rel, lines)
+
+    def allowed(line: int) -> bool:
+        here = lines[line - 1] if line - 1 < len(lines) else ""
+        above = lines[line - 2] if line >= 2 else ""
+        return LOCAL_DEV_SECRET_MARKER in here or LOCAL_DEV_SECRET_MARKER in above
+
+    strongest: dict[int, SecretFinding] = {}
+    for finding in sorted(findings, key=lambda f: _RULE_ORDER.index(f.rule), reverse=True):
+        if not allowed(finding.line):
+            strongest[finding.line] = finding  # one finding per line: the most specific rule wins
+    return [strongest[line] for line in sorted(strongest)]
