@@ -61,7 +61,7 @@ class Aws:
             result: dict[str, Any] = getattr(self.client(service), operation)(**kwargs)
         except ClientError as err:
             code = err.response.get("Error", {}).get("Code", "")
-            if "NotFound" in code or code in {"NoSuchBucket", "404", "AWS.SimpleQueueService.NonExistentQueue"}:
+            if "NotFound" in code or code in {"NoSuchBucket", "404", "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"}:
                 return None
             raise AwsUnreachableError(f"AWS {service}.{operation}: {code or err}") from err
         except BotoCoreError as err:
@@ -122,26 +122,27 @@ def check_node_group(aws: Aws, spec: PlatformSpec, group: NodeGroup) -> CheckRes
 
 
 def check_network_tags(aws: Aws, spec: PlatformSpec) -> CheckResult:
-    """The cluster's VPC exists and each of its subnets carries `kubernetes.io/cluster/<platform>`."""
+    """Each subnet of the cluster exists and carries `kubernetes.io/cluster/<platform>`."""
     ref = f"VPC of {spec.platform_name}"
 
     def probe() -> CheckResult:
         found = aws.call("eks", "describe_cluster", name=spec.platform_name)
         if found is None:
             return failed("vpc.tags", LAYER, ref, "no EKS cluster to read the VPC from")
-        vpc_config = found["cluster"].get("resourcesVpcConfig") or {}
-        subnet_ids = vpc_config.get("subnetIds") or []
-        if not vpc_config.get("vpcId") or not subnet_ids:
-            return failed("vpc.tags", LAYER, ref, "the cluster has no VPC or subnets configured")
+        subnet_ids = (found["cluster"].get("resourcesVpcConfig") or {}).get("subnetIds") or []
+        if not subnet_ids:
+            return failed("vpc.tags", LAYER, ref, "the cluster has no subnets configured")
         subnets = (aws.call("ec2", "describe_subnets", SubnetIds=subnet_ids) or {}).get("Subnets") or []
+        vpcs = sorted({s["VpcId"] for s in subnets})
+        ref = f"VPC {', '.join(vpcs) or '?'}"
         tag = f"kubernetes.io/cluster/{spec.platform_name}"
         untagged = [s["SubnetId"] for s in subnets if tag not in {t["Key"] for t in s.get("Tags") or []}]
         missing = sorted(set(subnet_ids) - {s["SubnetId"] for s in subnets})
-        if missing or untagged:
-            text = (f"missing subnets {', '.join(missing)}; " if missing else "") + (
-                f"subnets without {tag}: {', '.join(untagged)}" if untagged else "")
-            return failed("vpc.tags", LAYER, f"VPC {vpc_config['vpcId']}", text.strip("; "))
-        return passed("vpc.tags", LAYER, f"VPC {vpc_config['vpcId']}", f"{len(subnets)} subnet(s) tagged {tag}")
+        problems = ([f"missing subnets {', '.join(missing)}"] if missing else []) + (
+            [f"subnets without {tag}: {', '.join(untagged)}"] if untagged else [])
+        if problems:
+            return failed("vpc.tags", LAYER, ref, "; ".join(problems))
+        return passed("vpc.tags", LAYER, ref, f"{len(subnets)} subnet(s) tagged {tag}")
 
     return guarded("vpc.tags", ref, probe)
 

@@ -129,8 +129,10 @@ class VerifySession:
                 or Path("~/.aws/credentials").expanduser().exists()
             ):
                 raise UserError("AWS: no credentials (set --aws-profile, AWS_PROFILE or AWS_ACCESS_KEY_ID)")
-            return Aws(repo.spec.aws_region, self.options.aws_endpoint_url, self.options.aws_profile,
-                       self.options.timeout)
+            aws = Aws(repo.spec.aws_region, self.options.aws_endpoint_url, self.options.aws_profile,
+                      self.options.timeout)
+            aws.call("eks", "list_clusters", maxResults=1)  # one request decides whether AWS can be checked
+            return aws
 
         return self._target("AWS API", build)
 

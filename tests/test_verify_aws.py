@@ -1,0 +1,161 @@
+"""The aws layer against moto's server (an AWS API emulator on loopback), never against AWS itself."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from comind_scaffold.checks import aws as checks
+from comind_scaffold.checks.expected import Expected
+from comind_scaffold.models import CheckResult, Status
+from comind_scaffold.repo import PlatformRepo
+from tests.helpers_verify import ROOT, free_port, moto_endpoint, platform_repo  # noqa: F401
+
+pytestmark = pytest.mark.aws
+
+
+def _create_world(aws: checks.Aws, repo: PlatformRepo) -> None:
+    spec = repo.spec
+    ec2 = aws.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    subnets = []
+    for index, zone in enumerate(("a", "b")):
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{index}.0/24", AvailabilityZone=f"{aws.region}{zone}")
+        subnets.append(subnet["Subnet"]["SubnetId"])
+    ec2.create_tags(Resources=subnets, Tags=[{"Key": f"kubernetes.io/cluster/{spec.platform_name}", "Value": "shared"}])
+    eks = aws.client("eks")
+    role = "arn:aws:iam::123456789012:role/eks"
+    eks.create_cluster(name=spec.platform_name, version=spec.kubernetes_minor, roleArn=role,
+                       resourcesVpcConfig={"subnetIds": subnets})
+    for group in spec.eks_node_groups:
+        eks.create_nodegroup(clusterName=spec.platform_name, nodegroupName=group.name, subnets=subnets, nodeRole=role,
+                             scalingConfig={"minSize": group.min_size, "maxSize": group.max_size,
+                                            "desiredSize": group.desired_size})
+    for pair in Expected(repo).app_envs:
+        app, env = pair.app, pair.env
+        if app.with_database:
+            aws.client("rds").create_db_instance(DBInstanceIdentifier=pair.namespace, DBInstanceClass="db.t3.micro",
+                                                 Engine="postgres", MasterUsername="app", MasterUserPassword="x" * 16)
+        if app.with_storage:
+            aws.client("s3").create_bucket(Bucket=app.bucket(spec.platform_name, env),
+                                           CreateBucketConfiguration={"LocationConstraint": aws.region})
+        if app.with_queue:
+            for queue in (app.queue(env), f"{app.queue(env)}-dlq"):
+                aws.client("sqs").create_queue(QueueName=queue)
+        if app.with_cache:
+            aws.client("elasticache").create_replication_group(
+                ReplicationGroupId=pair.namespace, ReplicationGroupDescription="cache", Engine="redis",
+                CacheNodeType="cache.t3.micro", NumCacheClusters=1)
+
+
+def aws_results(aws: checks.Aws, repo: PlatformRepo) -> list[CheckResult]:
+    spec = repo.spec
+    results = [checks.check_eks_cluster(aws, spec), checks.check_network_tags(aws, spec)]
+    results += [checks.check_node_group(aws, spec, group) for group in spec.eks_node_groups]
+    for pair in Expected(repo).app_envs:
+        results += checks.check_app_resources(aws, pair, spec.platform_name)
+    return results
+
+
+@pytest.fixture
+def aws_world(moto_endpoint: str, platform_repo: PlatformRepo) -> checks.Aws:  # noqa: F811
+    # moto builds its EC2 catalogue on the first call: creating the world may take longer than a check may
+    _create_world(checks.Aws(platform_repo.spec.aws_region, moto_endpoint, timeout=120), platform_repo)
+    return checks.Aws(platform_repo.spec.aws_region, moto_endpoint)
+
+
+def _failures(results: list[CheckResult]) -> list[CheckResult]:
+    return [r for r in results if r.status is Status.FAIL]
+
+
+def test_healthy_aws_gives_no_failure_and_no_warning(aws_world: checks.Aws, platform_repo: PlatformRepo) -> None:  # noqa: F811
+    results = aws_results(aws_world, platform_repo)
+    assert [r.line() for r in results if r.status is not Status.PASS] == []
+    objects = {r.object for r in results}
+    assert "S3 bucket demo-shop-dev" in objects and "SQS queue shop-prod-dlq" in objects
+    assert "ElastiCache replication group shop-dev" in objects and "RDS instance shop-prod" in objects
+
+
+def test_degraded_node_group_is_named(aws_world: checks.Aws, platform_repo: PlatformRepo) -> None:  # noqa: F811
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.eks.models import eks_backends
+
+    group = platform_repo.spec.eks_node_groups[0]
+    nodegroup = eks_backends[DEFAULT_ACCOUNT_ID][aws_world.region].clusters["demo"].nodegroups[group.name]
+    nodegroup.status = "DEGRADED"  # the emulator's own state: no API call degrades a node group
+    nodegroup.health = {"issues": [{"code": "AsgInstanceLaunchFailures", "message": "no capacity"}]}
+    [result] = _failures(aws_results(aws_world, platform_repo))
+    assert result.name == "eks.nodegroup"
+    assert result.object == f"EKS node group demo/{group.name}"
+    assert "DEGRADED" in result.message and "AsgInstanceLaunchFailures" in result.message
+
+
+def test_missing_bucket_and_queue_are_named(aws_world: checks.Aws, platform_repo: PlatformRepo) -> None:  # noqa: F811
+    aws_world.client("s3").delete_bucket(Bucket="demo-shop-prod")
+    sqs = aws_world.client("sqs")
+    sqs.delete_queue(QueueUrl=sqs.get_queue_url(QueueName="shop-dev-dlq")["QueueUrl"])
+    failed = {r.object: r.message for r in _failures(aws_results(aws_world, platform_repo))}
+    assert set(failed) == {"S3 bucket demo-shop-prod", "SQS queue shop-dev-dlq"}
+    assert all("does not exist" in message for message in failed.values())
+
+
+def test_wrong_cluster_version_and_node_group_size(aws_world: checks.Aws, platform_repo: PlatformRepo) -> None:  # noqa: F811
+    eks = aws_world.client("eks")
+    group = platform_repo.spec.eks_node_groups[0]
+    eks.update_nodegroup_config(clusterName="demo", nodegroupName=group.name,
+                                scalingConfig={"desiredSize": group.desired_size + 1})
+    [result] = _failures(aws_results(aws_world, platform_repo))
+    assert result.object == f"EKS node group demo/{group.name}"
+    assert f"desiredSize={group.desired_size + 1} (expected {group.desired_size})" in result.message
+
+
+def test_untagged_subnet_is_named(aws_world: checks.Aws, platform_repo: PlatformRepo) -> None:  # noqa: F811
+    ec2 = aws_world.client("ec2")
+    cluster = aws_world.client("eks").describe_cluster(name="demo")["cluster"]
+    subnet = cluster["resourcesVpcConfig"]["subnetIds"][1]
+    ec2.delete_tags(Resources=[subnet], Tags=[{"Key": "kubernetes.io/cluster/demo"}])
+    [result] = _failures(aws_results(aws_world, platform_repo))
+    assert result.name == "vpc.tags" and subnet in result.message
+
+
+def test_unreachable_endpoint_fails_every_probe_fast(platform_repo: PlatformRepo, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    aws = checks.Aws(platform_repo.spec.aws_region, f"http://127.0.0.1:{free_port()}", timeout=2)
+    results = [r for r in aws_results(aws, platform_repo) if "declares no AWS resources" not in r.message]
+    assert len(results) >= 8 and all(r.status is Status.FAIL for r in results)
+    assert all("unreachable" in r.message and "127.0.0.1" in r.message for r in results)
+
+
+def _pytest_verify(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "verify"), "-p", "no:cacheprovider", *args],
+                          capture_output=True, text=True, cwd=ROOT, timeout=timeout, check=False)
+
+
+def test_plugin_aws_layer_passes_on_the_emulator(aws_world: checks.Aws, platform_repo: PlatformRepo,  # noqa: F811
+                                                 moto_endpoint: str, tmp_path: Any) -> None:  # noqa: F811
+    report = tmp_path / "report.json"
+    proc = _pytest_verify("--profile=aws", "-m", "aws", "-k", "not lb_controller", f"--platform-dir={platform_repo.root}",
+                          f"--aws-endpoint-url={moto_endpoint}", f"--json={report}")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "test_node_group[default] PASSED" in proc.stdout or "comind verify summary (profile aws)" in proc.stdout
+    import json
+
+    data = json.loads(report.read_text())
+    assert data["layers"]["aws"]["FAIL"] == 0 and data["layers"]["aws"]["PASS"] >= 5
+    assert "static" not in data["layers"] and "services" not in data["layers"]
+
+
+def test_plugin_unreachable_aws_fails_once(platform_repo: PlatformRepo, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    proc = _pytest_verify("--profile=aws", "-m", "aws", "-k", "not lb_controller", f"--platform-dir={platform_repo.root}",
+                          f"--aws-endpoint-url=http://127.0.0.1:{free_port()}", "--probe-timeout=1")
+    assert proc.returncode == 1, proc.stdout[-3000:]
+    assert "aws         " in proc.stdout  # the layer row of the summary
+    failed_lines = [line for line in proc.stdout.splitlines() if line.startswith("FAILED")]
+    assert len(failed_lines) == 1 and "test_aws_reachable" in failed_lines[0]
+    assert "not run: AWS API unusable" in proc.stdout
