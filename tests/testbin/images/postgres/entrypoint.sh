@@ -1,11 +1,14 @@
 #!/bin/bash
-# Initialise (once) and run PostgreSQL 15 as user postgres.
-# Env: POSTGRES_PASSWORD (required), POSTGRES_DB (optional), POSTGRES_LISTEN
-# (default 127.0.0.1), PGPORT (default 5432), PGDATA.
+# Initialise (once) and run PostgreSQL 15 as user postgres, honouring the official image's interface:
+# env POSTGRES_PASSWORD (required), POSTGRES_USER (default postgres), POSTGRES_DB (optional), PGDATA;
+# arguments `postgres -c …` (or just `-c …`) replace the defaults, as with the official image.
+# Without arguments: listen on POSTGRES_LISTEN (default 127.0.0.1), port PGPORT (default 5432).
 set -euo pipefail
 : "${PGDATA:=/var/lib/postgresql/data}"
 : "${PGPORT:=5432}"
 : "${POSTGRES_LISTEN:=127.0.0.1}"
+: "${POSTGRES_USER:=postgres}"
+: "${POSTGRES_DB:=$POSTGRES_USER}"
 if [ -z "${POSTGRES_PASSWORD:-}" ]; then
   echo "comind-postgres: POSTGRES_PASSWORD must be set" >&2; exit 2
 fi
@@ -19,7 +22,7 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   pwfile="$(mktemp)"
   printf '%s\n' "$POSTGRES_PASSWORD" > "$pwfile"
   chown postgres "$pwfile"
-  as_pg initdb -D "$PGDATA" -E UTF8 --locale=C.UTF-8 -U postgres \
+  as_pg initdb -D "$PGDATA" -E UTF8 --locale=C.UTF-8 -U "$POSTGRES_USER" \
     --pwfile="$pwfile" --auth-local=trust --auth-host=scram-sha-256 >/dev/null
   rm -f "$pwfile"
   if [ -n "${POSTGRES_DB:-}" ] && [ "$POSTGRES_DB" != postgres ]; then
@@ -29,7 +32,9 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   echo "comind-postgres: initialised $PGDATA" >&2
 fi
 
-exec setpriv --reuid=postgres --regid=postgres --init-groups \
-  postgres -D "$PGDATA" -p "$PGPORT" \
-  -c listen_addresses="$POSTGRES_LISTEN" \
-  -c unix_socket_directories=/run/postgresql "$@"
+first="${1:-}"
+if [ "$first" = postgres ]; then shift; set -- -D "$PGDATA" -c unix_socket_directories=/run/postgresql "$@"
+elif [ "${first:0:1}" = - ]; then set -- -D "$PGDATA" -c unix_socket_directories=/run/postgresql "$@"
+else set -- -D "$PGDATA" -p "$PGPORT" -c listen_addresses="$POSTGRES_LISTEN" -c unix_socket_directories=/run/postgresql "$@"
+fi
+exec setpriv --reuid=postgres --regid=postgres --init-groups postgres "$@"
