@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tarfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -137,7 +138,7 @@ class DockerEngine:
             self._client.ping()
         except (docker.errors.DockerException, *_UNREACHABLE) as err:
             raise DockerUnavailableError(
-                f"Docker engine not reachable at {self.base_url}: {_reason(err)}",
+                f"Docker engine not reachable at {self.base_url}: {_unreachable_reason(err)}",
                 hint="start Docker or point DOCKER_HOST at a running engine",
             ) from err
 
@@ -259,6 +260,16 @@ class DockerEngine:
             raise ServiceError(f"container {name}: does not exist") from err
         except docker.errors.APIError as err:
             raise ServiceError(f"container {name}: {_reason(err)}") from err
+
+
+def _unreachable_reason(err: BaseException) -> str:
+    """`No such file or directory`, `Connection refused`… out of the SDK's nested connection errors."""
+    text = str(err)
+    for pattern in (r"\[Errno \d+\] ([^'\"()]+)", r"Error\(\d+, '([^']+)'\)"):
+        found = re.search(pattern, text)
+        if found:
+            return found.group(1).strip()
+    return _reason(err)[:160]
 
 
 def _reason(err: BaseException) -> str:

@@ -24,6 +24,7 @@ from comind_scaffold.services.credentials import (
 )
 from comind_scaffold.services.kinds import (
     LABEL_CONFIG_HASH,
+    SERVICE_NAMES,
     check_service_name,
     container_config,
     container_name,
@@ -308,6 +309,6 @@ def clean(repo: PlatformRepo, *, engine: DockerEngine | None = None) -> list[Cha
         changes.append(Change(service=service, object=f"container {state.name}", action=Action.REMOVED))
     for volume in engine.volumes(labels):
         engine.remove_volume(volume)
-        service = volume.removeprefix(f"{repo.services.platform}-").removesuffix("-data")
+        service = next((s for s in SERVICE_NAMES if volume_name(repo.services.platform, s) == volume), "")
         changes.append(Change(service=service, object=f"volume {volume}", action=Action.REMOVED))
     return changes
