@@ -1,0 +1,56 @@
+"""`comind tf plan|apply|destroy|output APP --env ENV`: an app's infrastructure (make tf-apply-app)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from comind_scaffold.cli._output import console, print_json
+from comind_scaffold.repo import PlatformRepo
+from comind_scaffold.tf import ACTIONS, tf
+
+_SENSITIVE_HINT = "values are printed as they are: the local profile's connection details are local-only"
+
+
+def _command(action: str) -> Callable[..., None]:
+    def run(
+        app_name: Annotated[str, typer.Argument(metavar="APP", help="App under apps/.")],
+        env: Annotated[str, typer.Option("--env", help="Environment (and Terraform workspace).")],
+        profile: Annotated[str | None, typer.Option(help="local or aws (default: the platform's).")] = None,
+        kubeconfig: Annotated[Path | None, typer.Option(help="Kubeconfig for the app's Secret.")] = None,
+        context: Annotated[str | None, typer.Option("--context", help="Kubeconfig context.")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+        platform_dir: Annotated[Path | None, typer.Option("--platform-dir", help="Platform repository.")] = None,
+    ) -> None:
+        repo = PlatformRepo(platform_dir) if platform_dir else PlatformRepo.find()
+        with console.status(f"terraform {action} {app_name} [{env}]"):
+            result = tf(repo, app_name, env, action, profile=profile, kubeconfig=kubeconfig, kube_context=context)
+        if as_json:
+            print_json({"app": result.app, "env": result.env, "profile": result.profile, "action": result.action,
+                        "changed": result.changed, "summary": result.summary, "outputs": result.outputs})
+            return
+        console.print(result.summary)
+        for name, value in sorted(result.outputs.items()):
+            console.print(f"  {name} = {value}")
+        if action == "output" and result.outputs:
+            console.print(f"[dim]({_SENSITIVE_HINT})[/]", markup=True)
+
+    run.__doc__ = {
+        "plan": "Show what Terraform would change for an app in one environment.",
+        "apply": "Create or update an app's database, bucket, queue and connection Secret in one environment.",
+        "destroy": "Remove what Terraform created for an app in one environment.",
+        "output": "Print an app's Terraform outputs for one environment.",
+    }[action]
+    return run
+
+
+def register(app: typer.Typer) -> None:
+    """Add `comind tf` and its sub-commands."""
+    tf_app = typer.Typer(name="tf", help="Run an app's Terraform (one state per app and environment).",
+                         no_args_is_help=True)
+    for action in ACTIONS:
+        tf_app.command(action)(_command(action))
+    app.add_typer(tf_app, name="tf")

@@ -1,0 +1,86 @@
+"""Shared helpers of the Terraform and bootstrap tests: render the HCL templates, build the provider mirror."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from comind_scaffold._terraform import mirror_cli_config
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+PLATFORM_TERRAFORM = REPO_ROOT / "templates" / "platform" / "infra" / "terraform"
+APP_TERRAFORM = REPO_ROOT / "templates" / "app" / "terraform"
+BUILD_PROVIDERS = REPO_ROOT / "tests" / "testbin" / "build-providers.sh"
+
+PLATFORM_ANSWERS: dict[str, Any] = {
+    "platform_name": "comind-ops",
+    "repo_url": "https://github.com/comind-pro/comind-ops",
+    "target_revision": "main",
+    "environments": ["dev", "stage", "prod"],
+    "teams": ["platform", "backend"],
+    "kubernetes_version": "1.34.2",
+    "local_domain": "127.0.0.1.nip.io",
+    "aws_domain": "comind.pro",
+    "aws_region": "us-west-2",
+    "k3d_servers": 1,
+    "k3d_agents": 2,
+    "eks_node_groups": [{"name": "default", "instance_type": "t3.medium", "min_size": 1, "max_size": 4,
+                         "desired_size": 2}],
+    "argocd_chart_version": "9.1.3",
+    "postgres_port": 5432,
+    "minio_port": 9000,
+    "redis_port": 6379,
+    "elasticmq_port": 9324,
+}
+
+
+def app_answers(name: str = "shop", **overrides: Any) -> dict[str, Any]:
+    """App answers as the app template records them."""
+    answers: dict[str, Any] = {
+        "app_name": name, "team": "backend", "platform": "comind-ops", "environments": ["dev", "prod"],
+        "with_database": True, "with_storage": True, "with_queue": True, "with_cache": False,
+    }
+    answers.update(overrides)
+    return answers
+
+
+def _render_tree(source: Path, dest: Path, answers: dict[str, Any]) -> None:
+    """Copy `source` to `dest`, rendering `*.jinja` files with `answers` (Copier's suffix rule)."""
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
+    for path in sorted(source.rglob("*")):
+        if path.is_dir():
+            continue
+        relative = path.relative_to(source)
+        target = dest / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix == ".jinja":
+            target = target.with_suffix("")
+            target.write_text(env.from_string(path.read_text()).render(**answers))
+        else:
+            shutil.copyfile(path, target)
+
+
+def render_platform_terraform(root: Path, **overrides: Any) -> Path:
+    """Render templates/platform/infra/terraform into `root/infra/terraform`; returns that folder."""
+    dest = root / "infra" / "terraform"
+    _render_tree(PLATFORM_TERRAFORM, dest, {**PLATFORM_ANSWERS, **overrides})
+    return dest
+
+
+def render_app_terraform(root: Path, answers: dict[str, Any]) -> Path:
+    """Render templates/app/terraform into `root/apps/<app>/terraform`; returns that folder."""
+    dest = root / "apps" / answers["app_name"] / "terraform"
+    _render_tree(APP_TERRAFORM, dest, answers)
+    return dest
+
+
+def ensure_provider_mirror() -> tuple[Path | None, str]:
+    """Build (or reuse) the provider mirror; returns the CLI config, or None and the reason it failed."""
+    done = subprocess.run(["bash", str(BUILD_PROVIDERS)], capture_output=True, text=True, timeout=1800, check=False)
+    if done.returncode != 0 or not mirror_cli_config().is_file():
+        return None, f"build-providers.sh failed: {(done.stderr or done.stdout).strip()[-400:]}"
+    return mirror_cli_config(), ""

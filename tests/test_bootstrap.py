@@ -1,0 +1,234 @@
+"""`comind bootstrap` against the real control plane standing in for an existing cluster.
+
+Argo CD cannot run here: the tests write Application status with the fixture helper, which is the only fake.
+Everything else is real — the API server with Argo CD's CRDs, kubectl's server-side apply, the state file.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from comind_scaffold.bootstrap import (
+    PHASES,
+    STATE_FILE,
+    BootstrapOptions,
+    PhaseResult,
+    bootstrap,
+    check_port_free,
+    preflight,
+    read_state,
+)
+from comind_scaffold.cli import main
+from comind_scaffold.errors import ValidationFailed
+from comind_scaffold.models import Status
+from comind_scaffold.repo import PlatformRepo
+from tests.helpers_terraform import PLATFORM_ANSWERS, REPO_ROOT
+
+ROOT_APP = "comind-ops-root"
+
+
+def _platform(root: Path) -> PlatformRepo:
+    """A platform repository holding the repo's own rendered root app and its AppProject."""
+    (root / ".copier-answers.yml").write_text(yaml.safe_dump({**PLATFORM_ANSWERS, "template": "platform"}))
+    services = root / "infra" / "docker" / "registry" / "services.yaml"
+    services.parent.mkdir(parents=True)
+    shutil.copyfile(REPO_ROOT / "infra" / "docker" / "registry" / "services.yaml", services)
+    (root / "k8s" / "kustomize" / "projects").mkdir(parents=True)
+    for name in ("root-app.yaml", f"projects/{ROOT_APP}.yaml"):
+        shutil.copyfile(REPO_ROOT / "k8s" / "kustomize" / name, root / "k8s" / "kustomize" / name)
+    return PlatformRepo(root)
+
+
+@pytest.fixture
+def platform(tmp_path: Path) -> PlatformRepo:
+    return _platform(tmp_path)
+
+
+def _run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+# --------------------------------------------------------------------------- preflight and bad input
+
+
+def test_unreachable_cluster_fails_preflight_in_one_line(platform: PlatformRepo, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as sock:  # a loopback port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "dead",
+        "clusters": [{"name": "dead", "cluster": {"server": f"https://127.0.0.1:{port}",
+                                                  "insecure-skip-tls-verify": True}}],
+        "users": [{"name": "dead", "user": {"token": "none"}}],
+        "contexts": [{"name": "dead", "context": {"cluster": "dead", "user": "dead"}}],
+    }))
+    code, out = _run_cli(capsys, "bootstrap", "--existing-cluster", "--skip-services", "--kubeconfig",
+                         str(kubeconfig), "--platform-dir", str(platform.root))
+    assert code == 1
+    failures = [line for line in out.splitlines() if line.startswith("FAIL")]
+    assert len(failures) == 1, out
+    assert failures[0].startswith(f"FAIL cluster.reachable cluster {kubeconfig}: API server https://127.0.0.1:{port}")
+    assert "Traceback" not in out
+    assert not (platform.root / STATE_FILE).exists()
+
+
+def test_missing_tools_each_fail_on_their_own_line(platform: PlatformRepo, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    empty_path = tmp_path / "bin"
+    empty_path.mkdir()
+    monkeypatch.setenv("PATH", str(empty_path))
+    with pytest.raises(ValidationFailed) as caught:
+        bootstrap(platform, BootstrapOptions(profile="local", skip_services=True))
+    failed = {r.object: r.message for r in caught.value.results if r.status is Status.FAIL}
+    assert {name: failed.get(f"tool {name}") for name in ("kubectl", "terraform", "helm", "k3d")} == {
+        name: "not found on PATH" for name in ("kubectl", "terraform", "helm", "k3d")
+    }
+
+
+def test_aws_without_credentials_fails_preflight(platform: PlatformRepo, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    results = preflight(platform, BootstrapOptions(profile="aws"))
+    assert [r.line() for r in results if r.name == "aws.credentials"] == [
+        "FAIL aws.credentials AWS credentials: none found (hint: set AWS_PROFILE or "
+        "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run `aws sso login`)"
+    ]
+
+
+def test_busy_port_names_the_port() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(1)
+        port = sock.getsockname()[1]
+        result = check_port_free("ingress http", port)
+    assert result.status is Status.FAIL
+    assert result.object == f"port 127.0.0.1:{port} (ingress http)"
+    assert result.message.startswith("already in use")
+
+
+@pytest.mark.parametrize(("args", "field"), [
+    (["--budget", "wait=soon"], "--budget"),
+    (["--budget", "nap=3"], "--budget"),
+    (["--profile", "gcp"], "profile"),
+    (["--kubeconfig", "/nonexistent/kubeconfig"], "kubeconfig"),
+])
+def test_bad_input_exits_2_with_one_line(platform: PlatformRepo, capsys: pytest.CaptureFixture[str],
+                                         args: list[str], field: str) -> None:
+    code, out = _run_cli(capsys, "bootstrap", "--existing-cluster", "--platform-dir", str(platform.root), *args)
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert (code, len(lines)) == (2, 1), out
+    assert lines[0].startswith(f"error: {field}: ")
+    assert not (platform.root / STATE_FILE).exists()
+
+
+# --------------------------------------------------------------------------- against the control plane
+
+
+@pytest.fixture
+def cluster(argocd_cluster: Any) -> Iterator[Any]:
+    """The session's control plane with an `argocd` namespace and no root app or project left over."""
+    from kubernetes import client
+
+    names = {n.metadata.name for n in client.CoreV1Api(argocd_cluster.api_client).list_namespace().items}
+    if "argocd" not in names:
+        argocd_cluster.create_namespace("argocd")
+    yield argocd_cluster
+    argocd_cluster.kubectl("delete", "-n", "argocd", "application", ROOT_APP, "appproject", ROOT_APP,
+                           "--ignore-not-found", "--wait=false", check=False)
+
+
+def _options(cluster: Any, **extra: Any) -> BootstrapOptions:
+    base = {"profile": "local", "existing_cluster": True, "kubeconfig": cluster.kubeconfig, "skip_services": True,
+            "poll_interval": 0.2}
+    return BootstrapOptions(**{**base, **extra})
+
+
+def _mark_healthy_while_waiting(cluster: Any, health: str = "Healthy") -> Any:
+    """A progress callback standing in for Argo CD: it reports the root app's status once bootstrap waits."""
+    def progress(message: str) -> None:
+        if message.startswith("waiting for Argo CD"):
+            cluster.set_application_status(ROOT_APP, sync="Synced", health=health)
+    return progress
+
+
+
+@pytest.mark.cluster
+def test_phases_run_in_order_and_apply_the_root_app(platform: PlatformRepo, cluster: Any) -> None:
+    seen: list[PhaseResult] = []
+    report = bootstrap(platform, _options(cluster), progress=_mark_healthy_while_waiting(cluster),
+                       on_phase=seen.append)
+    assert [p.phase for p in seen] == list(PHASES)
+    assert {p.phase: p.outcome for p in report.phases} == {
+        "preflight": "unchanged", "services": "skipped", "cluster": "skipped", "root-app": "done",
+        "wait": "unchanged",
+    }
+    app = cluster.get_application(ROOT_APP)
+    assert app["spec"]["source"]["path"] == "k8s/kustomize"
+    assert read_state(platform) is not None and read_state(platform)["finished"] is True
+
+
+@pytest.mark.cluster
+def test_second_run_changes_nothing(platform: PlatformRepo, cluster: Any) -> None:
+    bootstrap(platform, _options(cluster), progress=_mark_healthy_while_waiting(cluster))
+    before = cluster.get_application(ROOT_APP)["metadata"]["resourceVersion"]
+    again = bootstrap(platform, _options(cluster))
+    after = cluster.get_application(ROOT_APP)["metadata"]["resourceVersion"]
+    assert (again.changed, again.resumed) == (False, False)
+    assert {p.phase: p.outcome for p in again.phases}["root-app"] == "unchanged"
+    assert after == before
+
+
+@pytest.mark.cluster
+def test_wait_budget_runs_out_on_a_progressing_app(platform: PlatformRepo, cluster: Any) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        bootstrap(platform, _options(cluster, budgets={"wait": 1.0}),
+                  progress=_mark_healthy_while_waiting(cluster, health="Progressing"))
+    lines = [r.line() for r in caught.value.results]
+    assert lines == [f"FAIL application.synced_healthy Application argocd/{ROOT_APP}: sync=Synced "
+                     f"health=Progressing (still Progressing after waiting {lines[0].split('waiting ')[1]}"
+                     " (hint: see `argocd app get` / the Argo CD UI)"]
+    state = json.loads((platform.root / STATE_FILE).read_text())
+    assert (state["completed"], state["finished"]) == (["preflight", "services", "cluster", "root-app"], False)
+
+
+@pytest.mark.cluster
+def test_interrupted_run_resumes_after_its_last_completed_phase(platform: PlatformRepo, cluster: Any) -> None:
+    with pytest.raises(ValidationFailed):
+        bootstrap(platform, _options(cluster, budgets={"wait": 0.5}))
+    cluster.set_application_status(ROOT_APP, sync="Synced", health="Healthy")
+    resumed = bootstrap(platform, _options(cluster))
+    assert resumed.resumed is True
+    assert {p.phase: p.outcome for p in resumed.phases} == {
+        "preflight": "unchanged", "services": "resumed", "cluster": "resumed", "root-app": "resumed",
+        "wait": "unchanged",
+    }
+    assert read_state(platform)["finished"] is True
+
+
+@pytest.mark.cluster
+def test_dry_run_plans_and_changes_nothing(platform: PlatformRepo, cluster: Any,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = _run_cli(capsys, "bootstrap", "--dry-run", "--existing-cluster", "--skip-services",
+                         "--kubeconfig", str(cluster.kubeconfig), "--platform-dir", str(platform.root))
+    assert code == 0, out
+    assert "would apply comind-ops-root.yaml, root-app.yaml" in out
+    assert "would wait up to 900 s" in out
+    listed = cluster.kubectl("get", "-n", "argocd", "application", ROOT_APP, "--ignore-not-found", "-o", "name")
+    assert listed.stdout.strip() == ""
+    assert not (platform.root / STATE_FILE).exists()

@@ -1,0 +1,201 @@
+"""`comind tf` on the local profile against the real services and API server.
+
+modules/app/local is planned and applied through `comind_scaffold.tf.tf` against the Docker PostgreSQL,
+MinIO (or the moto stand-in) and ElasticMQ of the test stack and the test control plane; the verifier's
+checks then find the database, bucket, queues and Secret; destroy removes them.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import psycopg
+import pytest
+import yaml
+
+from comind_scaffold._kube import KubeClient
+from comind_scaffold.checks.apps import check_app_secret
+from comind_scaffold.checks.expected import AppEnv
+from comind_scaffold.checks.local_services import check_app_resources
+from comind_scaffold.checks.resources import Snapshot
+from comind_scaffold.errors import ToolFailedError
+from comind_scaffold.models import Status
+from comind_scaffold.repo import PlatformRepo
+from comind_scaffold.services.credentials import (
+    LocalCredentials,
+    MinioCredentials,
+    PostgresCredentials,
+    QueueCredentials,
+    save_credentials,
+)
+from comind_scaffold.tf import tf
+from tests.components.require import skip_or_fail
+from tests.helpers_terraform import (
+    PLATFORM_ANSWERS,
+    app_answers,
+    ensure_provider_mirror,
+    render_app_terraform,
+    render_platform_terraform,
+)
+
+pytestmark = [pytest.mark.terraform, pytest.mark.docker, pytest.mark.cluster, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def provider_mirror(request: pytest.FixtureRequest) -> Path:
+    config, reason = ensure_provider_mirror()
+    if config is None:
+        skip_or_fail(reason, request.config)
+    return config
+
+
+def _write_platform(root: Path, stack: Any, app: dict[str, Any]) -> PlatformRepo:
+    """A platform repository on disk whose services.yaml and credentials point at the test stack."""
+    (root / ".copier-answers.yml").write_text(yaml.safe_dump({**PLATFORM_ANSWERS, "template": "platform"}))
+    services = {
+        "platform": PLATFORM_ANSWERS["platform_name"],
+        "bind_address": "127.0.0.1",
+        "network_mode": "host",
+        "services": {
+            "postgresql": {"image": "postgres", "version": "15", "port": stack.postgres.port},
+            "minio": {"image": "minio", "version": "test", "port": stack.s3.port},
+            "redis": {"image": "redis", "version": "7", "port": stack.redis.port},
+            "elasticmq": {"image": "elasticmq", "version": "1.7.1", "port": stack.elasticmq.port},
+        },
+    }
+    services_file = root / "infra" / "docker" / "registry" / "services.yaml"
+    services_file.parent.mkdir(parents=True)
+    services_file.write_text(yaml.safe_dump(services))
+    pg, s3, mq = stack.postgres.credentials, stack.s3.credentials, stack.elasticmq.credentials
+    save_credentials(root / ".comind" / "local-credentials.yaml", LocalCredentials(
+        postgresql=PostgresCredentials(username=pg["username"], password=pg["password"], database=pg["database"]),
+        minio=MinioCredentials(access_key=s3["access_key"], secret_key=s3["secret_key"], region=s3["region"]),
+        elasticmq=QueueCredentials(access_key=mq["access_key"], secret_key=mq["secret_key"], region=mq["region"]),
+    ))
+    (root / "apps" / app["app_name"]).mkdir(parents=True)
+    (root / "apps" / app["app_name"] / ".copier-answers.yml").write_text(yaml.safe_dump({**app, "template": "app"}))
+    render_platform_terraform(root)
+    render_app_terraform(root, app)
+    return PlatformRepo(root)
+
+
+@pytest.fixture
+def platform(tmp_path: Path, service_stack: Any, provider_mirror: Path) -> PlatformRepo:
+    return _write_platform(tmp_path, service_stack, app_answers("shop"))
+
+
+def _secret(kube: Any, namespace: str, name: str) -> dict[str, Any] | None:
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        secret = client.CoreV1Api(kube.api_client).read_namespaced_secret(name, namespace)
+    except ApiException as err:
+        if err.status == 404:
+            return None
+        raise
+    return {"labels": secret.metadata.labels or {},
+            "data": {k: base64.b64decode(v).decode() for k, v in (secret.data or {}).items()}}
+
+
+def _verifier_results(repo: PlatformRepo, kube: Any, env: str) -> dict[str, Status]:
+    """What the verifier's apps layer says about the app's resources and Secret."""
+    from comind_scaffold.services.credentials import load_credentials
+
+    pair = AppEnv(repo.apps[0], env)
+    results = check_app_resources(pair, repo.services, load_credentials(repo.credentials_path), timeout=10.0)
+    with KubeClient(str(kube.kubeconfig)) as client:
+        results.append(check_app_secret(Snapshot(client), pair))
+    return {result.object: result.status for result in results}
+
+
+def _sqs(stack: Any) -> Any:
+    mq = stack.elasticmq.credentials
+    return boto3.client("sqs", endpoint_url=f"http://127.0.0.1:{stack.elasticmq.port}",
+                        aws_access_key_id=mq["access_key"], aws_secret_access_key=mq["secret_key"],
+                        region_name=mq["region"])
+
+
+@pytest.fixture
+def applied(platform: PlatformRepo, kube_cluster: Any) -> Iterator[PlatformRepo]:
+    result = tf(platform, "shop", "dev", "apply", kubeconfig=kube_cluster.kubeconfig)
+    assert result.changed, result.summary
+    try:
+        yield platform
+    finally:
+        tf(platform, "shop", "dev", "destroy", kubeconfig=kube_cluster.kubeconfig)
+
+
+def test_apply_creates_what_the_verifier_finds(applied: PlatformRepo, kube_cluster: Any, service_stack: Any) -> None:
+    results = _verifier_results(applied, kube_cluster, "dev")
+    assert results == {
+        "database shop_dev": Status.PASS,
+        "bucket comind-ops-shop-dev": Status.PASS,
+        "queue shop-dev": Status.PASS,
+        "queue shop-dev-dlq": Status.PASS,
+        "Secret shop-dev/shop-infra": Status.PASS,
+    }
+
+
+def test_secret_logs_into_the_database_and_names_the_queues(applied: PlatformRepo, kube_cluster: Any,
+                                                            service_stack: Any) -> None:
+    secret = _secret(kube_cluster, "shop-dev", "shop-infra")
+    assert secret is not None
+    assert secret["labels"]["app.kubernetes.io/managed-by"] == "comind"
+    data = secret["data"]
+    assert len(data["DATABASE_PASSWORD"]) == 32
+    with psycopg.connect(host="127.0.0.1", port=service_stack.postgres.port, user=data["DATABASE_USER"],
+                         password=data["DATABASE_PASSWORD"], dbname=data["DATABASE_NAME"], connect_timeout=10) as conn:
+        assert conn.execute("SELECT current_user, current_database()").fetchone() == ("shop_dev", "shop_dev")
+    assert data["QUEUE_URL"].startswith("http://host.k3d.internal:")
+    assert data["QUEUE_URL"].endswith("/shop-dev")
+    assert data["S3_BUCKET"] == "comind-ops-shop-dev"
+
+
+def test_queue_redrives_to_its_dead_letter_queue(applied: PlatformRepo, service_stack: Any) -> None:
+    sqs = _sqs(service_stack)
+    url = sqs.get_queue_url(QueueName="shop-dev")["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    policy = json.loads(attributes["RedrivePolicy"])
+    assert policy["deadLetterTargetArn"].endswith(":shop-dev-dlq")
+    assert int(policy["maxReceiveCount"]) == 5
+
+
+def test_second_apply_and_plan_change_nothing(applied: PlatformRepo, kube_cluster: Any) -> None:
+    again = tf(applied, "shop", "dev", "apply", kubeconfig=kube_cluster.kubeconfig)
+    plan = tf(applied, "shop", "dev", "plan", kubeconfig=kube_cluster.kubeconfig)
+    assert (again.changed, plan.changed) == (False, False), (again.summary, plan.summary)
+    assert again.outputs["database_name"] == "shop_dev"
+    assert again.outputs["bucket_name"] == "comind-ops-shop-dev"
+
+
+def test_destroy_removes_everything(platform: PlatformRepo, kube_cluster: Any, service_stack: Any) -> None:
+    tf(platform, "shop", "prod", "apply", kubeconfig=kube_cluster.kubeconfig)
+    tf(platform, "shop", "prod", "destroy", kubeconfig=kube_cluster.kubeconfig)
+    results = _verifier_results(platform, kube_cluster, "prod")
+    assert set(results.values()) == {Status.FAIL}, results
+    assert _secret(kube_cluster, "shop-prod", "shop-infra") is None
+
+
+def test_apply_refuses_a_database_it_did_not_create(platform: PlatformRepo, kube_cluster: Any,
+                                                    service_stack: Any) -> None:
+    pg = service_stack.postgres
+    admin = dict(host="127.0.0.1", port=pg.port, user=pg.credentials["username"],
+                 password=pg.credentials["password"], dbname="postgres", autocommit=True, connect_timeout=10)
+    with psycopg.connect(**admin) as conn:
+        conn.execute("CREATE DATABASE shop_prod")
+    try:
+        with pytest.raises(ToolFailedError, match='database "shop_prod" already exists'):
+            tf(platform, "shop", "prod", "apply", kubeconfig=kube_cluster.kubeconfig)
+        tf(platform, "shop", "prod", "destroy", kubeconfig=kube_cluster.kubeconfig)
+        with psycopg.connect(**admin) as conn:
+            kept = conn.execute("SELECT 1 FROM pg_database WHERE datname = 'shop_prod'").fetchone()
+        assert kept == (1,)
+    finally:
+        with psycopg.connect(**admin) as conn:
+            conn.execute("DROP DATABASE IF EXISTS shop_prod")
