@@ -73,14 +73,15 @@ def require_clean(repo: Path, *paths: str) -> None:
     Raises:
         TemplateError: Not a git repository, or uncommitted changes.
     """
+    # No hint line: bad input is reported in exactly one line.
     if toplevel(repo) is None:
-        raise TemplateError(f"{repo}: not a git repository", hint="git init && git add -A && git commit")
+        raise TemplateError(f"git tree: {repo} is not a git repository (git init, then commit)")
     dirty = status(repo, *paths)
     if dirty:
         where = ", ".join(line[3:] for line in dirty[:3]) + (" …" if len(dirty) > 3 else "")
         raise TemplateError(
-            f"git tree: uncommitted changes ({where}); commit or stash them first",
-            hint="comind writes only into a clean tree so that every change it makes can be reviewed and undone",
+            f"git tree: uncommitted changes ({where}); commit or stash them first, so every change comind makes "
+            "can be reviewed and undone"
         )
 
 

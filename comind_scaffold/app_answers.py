@@ -10,6 +10,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import yaml
+
 from comind_scaffold.errors import InputError, TemplateError
 from comind_scaffold.naming import check_app_name, check_dns_label
 from comind_scaffold.repo import PlatformRepo
@@ -95,6 +97,37 @@ def parse_data(pairs: Iterable[str]) -> dict[str, str]:
     return result
 
 
+_TRUE = {"true", "yes", "y", "on", "1"}
+_FALSE = {"false", "no", "n", "off", "0"}
+
+
+def coerce_data(raw: Mapping[str, str]) -> dict[str, Any]:
+    """`--data` strings typed as the app template's questions are (text stays text: `image_tag=1.10`).
+
+    Raises:
+        InputError: A value that is not of its question's type.
+    """
+    typed: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in _BOOLEANS:
+            if value.lower() not in _TRUE | _FALSE:
+                raise InputError(key, f"{value!r} must be true or false")
+            typed[key] = value.lower() in _TRUE
+        elif key in _INTEGERS:
+            try:
+                typed[key] = int(value)
+            except ValueError:
+                raise InputError(key, f"{value!r} must be a whole number") from None
+        elif key in ("environments", "replicas", "service_ports"):
+            try:
+                typed[key] = yaml.safe_load(value)
+            except yaml.YAMLError:
+                raise InputError(key, f"{value!r} is not valid YAML") from None
+        else:
+            typed[key] = value
+    return typed
+
+
 def app_answers(repo: PlatformRepo, name: str, team: str, options: Mapping[str, Any]) -> dict[str, Any]:
     """The full answers of a new app: the template's defaults, the platform's facts, then `options`.
 
@@ -105,7 +138,8 @@ def app_answers(repo: PlatformRepo, name: str, team: str, options: Mapping[str, 
     if unknown:
         raise InputError(unknown[0], f"is not a question of the app template ({', '.join(sorted(_ANSWER_FIELDS))})")
     platform = repo.spec
-    environments = list(options.get("environments") or platform.environments)
+    given_envs = options.get("environments")
+    environments = [given_envs] if isinstance(given_envs, str) else list(given_envs or platform.environments)
     answers: dict[str, Any] = {
         "template": "app",
         "app_name": name,
@@ -137,7 +171,10 @@ def app_answers(repo: PlatformRepo, name: str, team: str, options: Mapping[str, 
     }
     for key, value in options.items():
         if key == "replicas":
-            answers["replicas"] = {**answers["replicas"], **value}
+            given = parse_replicas(value, environments) if isinstance(value, list) else value
+            if not isinstance(given, dict):
+                raise InputError("replicas", f"{value!r} must be a mapping of environment to replica count")
+            answers["replicas"] = {**answers["replicas"], **given}
         elif value is not None:
             answers[key] = value
     answers["replicas"] = {env: answers["replicas"].get(env, 1) for env in answers["environments"]}
@@ -159,6 +196,7 @@ def check_app_answers(repo: PlatformRepo, answers: Mapping[str, Any], *, explici
     Raises:
         InputError: Names the field and the rule.
     """
+    _check_types(answers)
     platform = repo.spec
     name, environments = answers["app_name"], answers["environments"]
     if not environments:
@@ -178,9 +216,29 @@ def check_app_answers(repo: PlatformRepo, answers: Mapping[str, Any], *, explici
     _check_collisions(repo, AppSpec.model_validate(answers), explicit_port=explicit_port)
 
 
+_BOOLEANS = ("with_database", "with_cache", "with_queue", "with_storage", "ingress", "autoscaling")
+_INTEGERS = ("port", "max_replicas", "sync_wave")
+_STRINGS = ("description", "health_path", "image", "image_tag", "cpu_request", "cpu_limit", "memory_request",
+            "memory_limit")
+
+
+def _check_types(answers: Mapping[str, Any]) -> None:
+    for key in _BOOLEANS:
+        if not isinstance(answers[key], bool):
+            raise InputError(key, f"{answers[key]!r} must be true or false")
+    for key in _INTEGERS:
+        if not isinstance(answers[key], int) or isinstance(answers[key], bool):
+            raise InputError(key, f"{answers[key]!r} must be a whole number")
+    for key in _STRINGS:
+        if not isinstance(answers[key], str):
+            raise InputError(key, f"{answers[key]!r} must be text")
+    if not all(isinstance(env, str) for env in answers["environments"]):
+        raise InputError("env", "must be a list of environment names")
+
+
 def _check_runtime(answers: Mapping[str, Any]) -> None:
     port = answers["port"]
-    if not isinstance(port, int) or not 1024 <= port <= 65535:
+    if not 1024 <= port <= 65535:
         raise InputError("port", f"{port} must be 1024-65535 (unprivileged: the container runs as non-root)")
     if not str(answers["health_path"]).startswith("/") or " " in answers["health_path"]:
         raise InputError("health_path", f"{answers['health_path']!r} must be an absolute URL path without spaces")
@@ -219,8 +277,8 @@ def _check_services(repo: PlatformRepo, answers: Mapping[str, Any]) -> None:
         if service not in enabled:
             raise InputError(
                 flag,
-                f"needs {service} enabled in infra/docker/registry/services.yaml (it is not)",
-                hint=f"enable {service} in the platform (its answers, then `comind update --platform`)",
+                f"needs {service} enabled in infra/docker/registry/services.yaml (it is not; enable it in the "
+                "platform's answers and run comind update --platform)",
             )
 
 

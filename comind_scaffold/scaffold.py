@@ -116,7 +116,7 @@ def new_app(
         InputError: A bad name, team, environment, port, size, image, or a name another app already uses.
         TemplateError: Not in a platform repository, unreadable answers, or uncommitted changes.
     """
-    repo = PlatformRepo.find(platform_dir)
+    repo = find_platform(platform_dir)
     options = dict(options or {})
     answers = app_answers(repo, name, team, options)
     check_app_answers(repo, answers, explicit_port="port" in options)
@@ -138,13 +138,27 @@ def new_app(
     return ScaffoldResult(target=target, files=files, version=version, projects=projects)
 
 
+def find_platform(platform_dir: Path | str) -> PlatformRepo:
+    """The platform repository at or above `platform_dir`, its answers and services parsed.
+
+    Raises:
+        TemplateError: None found, or its answers or services file is unreadable (one line, no hint).
+    """
+    try:
+        repo = PlatformRepo.find(platform_dir)
+    except TemplateError as err:
+        raise TemplateError(f"{err.message} (run from the platform repository or pass --platform-dir)") from err
+    _ = repo.spec
+    return repo
+
+
 def _recorded_source(repo: PlatformRepo) -> tuple[str, str | None]:
     """The template source and version the platform was generated from."""
     spec = repo.spec
     if not spec.src_path:
         raise TemplateError(
-            f"{repo.root / c.PLATFORM_ANSWERS}: _src_path is missing, so the app template's source is unknown",
-            hint="the platform must be generated with `comind init` (or copier copy of the comind-ops repository)",
+            f"{repo.root / c.PLATFORM_ANSWERS}: _src_path is missing, so the app template's source is unknown "
+            "(generate the platform with comind init)"
         )
     return spec.src_path, spec.commit or None
 

@@ -18,7 +18,7 @@ from comind_scaffold import _copier, _git
 from comind_scaffold import constants as c
 from comind_scaffold.errors import InputError, TemplateError
 from comind_scaffold.repo import PlatformRepo
-from comind_scaffold.scaffold import sync_projects
+from comind_scaffold.scaffold import find_platform, sync_projects
 from comind_scaffold.specs import load_app_spec, load_platform_spec
 
 STATE_FILE = f"{c.LOCAL_STATE_DIR}/update-state.json"
@@ -112,7 +112,7 @@ def update(
         InputError: Unknown app, or no target named.
         TemplateError: Uncommitted changes in a target, or an answers file without a recorded template.
     """
-    repo = PlatformRepo.find(platform_dir)
+    repo = find_platform(platform_dir)
     targets = _targets(repo, apps, every, platform)
     before = {name: _recorded_version(repo, folder) for name, folder in targets}
     _git.require_clean(repo.root, *(folder for _, folder in targets))
@@ -165,7 +165,7 @@ def abort_update(platform_dir: Path | str = ".") -> list[str]:
     Raises:
         TemplateError: No update to abort.
     """
-    repo = PlatformRepo.find(platform_dir)
+    repo = find_platform(platform_dir)
     path = repo.root / STATE_FILE
     try:
         state = json.loads(path.read_text())
@@ -199,7 +199,7 @@ def parse_version(text: str) -> tuple[int, ...] | None:
 
 def check_update(platform_dir: Path | str = ".") -> list[VersionStatus]:
     """Each app's and the platform's template version against the newest tag of the template they came from."""
-    repo = PlatformRepo.find(platform_dir)
+    repo = find_platform(platform_dir)
     newest_of: dict[str, str] = {}
     entries = [(PLATFORM, repo.spec.src_path, repo.spec.commit)]
     entries += [(app.app_name, app.src_path, app.commit) for app in repo.apps]

@@ -22,10 +22,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Generate a platform repository from the comind-ops template; unanswered questions take their defaults."""
         from comind_scaffold.app_answers import parse_data
-        from comind_scaffold.cli.new_app import _typed
         from comind_scaffold.scaffold import init_platform
 
-        answers = _typed(parse_data(data or []))
+        # Copier types each value by its question (int, bool, yaml…); strings go through as given.
+        answers = parse_data(data or [])
         with console.status(f"rendering {dest}"):
             result = init_platform(dest, answers, source=template, vcs_ref=vcs_ref)
         console.print(f"created {result.target}: {len(result.files)} files, template {result.version}")

@@ -35,16 +35,14 @@ def register(app: typer.Typer) -> None:
 
         Nothing is written when a check fails; the message names the answer and the rule (exit 2).
         """
-        from comind_scaffold.app_answers import parse_data, parse_replicas
-        from comind_scaffold.repo import PlatformRepo
+        from comind_scaffold.app_answers import coerce_data, parse_data
         from comind_scaffold.scaffold import new_app as make_app
 
-        options: dict[str, Any] = {**_typed(parse_data(data or []))}
+        options: dict[str, Any] = coerce_data(parse_data(data or []))
         if env:
             options["environments"] = list(env)
         if replicas:
-            environments = options.get("environments") or PlatformRepo.find(platform_dir).spec.environments
-            options["replicas"] = parse_replicas(replicas, list(environments))
+            options["replicas"] = list(replicas)
         flags = {"with_database": with_database, "with_cache": with_cache, "with_queue": with_queue,
                  "with_storage": with_storage}
         options.update({key: True for key, value in flags.items() if value})
@@ -64,17 +62,3 @@ def register(app: typer.Typer) -> None:
         if not result.pretend:
             console.print(f"next: review, then git add apps/{name} k8s/kustomize/projects && git commit")
 
-
-def _typed(pairs: dict[str, str]) -> dict[str, Any]:
-    """`--data` values parsed as YAML scalars/collections (port=8081 → 8081, with_cache=true → True)."""
-    import yaml
-
-    from comind_scaffold.errors import InputError
-
-    typed = {}
-    for key, value in pairs.items():
-        try:
-            typed[key] = yaml.safe_load(value) if value else ""
-        except yaml.YAMLError:
-            raise InputError(key, f"{value!r} is not a valid YAML value") from None
-    return typed
