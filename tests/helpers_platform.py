@@ -7,12 +7,15 @@ tests/test_platform_drift.py fails while they differ from such a render.
 
 from __future__ import annotations
 
+import atexit
 import filecmp
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -86,10 +89,24 @@ def render_platform(dest: Path, answers: Mapping[str, Any] | None = None) -> Pat
     data = {"template": "platform", **(answers or {})}
     for key, value in _GIT_IDENTITY.items():
         os.environ.setdefault(key, value)
-    with tempfile.TemporaryDirectory(prefix="comind-tpl-") as work:
-        src = str(ROOT) if dispatcher_ready() else str(_standalone_template(Path(work)))
-        copier.run_copy(src, dest, data=data, defaults=True, unsafe=True, quiet=True, overwrite=True)
+    copier.run_copy(str(_template_source()), dest, data=data, defaults=True, unsafe=True, quiet=True, overwrite=True)
     return dest
+
+
+@cache
+def _template_source() -> Path:
+    """A snapshot of the working tree's templates, taken once per process.
+
+    Copier would otherwise clone the repository for every render (seconds each); the snapshot renders the same
+    uncommitted files, through the root dispatcher once it is usable.
+    """
+    work = Path(tempfile.mkdtemp(prefix="comind-tpl-"))
+    atexit.register(shutil.rmtree, work, ignore_errors=True)
+    if not dispatcher_ready():
+        return _standalone_template(work)
+    shutil.copy2(ROOT / "copier.yml", work / "copier.yml")
+    shutil.copytree(ROOT / "templates", work / "templates", ignore=shutil.ignore_patterns("__pycache__", ".terraform"))
+    return work
 
 
 def _ignored(path: Path) -> bool:
@@ -109,8 +126,11 @@ def files_under(root: Path, parts: tuple[str, ...] = SELF_RENDERED) -> Iterator[
 
 
 def self_rendered_parts() -> tuple[str, ...]:
-    """The parts of the repo compared with a render: infra/terraform only once the template has it."""
-    has_terraform = (TEMPLATE / "infra" / "terraform").is_dir()
+    """The parts of the repo compared with a render: infra/terraform only once the template's is committed."""
+    tracked = subprocess.run(
+        ["git", "ls-files", "templates/platform/infra/terraform"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    has_terraform = bool(tracked.stdout.strip())
     return tuple(p for p in SELF_RENDERED if p != "infra/terraform" or has_terraform)
 
 

@@ -1,0 +1,107 @@
+locals {
+  namespace   = "${var.name}-${var.environment}"
+  database    = replace("${var.name}_${var.environment}", "-", "_")
+  bucket      = "${var.platform}-${var.name}-${var.environment}"
+  queue       = "${var.name}-${var.environment}"
+  secret_name = "${var.name}-infra"
+
+  labels = merge(var.tags, {
+    "app.kubernetes.io/name"       = var.name
+    "app.kubernetes.io/part-of"    = var.platform
+    "app.kubernetes.io/managed-by" = "comind"
+    "comind.ops/team"              = var.team
+    "comind.ops/environment"       = var.environment
+    "comind.ops/app"               = var.name
+  })
+
+  # Queue URLs are re-rooted on service_host: the provider reaches ElasticMQ on loopback, pods do not.
+  sqs_endpoint = "http://${var.service_host}:${var.ports.elasticmq}"
+  queue_path   = var.with_queue ? regex("^[a-z]+://[^/]+/(.*)$", localdev_sqs_queue.main[0].url)[0] : ""
+  dlq_path     = var.with_queue ? regex("^[a-z]+://[^/]+/(.*)$", localdev_sqs_queue.dead_letter[0].url)[0] : ""
+
+  database_values = var.with_database ? {
+    DATABASE_HOST     = var.service_host
+    DATABASE_PORT     = tostring(var.ports.postgresql)
+    DATABASE_NAME     = local.database
+    DATABASE_USER     = local.database
+    DATABASE_PASSWORD = localdev_password.database[0].result
+    DATABASE_URL      = "postgresql://${local.database}:${localdev_password.database[0].result}@${var.service_host}:${var.ports.postgresql}/${local.database}"
+  } : {}
+
+  storage_values = var.with_storage ? merge({
+    S3_ENDPOINT = "http://${var.service_host}:${var.ports.minio}"
+    S3_BUCKET   = local.bucket
+    S3_REGION   = "us-east-1"
+    }, var.storage_credentials == null ? {} : {
+    S3_ACCESS_KEY = var.storage_credentials.access_key
+    S3_SECRET_KEY = var.storage_credentials.secret_key
+  }) : {}
+
+  queue_values = var.with_queue ? {
+    SQS_ENDPOINT  = local.sqs_endpoint
+    SQS_REGION    = "elasticmq"
+    QUEUE_NAME    = local.queue
+    QUEUE_URL     = "${local.sqs_endpoint}/${local.queue_path}"
+    DLQ_NAME      = "${local.queue}-dlq"
+    DLQ_URL       = "${local.sqs_endpoint}/${local.dlq_path}"
+    QUEUE_ARN     = localdev_sqs_queue.main[0].arn
+    DLQ_QUEUE_ARN = localdev_sqs_queue.dead_letter[0].arn
+  } : {}
+
+  cache_values = var.with_cache ? {
+    REDIS_HOST = var.service_host
+    REDIS_PORT = tostring(var.ports.redis)
+  } : {}
+}
+
+resource "localdev_password" "database" {
+  count = var.with_database ? 1 : 0
+
+  length  = 32
+  keepers = { database = local.database }
+}
+
+resource "localdev_postgresql_database" "this" {
+  count = var.with_database ? 1 : 0
+
+  name     = local.database
+  password = localdev_password.database[0].result
+}
+
+resource "localdev_s3_bucket" "this" {
+  count = var.with_storage ? 1 : 0
+
+  name = local.bucket
+}
+
+resource "localdev_sqs_queue" "dead_letter" {
+  count = var.with_queue ? 1 : 0
+
+  name                      = "${local.queue}-dlq"
+  message_retention_seconds = 1209600
+}
+
+resource "localdev_sqs_queue" "main" {
+  count = var.with_queue ? 1 : 0
+
+  name                  = local.queue
+  dead_letter_queue_arn = localdev_sqs_queue.dead_letter[0].arn
+  max_receive_count     = var.max_receive_count
+}
+
+resource "localdev_kubernetes_secret" "this" {
+  namespace        = local.namespace
+  name             = local.secret_name
+  labels           = local.labels
+  create_namespace = var.create_namespace
+  namespace_labels = merge(local.labels, {
+    "pod-security.kubernetes.io/enforce" = "restricted"
+    "pod-security.kubernetes.io/audit"   = "restricted"
+    "pod-security.kubernetes.io/warn"    = "restricted"
+  })
+  data = merge(local.database_values, local.storage_values, local.queue_values, local.cache_values, {
+    APP_ENVIRONMENT = var.environment
+  })
+
+  depends_on = [localdev_postgresql_database.this, localdev_s3_bucket.this, localdev_sqs_queue.main]
+}

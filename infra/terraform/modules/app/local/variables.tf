@@ -1,0 +1,113 @@
+variable "name" {
+  description = "App name (DNS-1123 label); namespaces are <name>-<environment>."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]([-a-z0-9]*[a-z0-9])?$", var.name)) && length(var.name) <= 50
+    error_message = "name must be a DNS-1123 label of at most 50 characters (lower-case letters, digits, '-')."
+  }
+}
+
+variable "environment" {
+  description = "Environment of this state (dev, stage, prod, ...); one state per app and environment."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]([-a-z0-9]*[a-z0-9])?$", var.environment)) && length(var.environment) <= 12
+    error_message = "environment must be a DNS-1123 label of at most 12 characters."
+  }
+}
+
+variable "tags" {
+  description = "Extra labels for the Kubernetes objects this module creates."
+  type        = map(string)
+  default     = {}
+}
+
+variable "platform" {
+  description = "Platform name; buckets are <platform>-<name>-<environment>."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]([-a-z0-9]*[a-z0-9])?$", var.platform))
+    error_message = "platform must be a DNS-1123 label."
+  }
+}
+
+variable "team" {
+  description = "Owning team (label comind.ops/team)."
+  type        = string
+}
+
+variable "with_database" {
+  description = "Create a PostgreSQL database and its owner role <name>_<environment>."
+  type        = bool
+  default     = false
+}
+
+variable "with_storage" {
+  description = "Create the bucket <platform>-<name>-<environment>."
+  type        = bool
+  default     = false
+}
+
+variable "with_queue" {
+  description = "Create the queue <name>-<environment> and its dead-letter queue <name>-<environment>-dlq."
+  type        = bool
+  default     = false
+}
+
+variable "with_cache" {
+  description = "Put the platform Redis address into the connection Secret."
+  type        = bool
+  default     = false
+}
+
+variable "service_host" {
+  description = "Host name pods use to reach the local Docker services (k3d maps it to the host's loopback)."
+  type        = string
+  default     = "host.k3d.internal"
+}
+
+variable "ports" {
+  description = "Ports of the local services as the pods see them."
+  type = object({
+    postgresql = number
+    minio      = number
+    redis      = number
+    elasticmq  = number
+  })
+  default = { postgresql = 5432, minio = 9000, redis = 6379, elasticmq = 9324 }
+
+  validation {
+    condition     = alltrue([for port in values(var.ports) : port >= 1 && port <= 65535])
+    error_message = "ports must be between 1 and 65535."
+  }
+}
+
+variable "storage_credentials" {
+  description = "The app's own S3 login (created by `comind services up` on MinIO); null leaves the keys out of the Secret."
+  type = object({
+    access_key = string
+    secret_key = string
+  })
+  default   = null
+  sensitive = true
+}
+
+variable "create_namespace" {
+  description = "Create <name>-<environment> when missing (Argo CD normally creates it); it is never deleted."
+  type        = bool
+  default     = true
+}
+
+variable "max_receive_count" {
+  description = "Deliveries before a message moves to the dead-letter queue."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.max_receive_count >= 1 && var.max_receive_count <= 1000
+    error_message = "max_receive_count must be between 1 and 1000."
+  }
+}
