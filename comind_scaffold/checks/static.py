@@ -39,6 +39,13 @@ ARGOCD_API = "argoproj.io/v1alpha1"
 PROJECTS_DIR = f"{c.KUSTOMIZE_ROOT}/projects"
 PSA_ENFORCE = "pod-security.kubernetes.io/enforce"
 DEV_ENVIRONMENT = "dev"
+# Settings the app template renders into each app's ConfigMap, and the kind of name each one holds.
+_RENDERED_NAMES = {
+    "DATABASE_NAME": "database",
+    "S3_BUCKET": "bucket",
+    "QUEUE_NAME": "queue",
+    "DEAD_LETTER_QUEUE_NAME": "queue",
+}
 
 
 def _ok(name: str, obj: str, message: str, findings: list[CheckResult]) -> list[CheckResult]:
@@ -130,14 +137,26 @@ def _claims(scan: RepoScan) -> dict[str, dict[str, set[str]]]:
             for rule in obj.get("spec", "rules") or []:
                 if isinstance(rule, dict) and rule.get("host"):
                     claims["ingress host"][str(rule["host"])].add(owner)
-        if obj.app and obj.namespace:
+        if not obj.app or obj.api_version == ARGOCD_API:
+            continue
+        if obj.namespace:
             claims["namespace"][obj.namespace].add(owner)
+        if obj.kind == "ConfigMap" and isinstance(obj.get("data"), dict):
+            for key, what in _RENDERED_NAMES.items():
+                if obj.data["data"].get(key):
+                    claims[what][str(obj.data["data"][key])].add(owner)
     return claims
 
 
 def check_unique_names(scan: RepoScan) -> list[CheckResult]:
     """No two apps share a namespace, database, bucket, queue or ingress host (declared or rendered)."""
     findings = []
+    seen: dict[str, int] = defaultdict(int)
+    for app in scan.apps:
+        seen[app.app_name] += 1
+    for name, count in sorted(seen.items()):
+        if count > 1:
+            findings.append(failed("unique.app", LAYER, name, f"{count} answers files under apps/ declare this app"))
     for what, names in sorted(_claims(scan).items()):
         for name, owners in sorted(names.items()):
             if len(owners) > 1:
@@ -270,7 +289,8 @@ def check_applications(scan: RepoScan) -> list[CheckResult]:
 def check_project_privileges(scan: RepoScan) -> list[CheckResult]:
     """AppProjects grant least privilege: no `*` source repo, destination or cluster-scoped resource."""
     findings = []
-    projects = {(p.source, p.name): p for p in [*_argocd(scan, "AppProject"), *_declared_projects(scan).values()]}
+    projects = {p.name: p for p in _argocd(scan, "AppProject")}
+    projects.update(_declared_projects(scan))  # the committed file names a project better than a build does
     for project in projects.values():
         repos = project.get("spec", "sourceRepos") or []
         if "*" in repos:

@@ -1,7 +1,7 @@
 """Find plaintext secrets in committed files: YAML, Terraform/HCL and env files.
 
-A line is exempt when it, or the line above it, carries the marker `LOCAL_DEV_SECRET_MARKER` in a comment:
-that is how a template marks a development default that only ever runs on the developer's machine.
+A line is exempt when it carries the marker `LOCAL_DEV_SECRET_MARKER` in a comment, or follows a comment line
+carrying it: that is how a template marks a development default that only ever runs on the developer's machine.
 """
 
 from __future__ import annotations
@@ -240,8 +240,9 @@ def scan_file(path: Path, rel: str) -> list[SecretFinding]:
 
     def allowed(line: int) -> bool:
         here = lines[line - 1] if line - 1 < len(lines) else ""
-        above = lines[line - 2] if line >= 2 else ""
-        return LOCAL_DEV_SECRET_MARKER in here or LOCAL_DEV_SECRET_MARKER in above
+        above = lines[line - 2].lstrip() if line >= 2 else ""
+        comment_above = above.startswith(("#", "//")) and LOCAL_DEV_SECRET_MARKER in above
+        return LOCAL_DEV_SECRET_MARKER in here or comment_above
 
     strongest: dict[int, SecretFinding] = {}
     for finding in sorted(findings, key=lambda f: _RULE_ORDER.index(f.rule), reverse=True):
