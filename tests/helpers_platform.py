@@ -89,12 +89,12 @@ def render_platform(dest: Path, answers: Mapping[str, Any] | None = None) -> Pat
     data = {"template": "platform", **(answers or {})}
     for key, value in _GIT_IDENTITY.items():
         os.environ.setdefault(key, value)
-    copier.run_copy(str(_template_source()), dest, data=data, defaults=True, unsafe=True, quiet=True, overwrite=True)
+    copier.run_copy(str(template_source()), dest, data=data, defaults=True, unsafe=True, quiet=True, overwrite=True)
     return dest
 
 
 @cache
-def _template_source() -> Path:
+def template_source() -> Path:
     """A snapshot of the working tree's templates, taken once per process.
 
     Copier would otherwise clone the repository for every render (seconds each); the snapshot renders the same
