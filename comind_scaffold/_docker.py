@@ -62,6 +62,7 @@ class ContainerConfig:
         network_mode: `host` or `bridge`.
         ports: Published ports for bridge mode: container port -> (host address, host port).
         files: Files written into the container before it starts: absolute path -> content.
+
     """
 
     name: str
@@ -129,6 +130,7 @@ class DockerEngine:
     Args:
         base_url: Engine address; defaults to `DOCKER_HOST` or the platform default socket.
         timeout: Seconds an API call may take.
+
     """
 
     def __init__(self, base_url: str | None = None, timeout: float = 60) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import stat
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ import redis
 
 from comind_scaffold._docker import DockerEngine
 from comind_scaffold.repo import PlatformRepo
-from comind_scaffold.services import Action, clean, probe_service, status, stop, up
+from comind_scaffold.services import Action, clean, logs, probe_service, status, stop, up
 from comind_scaffold.services.credentials import load_credentials
 from comind_scaffold.services.kinds import container_name, owned_labels
 from comind_scaffold.services.probes import aws_client
@@ -192,7 +193,7 @@ def test_status_probes_every_service(
     assert code == 0, out
     rows = {row["service"]: row for row in json.loads(out)}
     assert set(rows) == set(SERVICES)
-    for service, row in rows.items():
+    for row in rows.values():
         assert row["ok"] and row["state"] == "running" and row["health"] == "healthy", row
         assert row["probe"]["layer"] == "services" and row["probe"]["status"] in ("PASS", "WARN"), row
     assert "SELECT 1" in rows["postgresql"]["probe"]["message"]
@@ -272,3 +273,20 @@ def test_logs_show_the_service_output(
     repo, _ = platform
     code, out, _ = run_cli(capsys, "services", "logs", "redis", "--tail", "50", "--platform-dir", str(repo.root))
     assert code == 0 and "Ready to accept connections" in out
+
+
+def test_logs_follow_streams_until_the_container_stops(
+    platform: tuple[PlatformRepo, Any], engine: DockerEngine
+) -> None:
+    repo, _ = platform
+    lines: list[str] = []
+    stream = logs(repo, "redis", follow=True, tail=5, engine=engine)
+    reader = threading.Thread(target=lambda: lines.extend(stream), daemon=True)
+    reader.start()
+    try:
+        stop(repo, only=["redis"], engine=engine)
+        reader.join(timeout=60)
+        assert not reader.is_alive(), "--follow did not end when the container stopped"
+        assert any("ready to exit" in line.lower() for line in lines), lines[-5:]
+    finally:
+        up(repo, engine=engine)

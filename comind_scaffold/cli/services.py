@@ -14,8 +14,11 @@ from comind_scaffold.errors import InputError
 from comind_scaffold.repo import PlatformRepo
 from comind_scaffold.services.credentials import load_credentials
 
-services_app = typer.Typer(name="services", help="Run the local services (PostgreSQL, MinIO, Redis, ElasticMQ) in Docker.",
-                           no_args_is_help=True)
+services_app = typer.Typer(
+    name="services",
+    help="Run the local services (PostgreSQL, MinIO, Redis, ElasticMQ) in Docker.",
+    no_args_is_help=True,
+)
 
 PlatformDir = Annotated[
     Path | None, typer.Option("--platform-dir", help="Platform repository (default: the one containing the cwd).")

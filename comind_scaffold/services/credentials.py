@@ -76,6 +76,7 @@ class LocalCredentials(_Model):
         redis: Password.
         elasticmq: Placeholder keys for the SQS client.
         apps: app name -> environment -> that environment's logins.
+
     """
 
     postgresql: PostgresCredentials

@@ -15,7 +15,7 @@ from typing import Any
 import botocore.exceptions
 import psycopg
 from minio import MinioAdmin
-from minio.credentials import StaticProvider
+from minio.credentials.providers import StaticProvider
 from minio.error import MinioAdminException
 from psycopg import sql
 
@@ -162,7 +162,8 @@ def init_elasticmq(spec: ServiceSpec, creds: LocalCredentials, apps: Sequence[Ap
             for env in app.environments:
                 name = app.queue(env)
                 dlq_new, dlq_url = _ensure_queue(sqs, f"{name}-dlq", {})
-                dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+                found = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])
+                dlq_arn = found["Attributes"]["QueueArn"]
                 redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(DLQ_MAX_RECEIVES)})
                 queue_new, _ = _ensure_queue(sqs, name, {"RedrivePolicy": redrive})
                 changes.append(_change("elasticmq", f"queue {name} (dead-letter {name}-dlq)", dlq_new or queue_new))

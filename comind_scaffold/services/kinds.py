@@ -24,7 +24,7 @@ _CONTAINER_SUFFIX = {"postgresql": "postgres", "minio": "minio", "redis": "redis
 
 
 def container_name(platform: str, service: str) -> str:
-    """`<platform>-postgres`, `<platform>-minio`, …"""
+    """Container name of a service: `<platform>-postgres`, `<platform>-minio`…."""
     return f"{platform}-{_CONTAINER_SUFFIX[service]}"
 
 
@@ -100,7 +100,8 @@ def _postgresql(spec: ServiceSpec, creds: LocalCredentials, at: _Addresses) -> t
 
 def _minio(spec: ServiceSpec, creds: LocalCredentials, at: _Addresses) -> tuple[list[str], dict[str, str], str]:
     console = ports_of("minio", spec)["console"]
-    command = ["server", "/data", "--address", f"{at.listen}:{spec.port}", "--console-address", f"{at.listen}:{console}"]
+    command = ["server", "/data", "--address", f"{at.listen}:{spec.port}"]
+    command += ["--console-address", f"{at.listen}:{console}"]
     env = {"MINIO_ROOT_USER": creds.minio.access_key, "MINIO_ROOT_PASSWORD": creds.minio.secret_key}
     return command, env, _http_ok(at.probe, spec.port, "/minio/health/live")
 

@@ -50,6 +50,7 @@ class UpReport:
     Attributes:
         changes: One entry per container and per initialised object.
         credentials_created: True when this run generated the credentials file.
+
     """
 
     changes: list[Change]
@@ -193,6 +194,7 @@ def up(repo: PlatformRepo, *, only: Sequence[str] | None = None, engine: DockerE
 
     Returns:
         What changed; a second run reports everything unchanged.
+
     """
     report = progress or (lambda _msg: None)
     services = repo.services

@@ -81,7 +81,8 @@ def probe_postgresql(
         ) as conn:
             row = conn.execute("SELECT 1").fetchone()
     except psycopg.Error as err:
-        return failed("postgresql.query", LAYER, where, _first_line(err), "is the container running? see comind services logs postgresql")
+        hint = "see comind services status and comind services logs postgresql"
+        return failed("postgresql.query", LAYER, where, _first_line(err), hint)
     if row != (1,):
         return failed("postgresql.query", LAYER, where, f"SELECT 1 returned {row!r}")
     return passed("postgresql.query", LAYER, where, f"SELECT 1 as {creds.username}")

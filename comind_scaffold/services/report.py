@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
 from comind_scaffold.models import CheckResult
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     """What happened to one object."""
 
     CREATED = "created"
@@ -29,6 +29,7 @@ class Change(BaseModel):
         object: What it is (`container comind-ops-postgres`, `database shop_dev`, `queue shop-dev`…).
         action: What was done.
         detail: Why, when it is not obvious.
+
     """
 
     model_config = ConfigDict(frozen=True)
@@ -61,6 +62,7 @@ class ServiceStatus(BaseModel):
         ports: Host ports by role.
         image: Image reference the container runs.
         probe: The protocol probe, when the container runs.
+
     """
 
     model_config = ConfigDict(frozen=True)
