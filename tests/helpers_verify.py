@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from comind_scaffold.repo import PlatformRepo
 from tests.components.require import skip_or_fail
@@ -43,12 +44,19 @@ def _copier(dest: Path, data: Mapping[str, Any]) -> None:
         raise RuntimeError(f"copier copy into {dest} failed:\n{proc.stderr[-2000:]}")
 
 
+def control_plane_version() -> str:
+    """The test control plane's Kubernetes version (`1.34.4`), so a healthy cluster shows no version drift."""
+    from tests.components.kube import read_versions
+
+    return read_versions()["KUBE_VERSION"].lstrip("v")
+
+
 def render_platform_repo(dest: Path, apps: tuple[dict[str, Any], ...] = APPS,
                          envs: tuple[str, ...] = ENVS) -> PlatformRepo:
     """A platform repo rendered from templates/platform and templates/app (absolute paths, as comind passes)."""
     env_list = "[" + ", ".join(envs) + "]"
     _copier(dest, {"template": "platform", "platform_name": PLATFORM, "environments": env_list,
-                   "redis_enabled": True, "elasticmq_enabled": True})
+                   "redis_enabled": True, "elasticmq_enabled": True, "kubernetes_version": control_plane_version()})
     for app in apps:
         target = dest / "apps" / app["app_name"]
         target.mkdir(parents=True)
@@ -91,3 +99,82 @@ def moto_endpoint(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureReques
         yield endpoint
     finally:
         server.stop()
+
+
+# ----------------------------------------------------------------------------- a platform on the real control plane
+
+CONTROLLERS: dict[str, tuple[tuple[str, str], ...]] = {
+    # namespace -> (kind, name) of the controllers a local platform runs there (stand-ins on kwok nodes)
+    "argocd": (("Deployment", "argocd-server"), ("Deployment", "argocd-repo-server"),
+               ("StatefulSet", "argocd-application-controller")),
+    "sealed-secrets": (("Deployment", "sealed-secrets-controller"),),
+    "ingress-nginx": (("Deployment", "ingress-nginx-controller"),),
+    "metallb-system": (("Deployment", "controller"), ("DaemonSet", "speaker")),
+}
+
+
+def kustomize(path: Path) -> str:
+    """`kubectl kustomize PATH` (the real kustomize, offline)."""
+    proc = subprocess.run(["kubectl", "kustomize", str(path)], capture_output=True, text=True, check=True, timeout=120)
+    return proc.stdout
+
+
+def controller_manifest(namespace: str, kind: str, name: str) -> dict[str, Any]:
+    """A controller stand-in: a workload whose pods kwok runs on its fake nodes."""
+    labels = {"app.kubernetes.io/name": name}
+    pod = {"metadata": {"labels": labels},
+           "spec": {"containers": [{"name": name, "image": f"registry.invalid/stand-in/{name}:1",
+                                    "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}}}]}}
+    spec: dict[str, Any] = {"selector": {"matchLabels": labels}, "template": pod}
+    if kind != "DaemonSet":
+        spec["replicas"] = 1
+    if kind == "StatefulSet":
+        spec["serviceName"] = name
+    return {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": name, "namespace": namespace}, "spec": spec}
+
+
+def app_namespace_labels(application: Mapping[str, Any]) -> dict[str, str]:
+    """The labels Argo CD gives a namespace it creates (the Application's managedNamespaceMetadata)."""
+    policy = (application.get("spec") or {}).get("syncPolicy") or {}
+    return dict((policy.get("managedNamespaceMetadata") or {}).get("labels") or {})
+
+
+def deploy_platform(cluster: Any, repo: PlatformRepo) -> None:
+    """Do what Argo CD would: apply everything the platform and its apps render, then mark Applications synced."""
+    from comind_scaffold.checks.expected import Expected
+
+    for namespace, workloads in CONTROLLERS.items():
+        cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+        cluster.apply([controller_manifest(namespace, kind, name) for kind, name in workloads])
+    cluster.apply({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+                   "metadata": {"name": "nginx"}, "spec": {"controller": "k8s.io/ingress-nginx"}})
+    for env in repo.spec.environments:
+        cluster.apply(kustomize(repo.root / "k8s" / "platform" / "overlays" / env))
+    cluster.apply(kustomize(repo.root / "k8s" / "kustomize"))
+    cluster.apply((repo.root / "k8s" / "kustomize" / "root-app.yaml").read_text())
+    expected = Expected(repo)
+    for pair in expected.app_envs:
+        application = yaml.safe_load((repo.app_dir(pair.app.app_name) / "argocd" / f"{pair.env}.yaml").read_text())
+        cluster.apply(application)
+        cluster.apply({"apiVersion": "v1", "kind": "Namespace",
+                       "metadata": {"name": pair.namespace, "labels": app_namespace_labels(application)}})
+        cluster.apply(expected.rendered.objects[pair.namespace])
+        if pair.app.with_database or pair.app.with_storage or pair.app.with_queue or pair.app.with_cache:
+            cluster.apply({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+                           "metadata": {"name": pair.app.secret_name(), "namespace": pair.namespace},
+                           "stringData": {"DATABASE_PASSWORD": "test-only"}})
+    for namespace, workloads in CONTROLLERS.items():
+        for kind, name in workloads:
+            if kind == "Deployment":
+                cluster.wait_deployment_available(name, namespace)
+    for pair in expected.app_envs:
+        cluster.wait_deployment_available(pair.app.app_name, pair.namespace)
+        cluster.wait_endpoints_ready(pair.app.app_name, pair.namespace)
+    mark_applications(cluster)
+
+
+def mark_applications(cluster: Any, sync: str = "Synced", health: str = "Healthy") -> None:
+    """Write every Application's status as Argo CD would once everything is applied."""
+    for item in cluster.dynamic.resources.get(api_version="argoproj.io/v1alpha1", kind="Application").get(
+            namespace="argocd").items:
+        cluster.set_application_status(item.metadata.name, sync=sync, health=health)

@@ -27,6 +27,9 @@ def check_app_namespace(snapshot: Snapshot, expected: Expected, pair: AppEnv) ->
     obj = snapshot.named("Namespace", pair.namespace)
     if obj is None:
         return failed("app.namespace", LAYER, ref, "does not exist", "is the app's Application synced?")
+    phase = (obj.get("status") or {}).get("phase", "Active")
+    if phase != "Active":
+        return failed("app.namespace", LAYER, ref, f"is {phase}")
     labels = Resource(obj).labels
     wanted = {c.LABEL_APP: pair.app.app_name, c.LABEL_ENV: pair.env, c.LABEL_TEAM: pair.app.team}
     for rendered in expected.objects(pair.namespace, "Namespace"):
