@@ -54,7 +54,7 @@ def find_app(repo: PlatformRepo, name: str) -> AppSpec:
         if app.app_name == name:
             return app
     known = ", ".join(a.app_name for a in repo.apps) or "none"
-    raise InputError("app", f"no app {name!r} under {c.APPS_DIR}/ (known: {known})")
+    raise InputError("app", f"{name!r} is not an app under {c.APPS_DIR}/ (known: {known})")
 
 
 def app_workdir(repo: PlatformRepo, app: AppSpec, profile: str) -> Path:
