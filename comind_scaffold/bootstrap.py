@@ -15,22 +15,24 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from comind_scaffold import constants as c
 from comind_scaffold._terraform import Terraform, parse_version
-from comind_scaffold.errors import InputError, ToolFailedError, UserError, ValidationFailed
+from comind_scaffold.errors import InputError, TemplateError, ToolFailedError, UserError, ValidationFailed
 from comind_scaffold.models import CheckResult, failed, passed
 from comind_scaffold.repo import PlatformRepo
+from comind_scaffold.tf import AWS_BACKEND_FILE
 
 PHASES = ("preflight", "services", "cluster", "root-app", "wait")
 DEFAULT_BUDGETS: dict[str, float] = {"preflight": 60, "services": 300, "cluster": 1800, "root-app": 120, "wait": 900}
 STATE_FILE = ".comind/bootstrap-state.json"
 ROOT_APP = "k8s/kustomize/root-app.yaml"
 # k3d binds these on 127.0.0.1 (environments/local: API server, ingress http/https).
+LOCAL_KUBECONFIG = ".comind/kubeconfig-local"  # written by environments/local (k3d kubeconfig write)
 LOCAL_CLUSTER_PORTS = {"k3d API server": 6550, "ingress http": 80, "ingress https": 443}
 MIN_KUBECTL = (1, 27, 0)
 LAYER = "preflight"
@@ -299,8 +301,15 @@ def phase_cluster(repo: PlatformRepo, options: BootstrapOptions) -> tuple[str, s
     if options.existing_cluster:
         return "skipped", "existing cluster: nothing to create"
     workdir = repo.root / c.TERRAFORM_ENVIRONMENTS / options.profile
+    backend_config: list[str] = []
+    if options.profile == "aws":
+        backend_file = repo.root / AWS_BACKEND_FILE
+        if not backend_file.is_file():
+            raise TemplateError(f"{backend_file}: missing",
+                                hint="apply infra/terraform/remote-state once and write its backend_hcl output there")
+        backend_config.append(str(backend_file))
     runner = Terraform(workdir, timeout=options.budget("cluster"))
-    runner.init()
+    runner.init(backend_config=backend_config)
     plan_file = repo.root / c.LOCAL_STATE_DIR / f"bootstrap-{options.profile}.tfplan"
     plan_file.parent.mkdir(parents=True, exist_ok=True)
     plan = runner.plan(out=plan_file)
@@ -391,6 +400,9 @@ def bootstrap(repo: PlatformRepo, options: BootstrapOptions, progress: Progress 
 
     """
     _validate(repo, options)
+    if options.profile == "local" and not options.existing_cluster and options.kubeconfig is None:
+        options = replace(options, kubeconfig=repo.root / LOCAL_KUBECONFIG,
+                          context=options.context or f"k3d-{repo.spec.platform_name}")
     say = progress or (lambda _message: None)
     state = BootstrapState.load(repo.root / STATE_FILE, options.profile, options.existing_cluster)
     resumed = bool(state.completed)
