@@ -46,10 +46,10 @@ stamp="$(cd "$src" && cat go.mod go.sum ./*.go | sha256sum | cut -c1-16)"
 dest="$MIRROR/registry.terraform.io/comind/localdev/$LOCALDEV_VERSION/$PLATFORM"
 binary="$dest/terraform-provider-localdev_v$LOCALDEV_VERSION"
 if [[ -x "$binary" && "$(cat "$dest/.stamp" 2>/dev/null)" == "$stamp" ]]; then
-  echo "localdev $LOCALDEV_VERSION: warm ($binary)"
+  echo "provider localdev $LOCALDEV_VERSION: warm ($binary)"
 else
   [[ -x "$GO" ]] || { echo "build-providers.sh: no Go toolchain (set GO=/path/to/go)" >&2; exit 2; }
-  echo "localdev $LOCALDEV_VERSION: building (log $LOGS/provider-localdev.log)"
+  echo "provider localdev $LOCALDEV_VERSION: building (log $LOGS/provider-localdev.log)"
   start=$(date +%s)
   mkdir -p "$dest"
   if ! (cd "$src" && CGO_ENABLED=0 GOFLAGS="${GOFLAGS:--mod=mod -buildvcs=false}" \
@@ -60,19 +60,19 @@ else
   fi
   mv "$binary.tmp" "$binary"
   echo "$stamp" >"$dest/.stamp"
-  echo "localdev $LOCALDEV_VERSION: cold build $(( $(date +%s) - start ))s"
+  echo "provider localdev $LOCALDEV_VERSION: cold build $(( $(date +%s) - start ))s"
 fi
 
 if ! command -v terraform >/dev/null 2>&1 && ! command -v tofu >/dev/null 2>&1; then
   tofu_bin="$CACHE/bin/tofu-$OPENTOFU_VERSION"
   if [[ -x "$tofu_bin/tofu" ]]; then
-    echo "tofu $OPENTOFU_VERSION: warm ($tofu_bin/tofu)"
+    echo "provider tofu $OPENTOFU_VERSION: warm ($tofu_bin/tofu)"
   else
     echo "no terraform on PATH: go-installing OpenTofu $OPENTOFU_VERSION (log $LOGS/tofu.log)"
     start=$(date +%s)
     GOBIN="$tofu_bin" CGO_ENABLED=0 "$GO" install "github.com/opentofu/opentofu/cmd/tofu@$OPENTOFU_VERSION" \
       >"$LOGS/tofu.log" 2>&1 || { tail -20 "$LOGS/tofu.log" >&2; exit 1; }
-    echo "tofu $OPENTOFU_VERSION: cold build $(( $(date +%s) - start ))s"
+    echo "provider tofu $OPENTOFU_VERSION: cold build $(( $(date +%s) - start ))s"
   fi
   echo "put $tofu_bin on PATH (or set COMIND_TERRAFORM=$tofu_bin/tofu)"
 fi
