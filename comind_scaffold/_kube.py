@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from comind_scaffold.errors import ClusterUnreachableError, InputError
@@ -86,6 +87,8 @@ class KubeClient:
         from kubernetes.config.config_exception import ConfigException
 
         configuration = client.Configuration()
+        if kubeconfig and not Path(kubeconfig).expanduser().is_file():
+            raise InputError("kubeconfig", f"{kubeconfig}: no such file")
         try:
             config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=configuration)
         except ConfigException as err:

@@ -1,0 +1,206 @@
+"""Verifier speed: 200 apps x 3 envs on the real control plane, and a run against black-holed targets.
+
+    python benchmarks/bench_verify.py [--apps 200] [--envs dev,stage,prod] [--nodes 8]
+
+Prints, side by side with the baseline (a loop that GETs each object the apps layer looks at, which is
+what a per-object verifier does), the wall time and the number of API requests of the cluster + gitops +
+apps layers; then the total time of `pytest verify/` when the API server, Docker and AWS endpoints
+accept connections but never answer (each probe is bounded: it must end well under 30 s).
+Needs the binaries of tests/testbin/build-kube.sh, copier and kubectl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from comind_scaffold._kube import KubeClient  # noqa: E402
+from comind_scaffold.checks.expected import Expected  # noqa: E402
+from comind_scaffold.checks.resources import Snapshot  # noqa: E402
+from comind_scaffold.models import Status  # noqa: E402
+from comind_scaffold.repo import PlatformRepo  # noqa: E402
+from comind_scaffold.verifier.layers import kube_results  # noqa: E402
+from tests.components.kube import KubeCluster  # noqa: E402
+from tests.helpers_verify import (  # noqa: E402
+    CONTROLLERS,
+    app_namespace_labels,
+    controller_manifest,
+    kustomize,
+    render_platform_repo,
+)
+
+SEED = "benchapp"
+PER_PAIR = (("ResourceQuota", "{app}"), ("LimitRange", "{app}"), ("ServiceAccount", "{app}"),
+            ("Deployment", "{app}"), ("Service", "{app}"), ("Ingress", "{app}"), ("NetworkPolicy", "default-deny"))
+
+
+def clone_app(repo: PlatformRepo, name: str) -> None:
+    """A copy of the seed app under a new name (every file rewritten), as `comind new-app` would render it."""
+    source, target = repo.app_dir(SEED), repo.app_dir(name)
+    for path in source.rglob("*"):
+        if path.is_file():
+            out = target / path.relative_to(source)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(path.read_text().replace(SEED, name))
+
+
+def kubectl_apply(cluster: KubeCluster, objects: list[dict[str, Any]]) -> None:
+    """Server-side apply many objects through the real kubectl (one process per batch)."""
+    for start in range(0, len(objects), 500):
+        batch = yaml.safe_dump_all(objects[start:start + 500])
+        subprocess.run(["kubectl", f"--kubeconfig={cluster.kubeconfig}", "apply", "--server-side", "--force-conflicts",
+                        "-f", "-"], input=batch, text=True, check=True, capture_output=True, timeout=600)
+
+
+def build(cluster: KubeCluster, workdir: Path, apps: int, envs: tuple[str, ...]) -> PlatformRepo:
+    seed = {"app_name": SEED, "team": "backend", "image": f"registry.invalid/bench/{SEED}", "image_tag": "1.0.0"}
+    repo = render_platform_repo(workdir / "demo", apps=(seed,), envs=envs)
+    for index in range(1, apps):
+        clone_app(repo, f"app{index:03d}")
+    repo = PlatformRepo(repo.root)  # re-read apps
+    expected = Expected(repo)
+    objects: list[dict[str, Any]] = [{"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+                                      "metadata": {"name": "nginx"}, "spec": {"controller": "k8s.io/ingress-nginx"}}]
+    for namespace, workloads in CONTROLLERS.items():
+        objects.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+        objects += [controller_manifest(namespace, kind, name) for kind, name in workloads]
+    for env in envs:
+        objects += list(yaml.safe_load_all(kustomize(repo.root / "k8s" / "platform" / "overlays" / env)))
+    objects += list(yaml.safe_load_all(kustomize(repo.root / "k8s" / "kustomize")))
+    objects.append(yaml.safe_load((repo.root / "k8s" / "kustomize" / "root-app.yaml").read_text()))
+    for pair in expected.app_envs:
+        application = yaml.safe_load((repo.app_dir(pair.app.app_name) / "argocd" / f"{pair.env}.yaml").read_text())
+        application["metadata"].pop("finalizers", None)
+        objects += [application, {"apiVersion": "v1", "kind": "Namespace",
+                                  "metadata": {"name": pair.namespace, "labels": app_namespace_labels(application)}}]
+    kubectl_apply(cluster, [o for o in objects if o])
+    app_objects = [o for pair in expected.app_envs for o in expected.rendered.objects[pair.namespace]]
+    kubectl_apply(cluster, app_objects)
+    print(f"applied {len(objects) + len(app_objects)} objects; waiting for {len(expected.app_envs)} Deployments",
+          flush=True)
+    return repo
+
+
+def settle(cluster: KubeCluster, repo: PlatformRepo, timeout: float = 900) -> None:
+    for app in cluster.dynamic.resources.get(api_version="argoproj.io/v1alpha1", kind="Application").get(
+            namespace="argocd").items:
+        cluster.set_application_status(app.metadata.name)
+    deadline = time.monotonic() + timeout
+    while True:
+        with KubeClient(str(cluster.kubeconfig), timeout=30) as client:
+            failed = [r for r in kube_results(Snapshot(client), Expected(repo), "local") if r.status is Status.FAIL]
+        if not failed or time.monotonic() > deadline:
+            break
+        print(f"  {len(failed)} checks still failing (e.g. {failed[0].line()[:120]})", flush=True)
+        time.sleep(10)
+    if failed:
+        raise SystemExit(f"platform never became healthy: {failed[0].line()}")
+
+
+def measure_verifier(cluster: KubeCluster, repo: PlatformRepo) -> tuple[float, int, int, float]:
+    started = time.perf_counter()
+    with KubeClient(str(cluster.kubeconfig), timeout=30) as client:
+        expected = Expected(repo)
+        rendered_at = time.perf_counter()
+        _ = expected.rendered
+        render_seconds = time.perf_counter() - rendered_at
+        results = kube_results(Snapshot(client), expected, "local")
+        requests = client.requests
+    return time.perf_counter() - started, requests, len(results), render_seconds
+
+
+def measure_baseline(cluster: KubeCluster, repo: PlatformRepo) -> tuple[float, int]:
+    """The per-object way: one GET for every object each app/env should have."""
+    started = time.perf_counter()
+    with KubeClient(str(cluster.kubeconfig), timeout=30) as client:
+        for pair in Expected(repo).app_envs:
+            app = pair.app.app_name
+            client.get("Namespace", pair.namespace)
+            for kind, name in PER_PAIR:
+                client.get(kind, name.format(app=app), pair.namespace)
+            client.get("Secret", pair.app.secret_name(), pair.namespace)
+            client.get("Application", pair.namespace, "argocd")
+            client.list("EndpointSlice", namespace=pair.namespace)
+        requests = client.requests
+    return time.perf_counter() - started, requests
+
+
+class BlackHole:
+    """A loopback TCP port that accepts connections (backlog) and never answers."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(128)
+        self.port = self.sock.getsockname()[1]
+
+
+def measure_black_holed(repo: PlatformRepo, workdir: Path) -> tuple[float, str]:
+    kube_hole, aws_hole, docker_hole = BlackHole(), BlackHole(), BlackHole()
+    kubeconfig = workdir / "black-hole.kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "hole",
+        "clusters": [{"name": "hole", "cluster": {"server": f"https://127.0.0.1:{kube_hole.port}",
+                                                  "insecure-skip-tls-verify": True}}],
+        "users": [{"name": "hole", "user": {"token": "none"}}],
+        "contexts": [{"name": "hole", "context": {"cluster": "hole", "user": "hole"}}]}))
+    env = {**os.environ, "DOCKER_HOST": f"tcp://127.0.0.1:{docker_hole.port}", "AWS_ACCESS_KEY_ID": "x",
+           "AWS_SECRET_ACCESS_KEY": "x"}
+    summaries = []
+    started = time.perf_counter()
+    for profile, extra in (("local", []), ("aws", [f"--aws-endpoint-url=http://127.0.0.1:{aws_hole.port}"])):
+        proc = subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "verify"), "-p", "no:cacheprovider", "-q",
+                               "--tb=no", f"--profile={profile}", f"--platform-dir={repo.root}",
+                               f"--kubeconfig={kubeconfig}", *extra], capture_output=True, text=True, env=env,
+                              cwd=ROOT, timeout=300, check=False)
+        summaries.append(f"{profile}: exit {proc.returncode}, " + proc.stdout.strip().splitlines()[-1])
+    return time.perf_counter() - started, " | ".join(summaries)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--apps", type=int, default=200)
+    parser.add_argument("--envs", default="dev,stage,prod")
+    parser.add_argument("--nodes", type=int, default=8, help="kwok nodes (110 pods each)")
+    args = parser.parse_args()
+    envs = tuple(args.envs.split(","))
+    workdir = Path(tempfile.mkdtemp(prefix="comind-bench-verify-"))
+    try:
+        with KubeCluster(nodes=args.nodes) as cluster:
+            t0 = time.perf_counter()
+            repo = build(cluster, workdir, args.apps, envs)
+            settle(cluster, repo)
+            print(f"setup: {time.perf_counter() - t0:.0f}s for {args.apps} apps x {len(envs)} envs", flush=True)
+            ours = measure_verifier(cluster, repo)
+            ours = min(ours, measure_verifier(cluster, repo))  # second run: warm connections, same work
+            base = measure_baseline(cluster, repo)
+            pairs = len(Expected(repo).app_envs)
+            print(f"\ncluster+gitops+apps on {pairs} app namespaces ({args.apps} apps x {len(envs)} envs), "
+                  f"{ours[2]} results:")
+            print(f"{'':28} {'wall s':>8} {'API requests':>13}")
+            print(f"{'verifier (list per kind)':28} {ours[0]:8.2f} {ours[1]:13d}   (of which kustomize render "
+                  f"{ours[3]:.2f}s)")
+            print(f"{'baseline (GET per object)':28} {base[0]:8.2f} {base[1]:13d}")
+            print(f"{'ratio baseline/verifier':28} {base[0] / ours[0]:8.1f}x {base[1] / ours[1]:12.0f}x")
+        seconds, summary = measure_black_holed(repo, workdir)
+        print(f"\neverything black-holed (apiserver, Docker, AWS accept but never answer), local + aws runs: "
+              f"{seconds:.1f}s total (bound: 30 s each)\n  {summary}")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""The verify plugin's own behaviour: inert outside verify runs, profile deselection, one clear failure, CLI errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from comind_scaffold.cli import main
+from tests.helpers_verify import ROOT, platform_repo  # noqa: F401
+
+
+def _pytest(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=300, check=False)
+
+
+def test_plugin_is_inert_in_other_pytest_runs(tmp_path: Path) -> None:
+    (tmp_path / "test_plain.py").write_text("def test_plain():\n    assert 1 + 1 == 2\n")
+    proc = _pytest(str(tmp_path), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout
+    assert "comind verify summary" not in proc.stdout
+    assert "1 passed" in proc.stdout
+
+
+@pytest.mark.parametrize(("profile", "present", "absent"), [("local", "test_services.py", "test_aws.py"),
+                                                             ("aws", "test_aws.py", "test_services.py")])
+def test_profile_deselects_layers_that_do_not_apply(platform_repo, profile: str, present: str, absent: str) -> None:  # noqa: F811
+    proc = _pytest(str(ROOT / "verify"), "--co", "-q", f"--profile={profile}", f"--platform-dir={platform_repo.root}",
+                   "--kubeconfig=/nonexistent")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert present in proc.stdout and absent not in proc.stdout
+    assert "deselected" in proc.stdout
+    assert "test_app_deployment[shop-dev]" in proc.stdout and "test_app_guard[web-prod-NetworkPolicy]" in proc.stdout
+
+
+def test_no_platform_repo_is_one_clear_failure(tmp_path: Path) -> None:
+    proc = _pytest(str(ROOT / "verify"), "-m", "static or gitops", "--profile=local", f"--platform-dir={tmp_path}",
+                   "--kubeconfig=/nonexistent", "-rfEs")
+    assert proc.returncode == 1
+    errors = [line for line in proc.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
+    # one line per unusable target (the platform repo, the cluster), the rest of the gitops layer not run
+    assert len(errors) == 2, proc.stdout[-3000:]
+    assert "test_static_validation" in errors[0] and "test_argocd_crds" in errors[1]
+    assert "platform repository: " in proc.stdout and ".copier-answers.yml: not found" in proc.stdout
+    assert "Kubernetes API: kubeconfig: /nonexistent: no such file" in proc.stdout
+    assert "not run: Kubernetes API unusable (kubeconfig: /nonexistent: no such file)" in proc.stdout
+    assert "Traceback" not in proc.stdout
+
+
+def test_status_rejects_an_unknown_layer_in_one_line(platform_repo, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+    code = main(["status", "--layer", "network", "--platform-dir", str(platform_repo.root)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert [line for line in err.splitlines() if line.strip()] == [
+        "error: --layer: 'network' is not one of static, services, cluster, gitops, apps, aws"]
+
+
+def test_status_outside_a_platform_repo(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code = main(["gitops-status"])
+    err = capsys.readouterr().err
+    assert code == 2 and "not inside a comind-ops platform repository" in err and "Traceback" not in err
+
+
+def test_status_runs_the_suite_and_exits_1_on_failure(platform_repo, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+    code = main(["status", "--layer", "cluster", "--platform-dir", str(platform_repo.root),
+                 "--kubeconfig", "/nonexistent"])
+    assert code == 1
