@@ -36,7 +36,7 @@ def mirror_cli_config() -> Path:
 
 
 def find_binary() -> str:
-    """Return the terraform (or tofu) executable: $COMIND_TERRAFORM, else terraform, else tofu on PATH."""
+    """Return the terraform (or tofu) executable: $COMIND_TERRAFORM, terraform or tofu on PATH, or a built tofu."""
     explicit = os.environ.get("COMIND_TERRAFORM")
     if explicit:
         if shutil.which(explicit) is None:
@@ -46,6 +46,10 @@ def find_binary() -> str:
         found = shutil.which(name)
         if found:
             return found
+    # build-providers.sh go-installs OpenTofu here when a machine has no terraform.
+    built = sorted((cache_dir() / "bin").glob("tofu-*/tofu"))
+    if built:
+        return str(built[-1])
     raise ToolNotFoundError(
         "terraform", hint="install terraform >= 1.5 (or OpenTofu: tests/testbin/build-providers.sh builds it)"
     )

@@ -65,6 +65,7 @@ def test_missing_terraform_is_one_line(capsys: pytest.CaptureFixture[str], platf
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
     monkeypatch.delenv("COMIND_TERRAFORM", raising=False)
+    monkeypatch.setenv("COMIND_CACHE", str(tmp_path / "cache"))  # no OpenTofu built there either
     code, lines = _run(capsys, platform, "plan", "shop", "--env", "dev")
     assert code == 2
     assert lines[0] == "error: terraform: not found on PATH"
