@@ -4,12 +4,14 @@
 
 COMIND ?= comind
 PROFILE ?= local
-APP ?=
-TEAM ?=
-ENV ?=
+# Set on the command line only (`make tf-plan-app APP=shop ENV=dev`): a plain `=` ignores same-named variables of
+# the environment, such as the shell's ENV.
+APP =
+TEAM =
+ENV =
 # Optional for new-app/new-app-full: a subset of the environments, e.g. ENVS="dev stage".
-ENVS ?=
-SVC ?=
+ENVS =
+SVC =
 
 # Stop with one line naming the missing variable (exit 2) instead of calling comind with an empty argument.
 require = $(if $(strip $($(1))),,$(error $(1) is required: make $@ $(1)=<$(2)>))

@@ -1,6 +1,6 @@
 """Render the platform template, and re-render this repository's own platform files.
 
-`python -m tests.helpers_platform` rewrites the repo's Makefile, infra/docker, k8s/kustomize and k8s/platform (and
+`python -m tests.helpers_platform [PART ...]` rewrites the repo's Makefile, infra/docker, k8s/kustomize and k8s/platform (and
 infra/terraform once the template has it) from templates/platform with the root `.copier-answers.yml`;
 tests/test_platform_drift.py fails while they differ from such a render.
 """
@@ -165,12 +165,12 @@ def apply_app_projects(rendered: Path, repo: Path = ROOT) -> bool:
     return True
 
 
-def self_render(repo: Path = ROOT) -> list[str]:
-    """Re-render the repo's own platform files in place; returns the paths written or removed."""
+def self_render(repo: Path = ROOT, only: tuple[str, ...] = ()) -> list[str]:
+    """Re-render the repo's own platform files in place (`only` those parts, if given); returns what changed."""
     with tempfile.TemporaryDirectory(prefix="comind-self-") as tmp:
         rendered = render_platform(Path(tmp) / "out", root_answers())
         apply_app_projects(rendered, repo)
-        parts = self_rendered_parts()
+        parts = tuple(p for p in self_rendered_parts() if not only or p in only)
         changed = drift(rendered, repo, parts)
         want = set(files_under(rendered, parts))
         for rel in files_under(repo, parts):
@@ -183,7 +183,8 @@ def self_render(repo: Path = ROOT) -> list[str]:
 
 
 if __name__ == "__main__":
-    written = self_render()
+    # Optional arguments name the parts to re-render, e.g. `python -m tests.helpers_platform Makefile k8s/kustomize`.
+    written = self_render(only=tuple(sys.argv[1:]))
     for line in written:
         print(line)
     print(f"{len(written)} file(s) re-rendered" if written else "already up to date")

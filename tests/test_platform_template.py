@@ -5,6 +5,7 @@ default-deny, Pod Security, the services file and answers read back, and every M
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -298,7 +299,11 @@ def test_make_new_app_full_matches_enabled_services(variant: tuple[str, Path]) -
 
 def test_make_without_required_variable_names_it(defaults_platform: Path) -> None:
     root = defaults_platform
-    done = subprocess.run(["make", "-n", "tf-apply-app", "APP=shop"], cwd=root, capture_output=True, text=True)
+    # An ENV inherited from the environment (sh uses it for its startup file) must not stand in for ENV=.
+    env = {**os.environ, "ENV": "/etc/shrc", "APP": "from-environment"}
+    done = subprocess.run(
+        ["make", "-n", "tf-apply-app", "APP=shop"], cwd=root, capture_output=True, text=True, env=env, check=False
+    )
     assert done.returncode == 2
     assert "ENV is required" in done.stderr
     assert done.stdout == ""
