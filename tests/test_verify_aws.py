@@ -34,6 +34,14 @@ def _create_world(aws: checks.Aws, repo: PlatformRepo) -> None:
         eks.create_nodegroup(clusterName=spec.platform_name, nodegroupName=group.name, subnets=subnets, nodeRole=role,
                              scalingConfig={"minSize": group.min_size, "maxSize": group.max_size,
                                             "desiredSize": group.desired_size})
+    aws.client("rds").create_db_instance(DBInstanceIdentifier=f"{spec.platform_name}-platform",
+                                         DBInstanceClass="db.t3.micro", Engine="postgres", MasterUsername="admin",
+                                         MasterUserPassword="x" * 16)
+    aws.client("elasticache").create_replication_group(
+        ReplicationGroupId=f"{spec.platform_name}-redis", ReplicationGroupDescription="platform cache",
+        Engine="redis", CacheNodeType="cache.t3.micro", NumCacheClusters=1)
+    aws.client("s3").create_bucket(Bucket=f"{spec.platform_name}-artifacts-{aws.region}",
+                                   CreateBucketConfiguration={"LocationConstraint": aws.region})
     for pair in Expected(repo).app_envs:
         app, env = pair.app, pair.env
         if app.with_database:
@@ -45,16 +53,13 @@ def _create_world(aws: checks.Aws, repo: PlatformRepo) -> None:
         if app.with_queue:
             for queue in (app.queue(env), f"{app.queue(env)}-dlq"):
                 aws.client("sqs").create_queue(QueueName=queue)
-        if app.with_cache:
-            aws.client("elasticache").create_replication_group(
-                ReplicationGroupId=pair.namespace, ReplicationGroupDescription="cache", Engine="redis",
-                CacheNodeType="cache.t3.micro", NumCacheClusters=1)
 
 
 def aws_results(aws: checks.Aws, repo: PlatformRepo) -> list[CheckResult]:
     spec = repo.spec
     results = [checks.check_eks_cluster(aws, spec), checks.check_network_tags(aws, spec)]
     results += [checks.check_node_group(aws, spec, group) for group in spec.eks_node_groups]
+    results += checks.check_platform_resources(aws, spec)
     for pair in Expected(repo).app_envs:
         results += checks.check_app_resources(aws, pair, spec.platform_name)
     return results
@@ -76,7 +81,8 @@ def test_healthy_aws_gives_no_failure_and_no_warning(aws_world: checks.Aws, plat
     assert [r.line() for r in results if r.status is not Status.PASS] == []
     objects = {r.object for r in results}
     assert "S3 bucket demo-shop-dev" in objects and "SQS queue shop-prod-dlq" in objects
-    assert "ElastiCache replication group shop-dev" in objects and "RDS instance shop-prod" in objects
+    assert "ElastiCache replication group demo-redis" in objects and "RDS instance shop-prod" in objects
+    assert "RDS instance demo-platform" in objects
 
 
 def test_degraded_node_group_is_named(aws_world: checks.Aws, platform_repo: PlatformRepo) -> None:  # noqa: F811
@@ -93,13 +99,16 @@ def test_degraded_node_group_is_named(aws_world: checks.Aws, platform_repo: Plat
     assert "DEGRADED" in result.message and "AsgInstanceLaunchFailures" in result.message
 
 
-def test_missing_bucket_and_queue_are_named(aws_world: checks.Aws, platform_repo: PlatformRepo) -> None:  # noqa: F811
+def test_missing_bucket_queue_and_platform_cache_are_named(aws_world: checks.Aws,
+                                                           platform_repo: PlatformRepo) -> None:  # noqa: F811
     aws_world.client("s3").delete_bucket(Bucket="demo-shop-prod")
+    aws_world.client("elasticache").delete_replication_group(ReplicationGroupId="demo-redis")
     sqs = aws_world.client("sqs")
     sqs.delete_queue(QueueUrl=sqs.get_queue_url(QueueName="shop-dev-dlq")["QueueUrl"])
     failed = {r.object: r.message for r in _failures(aws_results(aws_world, platform_repo))}
-    assert set(failed) == {"S3 bucket demo-shop-prod", "SQS queue shop-dev-dlq"}
-    assert all("does not exist" in message for message in failed.values())
+    assert set(failed) == {"S3 bucket demo-shop-prod", "SQS queue shop-dev-dlq", "ElastiCache replication group demo-redis"}
+    assert failed["ElastiCache replication group demo-redis"] in ("does not exist in us-west-2", "status deleting")
+    assert failed["S3 bucket demo-shop-prod"] == failed["SQS queue shop-dev-dlq"] == "does not exist in us-west-2"
 
 
 def test_wrong_cluster_version_and_node_group_size(aws_world: checks.Aws, platform_repo: PlatformRepo) -> None:  # noqa: F811
@@ -126,7 +135,7 @@ def test_unreachable_endpoint_fails_every_probe_fast(platform_repo: PlatformRepo
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     aws = checks.Aws(platform_repo.spec.aws_region, f"http://127.0.0.1:{free_port()}", timeout=2)
     results = [r for r in aws_results(aws, platform_repo) if "declares no AWS resources" not in r.message]
-    assert len(results) >= 8 and all(r.status is Status.FAIL for r in results)
+    assert len(results) >= 11 and all(r.status is Status.FAIL for r in results)
     assert all("unreachable" in r.message and "127.0.0.1" in r.message for r in results)
 
 

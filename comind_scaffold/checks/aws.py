@@ -147,10 +147,25 @@ def check_network_tags(aws: Aws, spec: PlatformSpec) -> CheckResult:
     return guarded("vpc.tags", ref, probe)
 
 
-def app_resources(pair: AppEnv, platform: str) -> list[tuple[str, str, Callable[[Aws], dict[str, Any] | None]]]:
-    """(kind, name, lookup) for each AWS resource the app declares in this environment."""
+Lookup = Callable[[Aws], dict[str, Any] | None]
+
+
+def platform_resources(spec: PlatformSpec) -> list[tuple[str, str, Lookup]]:
+    """(kind, name, lookup) of the platform's shared services (names as infra/terraform/environments/aws sets them)."""
+    name = spec.platform_name
+    database, cache, bucket = f"{name}-platform", f"{name}-redis", f"{name}-artifacts-{spec.aws_region}"
+    return [
+        ("RDS instance", database, lambda a: a.call("rds", "describe_db_instances", DBInstanceIdentifier=database)),
+        ("ElastiCache replication group", cache,
+         lambda a: a.call("elasticache", "describe_replication_groups", ReplicationGroupId=cache)),
+        ("S3 bucket", bucket, lambda a: a.call("s3", "head_bucket", Bucket=bucket)),
+    ]
+
+
+def app_resources(pair: AppEnv, platform: str) -> list[tuple[str, str, Lookup]]:
+    """(kind, name, lookup) for each AWS resource the app owns in this environment (its cache is the platform's)."""
     app, env, ident = pair.app, pair.env, pair.namespace
-    found: list[tuple[str, str, Callable[[Aws], dict[str, Any] | None]]] = []
+    found: list[tuple[str, str, Lookup]] = []
     if app.with_database:
         found.append(("RDS instance", ident, lambda a: a.call("rds", "describe_db_instances",
                                                               DBInstanceIdentifier=ident)))
@@ -160,26 +175,45 @@ def app_resources(pair: AppEnv, platform: str) -> list[tuple[str, str, Callable[
     if app.with_queue:
         for queue in (app.queue(env), f"{app.queue(env)}-dlq"):
             found.append(("SQS queue", queue, lambda a, q=queue: a.call("sqs", "get_queue_url", QueueName=q)))
-    if app.with_cache:
-        found.append(("ElastiCache replication group", ident,
-                      lambda a: a.call("elasticache", "describe_replication_groups", ReplicationGroupId=ident)))
     return found
 
 
-def check_app_resources(aws: Aws, pair: AppEnv, platform: str) -> list[CheckResult]:
-    """Each RDS/S3/SQS/ElastiCache resource of the app exists."""
+def check_resources(aws: Aws, resources: list[tuple[str, str, Lookup]], what: str) -> list[CheckResult]:
+    """Each listed resource exists; `what` names whose they are when there are none."""
     results = []
-    for kind, name, lookup in app_resources(pair, platform):
+    for kind, name, lookup in resources:
         ref = f"{kind} {name}"
 
-        def probe(lookup: Callable[[Aws], dict[str, Any] | None] = lookup, ref: str = ref) -> CheckResult:
-            if lookup(aws) is None:
-                return failed("app.aws_resource", LAYER, ref, f"does not exist in {aws.region}",
-                              "run `comind tf apply` for the app")
-            return passed("app.aws_resource", LAYER, ref)
+        def probe(lookup: Lookup = lookup, ref: str = ref) -> CheckResult:
+            found = lookup(aws)
+            if found is None:
+                return failed("aws.resource", LAYER, ref, f"does not exist in {aws.region}",
+                              "run `comind tf apply` for it")
+            state = _state(found)
+            if state not in ("", "available"):
+                return failed("aws.resource", LAYER, ref, f"status {state}")
+            return passed("aws.resource", LAYER, ref, state)
 
-        results.append(guarded("app.aws_resource", ref, probe))
-    return results or [passed("app.aws_resource", LAYER, pair.namespace, "the app declares no AWS resources")]
+        results.append(guarded("aws.resource", ref, probe))
+    return results or [passed("aws.resource", LAYER, what, "declares no AWS resources")]
+
+
+def _state(answer: dict[str, Any]) -> str:
+    """The status an RDS or ElastiCache describe call reports ('' for kinds without one)."""
+    for key, field in (("DBInstances", "DBInstanceStatus"), ("ReplicationGroups", "Status")):
+        if answer.get(key):
+            return str(answer[key][0].get(field, ""))
+    return ""
+
+
+def check_app_resources(aws: Aws, pair: AppEnv, platform: str) -> list[CheckResult]:
+    """The app's RDS instance, S3 bucket and SQS queues (those it declares) exist."""
+    return check_resources(aws, app_resources(pair, platform), pair.namespace)
+
+
+def check_platform_resources(aws: Aws, spec: PlatformSpec) -> list[CheckResult]:
+    """The platform's RDS instance, ElastiCache replication group and artefacts bucket exist."""
+    return check_resources(aws, platform_resources(spec), spec.platform_name)
 
 
 def check_lb_controller(snapshot: Snapshot) -> CheckResult:

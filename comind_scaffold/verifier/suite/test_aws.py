@@ -28,6 +28,11 @@ def test_network_tags(aws, platform):
     assert verdict.ok, verdict.detail
 
 
+def test_platform_aws_resources(aws, platform):
+    verdict = record(checks.check_platform_resources(aws, platform.spec))
+    assert verdict.ok, verdict.detail
+
+
 def test_app_aws_resources(aws, app_env, platform):
     verdict = record(checks.check_app_resources(aws, app_env, platform.spec.platform_name))
     assert verdict.ok, verdict.detail

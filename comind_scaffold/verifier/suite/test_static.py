@@ -2,12 +2,12 @@
 
 import pytest
 
+from comind_scaffold.validation.run import validate
 from comind_scaffold.verifier import record
 
 pytestmark = pytest.mark.static
 
 
 def test_static_validation(platform):
-    static = pytest.importorskip("comind_scaffold.checks.static", reason="this comind-ops has no static checks yet")
-    verdict = record(static.check_platform(platform))
+    verdict = record(validate(platform.root).results)
     assert verdict.ok, verdict.detail
