@@ -1,0 +1,28 @@
+terraform {
+  required_version = ">= 1.5.0"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 5.80"
+    }
+    helm = {
+      source  = "hashicorp/helm"
+      version = "~> 2.17"
+    }
+    kubernetes = {
+      source  = "hashicorp/kubernetes"
+      version = "~> 2.35"
+    }
+    random = {
+      source  = "hashicorp/random"
+      version = "~> 3.6"
+    }
+  }
+
+  # bucket, region and dynamodb_table: infra/terraform/backend.hcl (terraform init -backend-config=../../backend.hcl).
+  backend "s3" {
+    key     = "platform/aws/terraform.tfstate"
+    encrypt = true
+  }
+}
