@@ -232,3 +232,19 @@ def test_dry_run_plans_and_changes_nothing(platform: PlatformRepo, cluster: Any,
     listed = cluster.kubectl("get", "-n", "argocd", "application", ROOT_APP, "--ignore-not-found", "-o", "name")
     assert listed.stdout.strip() == ""
     assert not (platform.root / STATE_FILE).exists()
+
+
+@pytest.mark.cluster
+def test_run_stopped_by_ctrl_c_resumes_at_the_phase_it_was_in(platform: PlatformRepo, cluster: Any) -> None:
+    def stop_at_root_app(message: str) -> None:
+        if message == "root-app…":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        bootstrap(platform, _options(cluster), progress=stop_at_root_app)
+    assert read_state(platform)["completed"] == ["preflight", "services", "cluster"]
+    resumed = bootstrap(platform, _options(cluster), progress=_mark_healthy_while_waiting(cluster))
+    assert {p.phase: p.outcome for p in resumed.phases} == {
+        "preflight": "unchanged", "services": "resumed", "cluster": "resumed", "root-app": "done",
+        "wait": "unchanged",
+    }
