@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -12,6 +13,13 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_PLATFORM = Path(__file__).parent / "fixtures" / "validate" / "platform"
 # Argo CD's real CRDs, present in CI beside the checkout; tests needing them skip (or fail under --require-real).
 SHARED_ARGOCD_CRDS = REPO_ROOT.parent / "shared" / "argocd-crds"
+# Built by tests/testbin/build-kustomize.sh; absent, the adapter falls back to `kubectl kustomize`.
+CACHED_KUSTOMIZE = (
+    Path(os.environ.get("COMIND_CACHE", Path.home() / ".cache" / "comind-ops"))
+    / "bin"
+    / "kustomize-v5.5.0"
+    / "kustomize"
+)
 
 
 def build_file_tree(root: Path, files: dict[str, str | None]) -> Path:

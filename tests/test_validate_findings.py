@@ -22,103 +22,171 @@ CORE_PROJECT = "k8s/kustomize/projects/core.yaml"
 EDITS = {
     "overlay-does-not-build": (
         [(API_PROD, "  - ../../base\n", "  - ../../base\n  - missing.yaml\n")],
-        "kustomize.build", "apps/api/k8s/overlays/prod", "missing.yaml",
+        "kustomize.build",
+        "apps/api/k8s/overlays/prod",
+        "missing.yaml",
     ),
     "unknown-field": (
         [(API_DEPLOYMENT, "          ports:\n", "          imagePullPolicyy: Always\n          ports:\n")],
-        "schema", "Deployment api-dev/api", "unknown field 'imagePullPolicyy'",
+        "schema",
+        "Deployment api-dev/api",
+        "unknown field 'imagePullPolicyy'",
     ),
     "wrong-type": (
         [(API_DEPLOYMENT, "replicas: 1", "replicas: two")],
-        "schema", "Deployment api-prod/api", "expected integer",
+        "schema",
+        "Deployment api-prod/api",
+        "expected integer",
     ),
     "argocd-unknown-field": (
         [(DEV_APP, "selfHeal: true", "selfheal: true")],
-        "schema", "Application argocd/api-dev", "unknown field 'selfheal'",
+        "schema",
+        "Application argocd/api-dev",
+        "unknown field 'selfheal'",
     ),
     "rendered-database-clash": (
-        [(SITE_PROD, "      - S3_BUCKET=tiny-site-prod\n", "      - S3_BUCKET=tiny-site-prod\n      - DATABASE_NAME=api_prod\n")],
-        "unique.database", "api_prod", "claimed by api, site",
+        [
+            (
+                SITE_PROD,
+                "      - S3_BUCKET=tiny-site-prod\n",
+                "      - S3_BUCKET=tiny-site-prod\n      - DATABASE_NAME=api_prod\n",
+            )
+        ],
+        "unique.database",
+        "api_prod",
+        "claimed by api, site",
     ),
     "rendered-queue-clash": (
-        [(SITE_PROD, "      - S3_BUCKET=tiny-site-prod\n", "      - S3_BUCKET=tiny-site-prod\n      - QUEUE_NAME=api-dev\n")],
-        "unique.queue", "api-dev", "claimed by api, site",
+        [
+            (
+                SITE_PROD,
+                "      - S3_BUCKET=tiny-site-prod\n",
+                "      - S3_BUCKET=tiny-site-prod\n      - QUEUE_NAME=api-dev\n",
+            )
+        ],
+        "unique.queue",
+        "api-dev",
+        "claimed by api, site",
     ),
     "rendered-bucket-clash": (
         [(API_PROD, "      - APP_ENV=prod\n", "      - APP_ENV=prod\n      - S3_BUCKET=tiny-site-prod\n")],
-        "unique.bucket", "tiny-site-prod", "claimed by api, site",
+        "unique.bucket",
+        "tiny-site-prod",
+        "claimed by api, site",
     ),
     "ingress-host-clash": (
         [(SITE_PROD, "value: site.prod.127.0.0.1.nip.io", "value: api.prod.127.0.0.1.nip.io")],
-        "unique.ingress-host", "api.prod.127.0.0.1.nip.io", "claimed by api, site",
+        "unique.ingress-host",
+        "api.prod.127.0.0.1.nip.io",
+        "claimed by api, site",
     ),
     "object-outside-app-namespace": (
-        [(API_PROD, "namespace: api-prod\n", ""), (f"{API}/k8s/base/service.yaml", "  name: api\n", "  name: api\n  namespace: site-prod\n")],
-        "namespace", "Service site-prod/api", "not api-prod",
+        [
+            (API_PROD, "namespace: api-prod\n", ""),
+            (f"{API}/k8s/base/service.yaml", "  name: api\n", "  name: api\n  namespace: site-prod\n"),
+        ],
+        "namespace",
+        "Service site-prod/api",
+        "not api-prod",
     ),
     "source-path-missing": (
         [(DEV_APP, "path: apps/api/k8s/overlays/dev", "path: apps/api/k8s/overlays/qa")],
-        "argocd.source", "Application argocd/api-dev", "apps/api/k8s/overlays/qa does not exist",
+        "argocd.source",
+        "Application argocd/api-dev",
+        "apps/api/k8s/overlays/qa does not exist",
     ),
     "destination-not-app-namespace": (
         [(DEV_APP, "  namespace: api-dev\n", "  namespace: site-dev\n")],
-        "argocd.destination", "Application argocd/api-dev", "not the app's namespace api-dev",
+        "argocd.destination",
+        "Application argocd/api-dev",
+        "not the app's namespace api-dev",
     ),
     "project-not-team": (
         [(DEV_APP, "project: core", "project: web")],
-        "argocd.project", "Application argocd/api-dev", "not team core",
+        "argocd.project",
+        "Application argocd/api-dev",
+        "not team core",
     ),
     "project-lacks-namespace": (
         [(CORE_PROJECT, "    - server: https://kubernetes.default.svc\n      namespace: api-prod\n", "")],
-        "argocd.project", "Application argocd/api-prod", "does not allow destination namespace api-prod",
+        "argocd.project",
+        "Application argocd/api-prod",
+        "does not allow destination namespace api-prod",
     ),
     "source-repos-star": (
         [(CORE_PROJECT, "    - https://git.example.com/tiny/platform", '    - "*"')],
-        "argocd.least-privilege", "AppProject argocd/core", "sourceRepos allows '*'",
+        "argocd.least-privilege",
+        "AppProject argocd/core",
+        "sourceRepos allows '*'",
     ),
     "destination-star": (
         [(CORE_PROJECT, "namespace: api-prod", 'namespace: "*"')],
-        "argocd.least-privilege", "AppProject argocd/core", "any namespace",
+        "argocd.least-privilege",
+        "AppProject argocd/core",
+        "any namespace",
     ),
     "cluster-whitelist-star": (
         [(CORE_PROJECT, '    - group: ""\n      kind: Namespace', '    - group: "*"\n      kind: "*"')],
-        "argocd.least-privilege", "AppProject argocd/core", "clusterResourceWhitelist allows '*'",
+        "argocd.least-privilege",
+        "AppProject argocd/core",
+        "clusterResourceWhitelist allows '*'",
     ),
     "latest-image-in-prod": (
         [(API_PROD, 'newTag: "1.0.0"', "newTag: latest")],
-        "image.tag", "Deployment api-prod/api container api", "uses the tag 'latest'",
+        "image.tag",
+        "Deployment api-prod/api container api",
+        "uses the tag 'latest'",
     ),
     "untagged-image-in-prod": (
-        [(API_PROD, '    newTag: "1.0.0"\n', ""), (API_DEPLOYMENT, "image: ghcr.io/tiny/api:1.0.0", "image: ghcr.io/tiny/api")],
-        "image.tag", "Deployment api-prod/api container api", "has no tag",
+        [
+            (API_PROD, '    newTag: "1.0.0"\n', ""),
+            (API_DEPLOYMENT, "image: ghcr.io/tiny/api:1.0.0", "image: ghcr.io/tiny/api"),
+        ],
+        "image.tag",
+        "Deployment api-prod/api container api",
+        "has no tag",
     ),
     "no-limits": (
         [(API_DEPLOYMENT, "            limits: {cpu: 500m, memory: 256Mi}\n", "")],
-        "container.resources", "Deployment api-dev/api container api", "limits.cpu",
+        "container.resources",
+        "Deployment api-dev/api container api",
+        "limits.cpu",
     ),
     "no-liveness-probe": (
         [(API_DEPLOYMENT, "          livenessProbe:\n            httpGet: {path: /, port: http}\n", "")],
-        "container.probes", "Deployment api-prod/api container api", "no livenessProbe",
+        "container.probes",
+        "Deployment api-prod/api container api",
+        "no livenessProbe",
     ),
     "no-default-deny": (
         [(API_BASE, "  - networkpolicy.yaml\n", "")],
-        "networkpolicy.default-deny", "namespace api-dev", "no default-deny NetworkPolicy",
+        "networkpolicy.default-deny",
+        "namespace api-dev",
+        "no default-deny NetworkPolicy",
     ),
     "no-pod-security-label": (
         [(PROD_APP, "        pod-security.kubernetes.io/enforce: restricted\n", "        team: core\n")],
-        "pod-security", "namespace api-prod", "no pod-security.kubernetes.io/enforce label",
+        "pod-security",
+        "namespace api-prod",
+        "no pod-security.kubernetes.io/enforce label",
     ),
     "privileged-pod-security": (
         [(PROD_APP, "enforce: restricted", "enforce: privileged")],
-        "pod-security", "namespace api-prod", "'privileged'",
+        "pod-security",
+        "namespace api-prod",
+        "'privileged'",
     ),
     "broken-answers": (
         [(f"{API}/.copier-answers.yml", "port: 8080", "port: eighty")],
-        "answers", "apps/api/.copier-answers.yml", "port",
+        "answers",
+        "apps/api/.copier-answers.yml",
+        "port",
     ),
     "broken-yaml": (
         [(f"{API}/argocd/dev.yaml", "  project: core\n", "  project: [core\n")],
-        "yaml.syntax", "apps/api/argocd/dev.yaml", "line ",
+        "yaml.syntax",
+        "apps/api/argocd/dev.yaml",
+        "line ",
     ),
 }
 
@@ -165,14 +233,19 @@ def test_project_missing_from_projects_folder(tmp_path: Path) -> None:
     report = validate(repo)
 
     found = [r for r in failures(report.results, "argocd.project") if "not in k8s/kustomize/projects" in r.message]
-    assert sorted(r.object.split(" (")[0] for r in found) == ["Application argocd/api-dev", "Application argocd/api-prod"]
+    assert sorted(r.object.split(" (")[0] for r in found) == [
+        "Application argocd/api-dev",
+        "Application argocd/api-prod",
+    ]
 
 
 def test_duplicate_app_answers(tmp_path: Path) -> None:
     answers = (FIXTURE_PLATFORM / API / ".copier-answers.yml").read_text()
     copy = {"apps/api-copy/.copier-answers.yml": answers}
     for env in ("dev", "prod"):
-        copy[f"apps/api-copy/k8s/overlays/{env}/kustomization.yaml"] = f"resources: [../../../../{API}/k8s/overlays/{env}]\n"
+        copy[f"apps/api-copy/k8s/overlays/{env}/kustomization.yaml"] = (
+            f"resources: [../../../../{API}/k8s/overlays/{env}]\n"
+        )
     repo = copy_fixture(tmp_path / "repo", copy)
 
     report = validate(repo)

@@ -54,9 +54,11 @@ def _ok(name: str, obj: str, message: str, findings: list[CheckResult]) -> list[
 
 def check_answers(scan: RepoScan) -> list[CheckResult]:
     """The platform's and every app's answers files can be read."""
-    if scan.platform is None and not scan.problems:
-        return [skipped("answers", LAYER, ".", "not a comind-ops platform repository: platform checks skipped")]
-    return _ok("answers", c.PLATFORM_ANSWERS, f"platform and {len(scan.apps)} app(s) read", list(scan.problems))
+    problems = [p for p in scan.problems if not p.ok]
+    notes = [p for p in scan.problems if p.ok]
+    if scan.platform is None and not problems:
+        return [skipped("answers", LAYER, ".", "not a comind-ops platform repository: platform checks skipped"), *notes]
+    return _ok("answers", c.PLATFORM_ANSWERS, f"platform and {len(scan.apps)} app(s) read", problems) + notes
 
 
 def check_yaml_syntax(scan: RepoScan) -> list[CheckResult]:

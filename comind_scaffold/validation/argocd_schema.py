@@ -2,10 +2,10 @@
 
 Used only when no Argo CD CRDs are given (`--argocd-crds DIR` or `COMIND_ARGOCD_CRDS`); with them, the CRDs'
 own `openAPIV3Schema` is used instead. This schema is strict (unknown fields fail) at every level comind-ops
-generates or reads: the Application's spec, sources, destination and sync policy, and the AppProject's
-spec. Below that — Helm/kustomize/directory/plugin source options, sync windows, role tokens, orphaned
-resources, and the whole ApplicationSet spec beyond its required keys — it only checks that the value is an
-object or a list, so a typo there is caught by the real CRDs only.
+generates or reads: the Application's spec, sources (with their directory options), destination and sync
+policy, and the AppProject's spec. Below that — Helm/kustomize/plugin source options, directory jsonnet, sync
+windows, role tokens, orphaned resources, and the ApplicationSet spec beyond its required keys — it only checks
+that the value is an object or a list, so a typo there is caught by the real CRDs only.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ _SOURCE = _strict(
         "tagPrefix": _STRING,
         "helm": _ANY_OBJECT,
         "kustomize": _ANY_OBJECT,
-        "directory": _ANY_OBJECT,
+        "directory": _strict({"recurse": _BOOLEAN, "include": _STRING, "exclude": _STRING, "jsonnet": _ANY_OBJECT}),
         "plugin": _ANY_OBJECT,
     },
     required=("repoURL",),

@@ -21,7 +21,7 @@ import yaml
 from comind_scaffold import constants as c
 from comind_scaffold._kustomize import KUSTOMIZATION_FILES, KustomizeBuild, Kustomizer
 from comind_scaffold.errors import InputError, TemplateError
-from comind_scaffold.models import CheckResult, failed
+from comind_scaffold.models import CheckResult, failed, skipped
 from comind_scaffold.specs import AppSpec, PlatformSpec, load_app_spec, load_platform_spec
 from comind_scaffold.validation.objects import RenderedObject, YamlFile, read_yaml_file
 from comind_scaffold.validation.schemas import ArgoCDSchemas, SchemaSet
@@ -51,11 +51,21 @@ _ANY_OVERLAY = re.compile(r"(?:^|/)overlays/([^/]+)$")
 _REMOTE = re.compile(r"^(?:[a-z]+://|git@|github\.com/|gitlab\.com/)")
 
 
-def _walk(root: Path) -> Iterator[Path]:
+def _is_platform(folder: Path) -> bool:
+    return (folder / c.PLATFORM_ANSWERS).is_file() and (folder / c.SERVICES_FILE).is_file()
+
+
+def _walk(root: Path, nested: list[Path]) -> Iterator[Path]:
+    """Files below `root`, without ignored folders and without other platform repositories (added to `nested`)."""
     for folder, dirs, files in os.walk(root):
+        here = Path(folder)
+        if here != root and _is_platform(here):
+            nested.append(here)
+            dirs[:] = []
+            continue
         dirs[:] = sorted(d for d in dirs if d not in IGNORED_DIRS)
         for name in sorted(files):
-            yield Path(folder) / name
+            yield here / name
 
 
 def _kustomization_file(folder: Path) -> Path | None:
@@ -180,7 +190,7 @@ def _read_specs(root: Path) -> tuple[PlatformSpec | None, list[AppSpec], list[Ch
     problems: list[CheckResult] = []
     platform = None
     answers = root / c.PLATFORM_ANSWERS
-    is_platform = answers.is_file() and ((root / c.SERVICES_FILE).is_file() or (root / c.APPS_DIR).is_dir())
+    is_platform = _is_platform(root) or (answers.is_file() and (root / c.APPS_DIR).is_dir())
     if is_platform:
         try:
             platform = load_platform_spec(answers)
@@ -218,8 +228,13 @@ def scan(
         raise InputError("path", f"{path} does not exist")
     target = target.resolve()
     root = target if target.is_dir() else target.parent
-    files = list(_walk(target)) if target.is_dir() else [target]
+    nested: list[Path] = []
+    files = list(_walk(target, nested)) if target.is_dir() else [target]
     platform, apps, problems = _read_specs(root) if target.is_dir() else (None, [], [])
+    problems += [
+        skipped("nested-platform", LAYER, _rel(root, n), "another platform repository: validate it on its own")
+        for n in nested
+    ]
 
     folders = sorted({f.parent for f in files if f.name in KUSTOMIZATION_FILES})
     referenced: set[Path] = set()
