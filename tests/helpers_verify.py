@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from comind_scaffold.repo import PlatformRepo
+from comind_scaffold.scaffold import sync_projects
 from tests.components.require import skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,7 +27,7 @@ PLATFORM = "demo"
 ENVS = ("dev", "prod")
 APPS: tuple[dict[str, Any], ...] = (
     {"app_name": "shop", "team": "backend", "image": "registry.invalid/demo/shop", "image_tag": "1.0.0",
-     "with_database": True, "with_storage": True, "with_queue": True, "with_cache": True},
+     "with_database": True, "with_storage": True, "with_queue": True},
     {"app_name": "web", "team": "frontend", "image": "registry.invalid/demo/web", "image_tag": "2.1.0"},
 )
 GIT_IDENTITY = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
@@ -61,6 +62,8 @@ def render_platform_repo(dest: Path, apps: tuple[dict[str, Any], ...] = APPS,
         target = dest / "apps" / app["app_name"]
         target.mkdir(parents=True)
         _copier(target, {"template": "app", "environments": env_list, **app})
+    repo = PlatformRepo(dest)
+    sync_projects(repo)  # what `comind new-app` does after rendering: teams' AppProjects get the app namespaces
     return PlatformRepo(dest)
 
 
