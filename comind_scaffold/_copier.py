@@ -112,6 +112,7 @@ def update(
         TemplateError: Copier refused (dirty tree, no recorded version, downgrade, …).
     """
     import copier
+    from plumbum import ProcessExecutionError
 
     try:
         with _quiet_copier():
@@ -126,29 +127,10 @@ def update(
             )
     except (ValueError, copier.errors.CopierError) as err:
         raise _translate(err) from err
-
-
-_GIT_WRAPPER = '#!/bin/sh\nexec flock "$COMIND_GIT_LOCK" "$COMIND_REAL_GIT" "$@"\n'
-
-
-def _serialise_git(scratch: Path) -> None:
-    """Route this process's git commands through one lock shared with its sibling workers.
-
-    Copier runs git in the destination repository (status, apply, checkout, update-index); two updates doing that
-    at once would race for the index lock. Rendering, the slow part, still runs in parallel.
-    """
-    import shutil
-
-    from plumbum import local
-
-    wrapper = scratch / "git"
-    if not wrapper.exists():
-        wrapper.write_text(_GIT_WRAPPER)
-        wrapper.chmod(0o755)
-    real = shutil.which("git")
-    os.environ.update(COMIND_GIT_LOCK=str(scratch / "git.lock"), COMIND_REAL_GIT=str(real))
-    os.environ["PATH"] = f"{scratch}{os.pathsep}{os.environ['PATH']}"
-    local.env.update(COMIND_GIT_LOCK=str(scratch / "git.lock"), COMIND_REAL_GIT=str(real), PATH=os.environ["PATH"])
+    except ProcessExecutionError as err:
+        # A git command Copier runs in the destination failed (e.g. an index left unmerged by an earlier update).
+        detail = next((line for line in str(err.stderr).splitlines() if line.strip()), f"exit {err.retcode}")
+        raise TemplateError(f"git (during copier update): {' '.join(map(str, err.argv[-2:]))}: {detail}") from err
 
 
 def _update_one(destination: str, vcs_ref: str | None) -> str | None:
@@ -161,18 +143,18 @@ def _update_one(destination: str, vcs_ref: str | None) -> str | None:
 
 
 def update_many(destinations: list[Path], *, vcs_ref: str | None = None, jobs: int | None = None) -> list[str | None]:
-    """Update several generated folders, in parallel processes when there is more than one.
+    """Update several generated folders, each in its own git work tree, in parallel processes.
+
+    The folders must not share a git index: Copier records conflicts in the index and its next update would
+    then fail (`git write-tree`); the caller gives each folder a work tree of its own.
 
     Returns:
         For each destination, None on success or the error text.
     """
-    import shutil
-    import tempfile
     from concurrent.futures import ProcessPoolExecutor
 
     workers = min(jobs or os.cpu_count() or 1, len(destinations))
-    if workers <= 1 or shutil.which("flock") is None:
+    if workers <= 1:
         return [_update_one(str(d), vcs_ref) for d in destinations]
-    with tempfile.TemporaryDirectory(prefix="comind-update-") as scratch:
-        with ProcessPoolExecutor(max_workers=workers, initializer=_serialise_git, initargs=(Path(scratch),)) as pool:
-            return list(pool.map(_update_one, [str(d) for d in destinations], [vcs_ref] * len(destinations)))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(_update_one, [str(d) for d in destinations], [vcs_ref] * len(destinations)))

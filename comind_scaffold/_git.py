@@ -114,3 +114,31 @@ def untracked(repo: Path, *paths: str) -> list[str]:
     """Untracked, not ignored files under `paths`."""
     out = git(repo, "ls-files", "--others", "--exclude-standard", "--", *paths)
     return out.splitlines()
+
+
+def add_worktree(repo: Path, where: Path, *paths: str) -> None:
+    """A detached work tree of HEAD at `where` with only `paths` checked out (its own index, shared objects)."""
+    git(repo, "worktree", "add", "--quiet", "--detach", "--no-checkout", str(where), "HEAD")
+    git(where, "sparse-checkout", "set", "--no-cone", *paths)
+    git(where, "checkout", "--quiet")
+
+
+def remove_worktree(repo: Path, where: Path) -> None:
+    """Remove a work tree made by `add_worktree`."""
+    git(repo, "worktree", "remove", "--force", str(where), check=False)
+    git(repo, "worktree", "prune", check=False)
+
+
+def tracked(repo: Path, *paths: str) -> list[str]:
+    """Files git tracks under `paths`."""
+    return git(repo, "ls-files", "--", *paths).splitlines()
+
+
+def copy_unmerged(source: Path, target: Path, *paths: str) -> None:
+    """Record in `target`'s index the conflicts `source`'s index holds under `paths` (same object store)."""
+    entries = git(source, "ls-files", "--unmerged", "--", *paths).splitlines()
+    if not entries:
+        return
+    names = sorted({line.split("\t", 1)[1] for line in entries})
+    lines = [f"0 {'0' * 40}\t{name}" for name in names] + entries
+    git(target, "update-index", "--index-info", stdin="\n".join(lines) + "\n")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -117,7 +119,10 @@ def update(
     before = {name: _recorded_version(repo, folder) for name, folder in targets}
     _git.require_clean(repo.root, *(folder for _, folder in targets))
     _save_state(repo.root, _git.head(repo.root), [folder for _, folder in targets], created=[])
-    errors = _copier.update_many([repo.root / folder for _, folder in targets], vcs_ref=vcs_ref, jobs=jobs)
+    if len(targets) == 1:
+        errors = _copier.update_many([repo.root / targets[0][1]], vcs_ref=vcs_ref)
+    else:
+        errors = _update_in_worktrees(repo.root, [folder for _, folder in targets], vcs_ref, jobs)
     results = []
     for (name, folder), error in zip(targets, errors, strict=True):
         conflicts = _conflicts(repo.root, folder)
@@ -135,6 +140,42 @@ def update(
     folders = [folder for _, folder in targets]
     _save_state(repo.root, _git.head(repo.root), folders, created=_git.untracked(repo.root, *folders))
     return UpdateReport(results=results)
+
+
+def _update_in_worktrees(root: Path, folders: list[str], vcs_ref: str | None, jobs: int | None) -> list[str | None]:
+    """Update each folder in a work tree of its own, then bring the results (and conflicts) back.
+
+    Copier records conflicts in the git index, and its next update in the same index fails; separate work trees
+    keep the updates independent and let them run in parallel. Only git-tracked files are removed on the way back.
+    """
+    shared = [c.PLATFORM_ANSWERS, c.SERVICES_FILE]
+    with tempfile.TemporaryDirectory(prefix="comind-update-") as scratch:
+        trees = [Path(scratch) / str(index) for index in range(len(folders))]
+        try:
+            for tree, folder in zip(trees, folders, strict=True):
+                _git.add_worktree(root, tree, *(f"/{path}" for path in shared), f"/{folder}/")
+            errors = _copier.update_many([tree / folder for tree, folder in zip(trees, folders, strict=True)],
+                                         vcs_ref=vcs_ref, jobs=jobs)
+            for tree, folder, error in zip(trees, folders, errors, strict=True):
+                if error is None:
+                    _bring_back(tree, root, folder)
+        finally:
+            for tree in trees:
+                _git.remove_worktree(root, tree)
+    return errors
+
+
+def _bring_back(tree: Path, root: Path, folder: str) -> None:
+    produced = {str(p.relative_to(tree)) for p in (tree / folder).rglob("*") if p.is_file() or p.is_symlink()}
+    for name in sorted(produced):
+        source, target = tree / name, root / name
+        if not target.is_file() or target.read_bytes() != source.read_bytes():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    for name in _git.tracked(root, folder):
+        if name not in produced:
+            (root / name).unlink(missing_ok=True)
+    _git.copy_unmerged(tree, root, folder)
 
 
 def _conflicts(root: Path, folder: str) -> list[str]:
