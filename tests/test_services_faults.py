@@ -210,3 +210,36 @@ def test_changed_services_yaml_recreates_the_container_and_keeps_data(
     client = redis_client.Redis(host="127.0.0.1", port=new_port, password=creds.redis.password)
     assert client.get("kept") == b"yes"
     client.close()
+
+
+@pytest.mark.docker
+def test_postgresql_database_follows_services_yaml_but_username_is_fixed_once_data_exists(
+    tmp_path: Path, refs: dict[str, tuple[str, str]], engine: DockerEngine
+) -> None:
+    from comind_scaffold.errors import InputError
+    from comind_scaffold.services import status
+    from comind_scaffold.services.credentials import load_credentials
+
+    repo = write_platform(tmp_path, services_yaml(unique_platform("p"), refs, enabled=("postgresql",)))
+    try:
+        up(repo, engine=engine)
+        path = repo.root / "infra/docker/registry/services.yaml"
+        data = yaml.safe_load(path.read_text())
+        data["services"]["postgresql"]["database"] = "renamed_db"
+        path.write_text(yaml.safe_dump(data))
+        report = up(PlatformRepo(repo.root), engine=engine)
+        assert ("postgresql", "database renamed_db", Action.CREATED) in [
+            (ch.service, ch.object, ch.action) for ch in report.changes
+        ]
+        creds = load_credentials(repo.credentials_path)
+        assert creds is not None and creds.postgresql.database == "renamed_db"
+        rows = status(PlatformRepo(repo.root), engine=engine)
+        assert [row.probe.object for row in rows if row.probe] == [
+            f"postgresql 127.0.0.1:{data['services']['postgresql']['port']}/renamed_db"
+        ]
+        data["services"]["postgresql"]["username"] = "someone_else"
+        path.write_text(yaml.safe_dump(data))
+        with pytest.raises(InputError, match="services.postgresql.username"):
+            up(PlatformRepo(repo.root), engine=engine)
+    finally:
+        clean(repo, engine=engine)

@@ -57,6 +57,8 @@ def _print_row(row: svc.ServiceStatus) -> None:
     state = row.state if row.state != "running" else f"running/{row.health}"
     ports = ",".join(str(port) for port in row.ports.values())
     probe = f"{row.probe.status.value} {row.probe.message}" if row.probe else "-"
+    if row.probe is None and row.state == "running":
+        probe = "not probed: no local credentials (run comind services up)"
     console.print(
         f"[{'green' if row.ok else 'red'}]{mark}[/] {row.service:10} {state:18} {ports:11} {row.image}  {probe}",
         markup=True, highlight=False,

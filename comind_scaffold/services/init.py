@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import botocore.exceptions
@@ -26,6 +27,7 @@ from comind_scaffold.services.report import Action, Change
 from comind_scaffold.specs import AppSpec, ServiceSpec
 
 DLQ_MAX_RECEIVES = 5
+_ADMIN_WORKERS = 4
 _TIMEOUT = 10.0
 
 
@@ -98,22 +100,23 @@ def init_minio(
     admin = MinioAdmin(
         endpoint=f"{host}:{spec.port}", credentials=StaticProvider(root.access_key, root.secret_key), secure=False
     )
-    changes: list[Change] = []
-    for app in apps:
-        if not app.with_storage:
-            continue
-        for env in app.environments:
-            bucket = app.bucket(platform, env)
-            changes.append(_change("minio", f"bucket {bucket}", _ensure_bucket(s3, bucket)))
-            if not is_minio:
-                changes.append(Change(
-                    service="minio", object=f"user {bucket}", action=Action.SKIPPED,
-                    detail="the S3 endpoint is a stand-in without MinIO's admin API",
-                ))
-                continue
-            secret = creds.for_app(app.app_name, env).storage_secret_key
-            changes.append(_change("minio", f"user {bucket} (policy {bucket}-rw)", _ensure_user(admin, bucket, secret)))
-    return changes
+    wanted = [
+        (app.bucket(platform, env), creds.for_app(app.app_name, env).storage_secret_key)
+        for app in apps if app.with_storage for env in app.environments
+    ]
+    changes = [_change("minio", f"bucket {bucket}", _ensure_bucket(s3, bucket)) for bucket, _ in wanted]
+    if not is_minio:
+        return changes + [
+            Change(service="minio", object=f"user {bucket}", action=Action.SKIPPED,
+                   detail="the S3 endpoint is a stand-in without MinIO's admin API")
+            for bucket, _ in wanted
+        ]
+    # Each admin call derives an argon2 key on both ends (about a second per user): create users side by side.
+    with ThreadPoolExecutor(max_workers=_ADMIN_WORKERS) as pool:
+        created = list(pool.map(lambda pair: _ensure_user(admin, *pair), wanted))
+    return changes + [
+        _change("minio", f"user {bucket} (policy {bucket}-rw)", new) for (bucket, _), new in zip(wanted, created)
+    ]
 
 
 def _ensure_bucket(s3: Any, bucket: str) -> bool:

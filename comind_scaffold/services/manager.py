@@ -114,6 +114,24 @@ def _credentials(repo: PlatformRepo, engine: DockerEngine) -> tuple[LocalCredent
     return LocalCredentials(postgresql=PostgresCredentials(username=username, database=database)), True
 
 
+def _follow_postgresql_spec(creds: LocalCredentials, services: ServicesSpec, engine: DockerEngine) -> None:
+    """Take a changed database (or, before any data exists, username) from services.yaml into the credentials."""
+    spec = services.services.get("postgresql")
+    if spec is None:
+        return
+    pg = creds.postgresql
+    if spec.database and spec.database != pg.database:
+        pg.database = spec.database
+    if spec.username and spec.username != pg.username:
+        if engine.volume_labels(volume_name(services.platform, "postgresql")) is not None:
+            raise InputError(
+                f"{c.SERVICES_FILE}: services.postgresql.username",
+                f"cannot change from {pg.username!r} to {spec.username!r} once the data volume exists "
+                "(remove it with `comind services clean` first)",
+            )
+        pg.username = spec.username
+
+
 def _plan(engine: DockerEngine, services: ServicesSpec, names: list[str], creds: LocalCredentials,
           pull: bool) -> list[tuple[str, ContainerConfig, ContainerState | None]]:
     """Check everything before touching anything: ownership, images, free ports."""
@@ -203,6 +221,7 @@ def up(repo: PlatformRepo, *, only: Sequence[str] | None = None, engine: DockerE
     engine = engine or DockerEngine()
     creds, created = _credentials(repo, engine)
     before = creds.model_dump()
+    _follow_postgresql_spec(creds, services, engine)
     plans = _plan(engine, services, names, creds, pull)
     if created:  # saved before any container exists, so a failed start never strands data without its logins
         save_credentials(repo.credentials_path, creds)
