@@ -43,8 +43,15 @@ from tests.helpers_verify import (  # noqa: E402
 )
 
 SEED = "benchapp"
-PER_PAIR = (("ResourceQuota", "{app}"), ("LimitRange", "{app}"), ("ServiceAccount", "{app}"),
-            ("Deployment", "{app}"), ("Service", "{app}"), ("Ingress", "{app}"), ("NetworkPolicy", "default-deny"))
+PER_PAIR = (
+    ("ResourceQuota", "{app}"),
+    ("LimitRange", "{app}"),
+    ("ServiceAccount", "{app}"),
+    ("Deployment", "{app}"),
+    ("Service", "{app}"),
+    ("Ingress", "{app}"),
+    ("NetworkPolicy", "default-deny"),
+)
 
 
 def clone_app(repo: PlatformRepo, name: str) -> None:
@@ -60,9 +67,15 @@ def clone_app(repo: PlatformRepo, name: str) -> None:
 def kubectl_apply(cluster: KubeCluster, objects: list[dict[str, Any]]) -> None:
     """Server-side apply many objects through the real kubectl (one process per batch)."""
     for start in range(0, len(objects), 500):
-        batch = yaml.safe_dump_all(objects[start:start + 500])
-        subprocess.run(["kubectl", f"--kubeconfig={cluster.kubeconfig}", "apply", "--server-side", "--force-conflicts",
-                        "-f", "-"], input=batch, text=True, check=True, capture_output=True, timeout=600)
+        batch = yaml.safe_dump_all(objects[start : start + 500])
+        subprocess.run(
+            ["kubectl", f"--kubeconfig={cluster.kubeconfig}", "apply", "--server-side", "--force-conflicts", "-f", "-"],
+            input=batch,
+            text=True,
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
 
 
 def build(cluster: KubeCluster, workdir: Path, apps: int, envs: tuple[str, ...]) -> PlatformRepo:
@@ -72,8 +85,14 @@ def build(cluster: KubeCluster, workdir: Path, apps: int, envs: tuple[str, ...])
         clone_app(repo, f"app{index:03d}")
     repo = PlatformRepo(repo.root)  # re-read apps
     expected = Expected(repo)
-    objects: list[dict[str, Any]] = [{"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
-                                      "metadata": {"name": "nginx"}, "spec": {"controller": "k8s.io/ingress-nginx"}}]
+    objects: list[dict[str, Any]] = [
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "IngressClass",
+            "metadata": {"name": "nginx"},
+            "spec": {"controller": "k8s.io/ingress-nginx"},
+        }
+    ]
     for namespace, workloads in CONTROLLERS.items():
         objects.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
         objects += [controller_manifest(namespace, kind, name) for kind, name in workloads]
@@ -84,19 +103,30 @@ def build(cluster: KubeCluster, workdir: Path, apps: int, envs: tuple[str, ...])
     for pair in expected.app_envs:
         application = yaml.safe_load((repo.app_dir(pair.app.app_name) / "argocd" / f"{pair.env}.yaml").read_text())
         application["metadata"].pop("finalizers", None)
-        objects += [application, {"apiVersion": "v1", "kind": "Namespace",
-                                  "metadata": {"name": pair.namespace, "labels": app_namespace_labels(application)}}]
+        objects += [
+            application,
+            {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {"name": pair.namespace, "labels": app_namespace_labels(application)},
+            },
+        ]
     kubectl_apply(cluster, [o for o in objects if o])
     app_objects = [o for pair in expected.app_envs for o in expected.rendered.objects[pair.namespace]]
     kubectl_apply(cluster, app_objects)
-    print(f"applied {len(objects) + len(app_objects)} objects; waiting for {len(expected.app_envs)} Deployments",
-          flush=True)
+    print(
+        f"applied {len(objects) + len(app_objects)} objects; waiting for {len(expected.app_envs)} Deployments",
+        flush=True,
+    )
     return repo
 
 
 def settle(cluster: KubeCluster, repo: PlatformRepo, timeout: float = 900) -> None:
-    for app in cluster.dynamic.resources.get(api_version="argoproj.io/v1alpha1", kind="Application").get(
-            namespace="argocd").items:
+    for app in (
+        cluster.dynamic.resources.get(api_version="argoproj.io/v1alpha1", kind="Application")
+        .get(namespace="argocd")
+        .items
+    ):
         cluster.set_application_status(app.metadata.name)
     deadline = time.monotonic() + timeout
     while True:
@@ -151,21 +181,54 @@ class BlackHole:
 def measure_black_holed(repo: PlatformRepo, workdir: Path) -> tuple[float, str]:
     kube_hole, aws_hole, docker_hole = BlackHole(), BlackHole(), BlackHole()
     kubeconfig = workdir / "black-hole.kubeconfig"
-    kubeconfig.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "hole",
-        "clusters": [{"name": "hole", "cluster": {"server": f"https://127.0.0.1:{kube_hole.port}",
-                                                  "insecure-skip-tls-verify": True}}],
-        "users": [{"name": "hole", "user": {"token": "none"}}],
-        "contexts": [{"name": "hole", "context": {"cluster": "hole", "user": "hole"}}]}))
-    env = {**os.environ, "DOCKER_HOST": f"tcp://127.0.0.1:{docker_hole.port}", "AWS_ACCESS_KEY_ID": "x",
-           "AWS_SECRET_ACCESS_KEY": "x"}
+    kubeconfig.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": "hole",
+                "clusters": [
+                    {
+                        "name": "hole",
+                        "cluster": {"server": f"https://127.0.0.1:{kube_hole.port}", "insecure-skip-tls-verify": True},
+                    }
+                ],
+                "users": [{"name": "hole", "user": {"token": "none"}}],
+                "contexts": [{"name": "hole", "context": {"cluster": "hole", "user": "hole"}}],
+            }
+        )
+    )
+    env = {
+        **os.environ,
+        "DOCKER_HOST": f"tcp://127.0.0.1:{docker_hole.port}",
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+    }
     summaries = []
     started = time.perf_counter()
     for profile, extra in (("local", []), ("aws", [f"--aws-endpoint-url=http://127.0.0.1:{aws_hole.port}"])):
-        proc = subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "verify"), "-p", "no:cacheprovider", "-q",
-                               "--tb=no", f"--profile={profile}", f"--platform-dir={repo.root}",
-                               f"--kubeconfig={kubeconfig}", *extra], capture_output=True, text=True, env=env,
-                              cwd=ROOT, timeout=300, check=False)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                str(ROOT / "verify"),
+                "-p",
+                "no:cacheprovider",
+                "-q",
+                "--tb=no",
+                f"--profile={profile}",
+                f"--platform-dir={repo.root}",
+                f"--kubeconfig={kubeconfig}",
+                *extra,
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            timeout=300,
+            check=False,
+        )
         summaries.append(f"{profile}: exit {proc.returncode}, " + proc.stdout.strip().splitlines()[-1])
     return time.perf_counter() - started, " | ".join(summaries)
 
@@ -188,16 +251,22 @@ def main() -> None:
             ours = min(ours, measure_verifier(cluster, repo))  # second run: warm connections, same work
             base = measure_baseline(cluster, repo)
             pairs = len(Expected(repo).app_envs)
-            print(f"\ncluster+gitops+apps on {pairs} app namespaces ({args.apps} apps x {len(envs)} envs), "
-                  f"{ours[2]} results:")
+            print(
+                f"\ncluster+gitops+apps on {pairs} app namespaces ({args.apps} apps x {len(envs)} envs), "
+                f"{ours[2]} results:"
+            )
             print(f"{'':28} {'wall s':>8} {'API requests':>13}")
-            print(f"{'verifier (list per kind)':28} {ours[0]:8.2f} {ours[1]:13d}   (of which kustomize render "
-                  f"{ours[3]:.2f}s)")
+            print(
+                f"{'verifier (list per kind)':28} {ours[0]:8.2f} {ours[1]:13d}   (of which kustomize render "
+                f"{ours[3]:.2f}s)"
+            )
             print(f"{'baseline (GET per object)':28} {base[0]:8.2f} {base[1]:13d}")
             print(f"{'ratio baseline/verifier':28} {base[0] / ours[0]:8.1f}x {base[1] / ours[1]:12.0f}x")
         seconds, summary = measure_black_holed(repo, workdir)
-        print(f"\neverything black-holed (apiserver, Docker, AWS accept but never answer), local + aws runs: "
-              f"{seconds:.1f}s total (bound: 30 s each)\n  {summary}")
+        print(
+            f"\neverything black-holed (apiserver, Docker, AWS accept but never answer), local + aws runs: "
+            f"{seconds:.1f}s total (bound: 30 s each)\n  {summary}"
+        )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

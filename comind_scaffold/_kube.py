@@ -29,7 +29,7 @@ class Kind:
     namespaced: bool = True
 
     def path(self, namespace: str | None = None, name: str | None = None) -> str:
-        """The REST path of a collection or one object."""
+        """Return the REST path of a collection or one object."""
         base = "/api/v1" if self.api_version == "v1" else f"/apis/{self.api_version}"
         if self.namespaced and namespace:
             base += f"/namespaces/{namespace}"
@@ -80,6 +80,7 @@ class KubeClient:
         server: The API server URL.
         requests: How many HTTP requests this client has made.
         timeout: Seconds allowed for each request (connect and read).
+
     """
 
     def __init__(self, kubeconfig: str | None = None, context: str | None = None, *, timeout: float = 5.0) -> None:
@@ -90,13 +91,15 @@ class KubeClient:
         if kubeconfig and not Path(kubeconfig).expanduser().is_file():
             raise InputError("kubeconfig", f"{kubeconfig}: no such file")
         try:
-            config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=configuration)
+            config.load_kube_config(  # type: ignore[no-untyped-call]
+                config_file=kubeconfig, context=context, client_configuration=configuration
+            )
         except ConfigException as err:
             raise InputError("kubeconfig", f"cannot be used: {_first_line(err)}") from err
         except FileNotFoundError as err:
             raise InputError("kubeconfig", f"{err.filename or kubeconfig}: no such file") from err
         configuration.retries = 0  # a failed request fails at once; callers decide whether to wait
-        self._api = client.ApiClient(configuration)
+        self._api: Any = client.ApiClient(configuration)
         self.server: str = configuration.host
         self.timeout = timeout
         self.requests = 0
@@ -141,7 +144,7 @@ class KubeClient:
         return data
 
     def version(self) -> str:
-        """The server's gitVersion (`v1.34.4`)."""
+        """Return the server's gitVersion (`v1.34.4`)."""
         return str(self._get("/version").get("gitVersion", ""))
 
     def list(self, kind: str, *, namespace: str | None = None, selector: str | None = None) -> list[Obj]:
@@ -150,6 +153,7 @@ class KubeClient:
         Raises:
             KindNotServedError: The kind is not served (e.g. Argo CD's CRDs are missing).
             ClusterUnreachableError: The API server cannot be reached or refuses the request.
+
         """
         spec = KINDS[kind]
         query = [("labelSelector", selector)] if selector else []

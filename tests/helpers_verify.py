@@ -26,12 +26,23 @@ ROOT = Path(__file__).resolve().parents[1]
 PLATFORM = "demo"
 ENVS = ("dev", "prod")
 APPS: tuple[dict[str, Any], ...] = (
-    {"app_name": "shop", "team": "backend", "image": "registry.invalid/demo/shop", "image_tag": "1.0.0",
-     "with_database": True, "with_storage": True, "with_queue": True},
+    {
+        "app_name": "shop",
+        "team": "backend",
+        "image": "registry.invalid/demo/shop",
+        "image_tag": "1.0.0",
+        "with_database": True,
+        "with_storage": True,
+        "with_queue": True,
+    },
     {"app_name": "web", "team": "frontend", "image": "registry.invalid/demo/web", "image_tag": "2.1.0"},
 )
-GIT_IDENTITY = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
-                "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.invalid",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.invalid",
+}
 
 
 def _copier(dest: Path, data: Mapping[str, Any]) -> None:
@@ -39,8 +50,14 @@ def _copier(dest: Path, data: Mapping[str, Any]) -> None:
     for key, value in data.items():
         text = str(value).lower() if isinstance(value, bool) else str(value)
         args += ["--data", f"{key}={text}"]
-    proc = subprocess.run([*args, str(ROOT), str(dest)], capture_output=True, text=True,
-                          env={**os.environ, **GIT_IDENTITY}, check=False, timeout=300)
+    proc = subprocess.run(
+        [*args, str(ROOT), str(dest)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **GIT_IDENTITY},
+        check=False,
+        timeout=300,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"copier copy into {dest} failed:\n{proc.stderr[-2000:]}")
 
@@ -52,12 +69,22 @@ def control_plane_version() -> str:
     return read_versions()["KUBE_VERSION"].lstrip("v")
 
 
-def render_platform_repo(dest: Path, apps: tuple[dict[str, Any], ...] = APPS,
-                         envs: tuple[str, ...] = ENVS) -> PlatformRepo:
+def render_platform_repo(
+    dest: Path, apps: tuple[dict[str, Any], ...] = APPS, envs: tuple[str, ...] = ENVS
+) -> PlatformRepo:
     """A platform repo rendered from templates/platform and templates/app (absolute paths, as comind passes)."""
     env_list = "[" + ", ".join(envs) + "]"
-    _copier(dest, {"template": "platform", "platform_name": PLATFORM, "environments": env_list,
-                   "redis_enabled": True, "elasticmq_enabled": True, "kubernetes_version": control_plane_version()})
+    _copier(
+        dest,
+        {
+            "template": "platform",
+            "platform_name": PLATFORM,
+            "environments": env_list,
+            "redis_enabled": True,
+            "elasticmq_enabled": True,
+            "kubernetes_version": control_plane_version(),
+        },
+    )
     for app in apps:
         target = dest / "apps" / app["app_name"]
         target.mkdir(parents=True)
@@ -89,8 +116,12 @@ def moto_endpoint(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureReques
         from moto.server import ThreadedMotoServer
     except ImportError as err:
         skip_or_fail(f"moto[server] is not installed: {err}", request.config)
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-west-2"}.items():
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-west-2",
+    }.items():
         monkeypatch.setenv(key, value)
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
@@ -108,8 +139,11 @@ def moto_endpoint(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureReques
 
 CONTROLLERS: dict[str, tuple[tuple[str, str], ...]] = {
     # namespace -> (kind, name) of the controllers a local platform runs there (stand-ins on kwok nodes)
-    "argocd": (("Deployment", "argocd-server"), ("Deployment", "argocd-repo-server"),
-               ("StatefulSet", "argocd-application-controller")),
+    "argocd": (
+        ("Deployment", "argocd-server"),
+        ("Deployment", "argocd-repo-server"),
+        ("StatefulSet", "argocd-application-controller"),
+    ),
     "sealed-secrets": (("Deployment", "sealed-secrets-controller"),),
     "ingress-nginx": (("Deployment", "ingress-nginx-controller"),),
     "metallb-system": (("Deployment", "controller"), ("DaemonSet", "speaker")),
@@ -125,9 +159,18 @@ def kustomize(path: Path) -> str:
 def controller_manifest(namespace: str, kind: str, name: str) -> dict[str, Any]:
     """A controller stand-in: a workload whose pods kwok runs on its fake nodes."""
     labels = {"app.kubernetes.io/name": name}
-    pod = {"metadata": {"labels": labels},
-           "spec": {"containers": [{"name": name, "image": f"registry.invalid/stand-in/{name}:1",
-                                    "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}}}]}}
+    pod = {
+        "metadata": {"labels": labels},
+        "spec": {
+            "containers": [
+                {
+                    "name": name,
+                    "image": f"registry.invalid/stand-in/{name}:1",
+                    "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}},
+                }
+            ]
+        },
+    }
     spec: dict[str, Any] = {"selector": {"matchLabels": labels}, "template": pod}
     if kind != "DaemonSet":
         spec["replicas"] = 1
@@ -149,8 +192,14 @@ def deploy_platform(cluster: Any, repo: PlatformRepo) -> None:
     for namespace, workloads in CONTROLLERS.items():
         cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
         cluster.apply([controller_manifest(namespace, kind, name) for kind, name in workloads])
-    cluster.apply({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
-                   "metadata": {"name": "nginx"}, "spec": {"controller": "k8s.io/ingress-nginx"}})
+    cluster.apply(
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "IngressClass",
+            "metadata": {"name": "nginx"},
+            "spec": {"controller": "k8s.io/ingress-nginx"},
+        }
+    )
     for env in repo.spec.environments:
         cluster.apply(kustomize(repo.root / "k8s" / "platform" / "overlays" / env))
     cluster.apply(kustomize(repo.root / "k8s" / "kustomize"))
@@ -159,13 +208,24 @@ def deploy_platform(cluster: Any, repo: PlatformRepo) -> None:
     for pair in expected.app_envs:
         application = yaml.safe_load((repo.app_dir(pair.app.app_name) / "argocd" / f"{pair.env}.yaml").read_text())
         cluster.apply(application)
-        cluster.apply({"apiVersion": "v1", "kind": "Namespace",
-                       "metadata": {"name": pair.namespace, "labels": app_namespace_labels(application)}})
+        cluster.apply(
+            {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {"name": pair.namespace, "labels": app_namespace_labels(application)},
+            }
+        )
         cluster.apply(expected.rendered.objects[pair.namespace])
         if pair.app.with_database or pair.app.with_storage or pair.app.with_queue or pair.app.with_cache:
-            cluster.apply({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-                           "metadata": {"name": pair.app.secret_name(), "namespace": pair.namespace},
-                           "stringData": {"DATABASE_PASSWORD": "test-only"}})
+            cluster.apply(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Secret",
+                    "type": "Opaque",
+                    "metadata": {"name": pair.app.secret_name(), "namespace": pair.namespace},
+                    "stringData": {"DATABASE_PASSWORD": "test-only"},
+                }
+            )
     for namespace, workloads in CONTROLLERS.items():
         for kind, name in workloads:
             if kind == "Deployment":
@@ -178,6 +238,9 @@ def deploy_platform(cluster: Any, repo: PlatformRepo) -> None:
 
 def mark_applications(cluster: Any, sync: str = "Synced", health: str = "Healthy") -> None:
     """Write every Application's status as Argo CD would once everything is applied."""
-    for item in cluster.dynamic.resources.get(api_version="argoproj.io/v1alpha1", kind="Application").get(
-            namespace="argocd").items:
+    for item in (
+        cluster.dynamic.resources.get(api_version="argoproj.io/v1alpha1", kind="Application")
+        .get(namespace="argocd")
+        .items
+    ):
         cluster.set_application_status(item.metadata.name, sync=sync, health=health)

@@ -28,28 +28,49 @@ def _create_world(aws: checks.Aws, repo: PlatformRepo) -> None:
     ec2.create_tags(Resources=subnets, Tags=[{"Key": f"kubernetes.io/cluster/{spec.platform_name}", "Value": "shared"}])
     eks = aws.client("eks")
     role = "arn:aws:iam::123456789012:role/eks"
-    eks.create_cluster(name=spec.platform_name, version=spec.kubernetes_minor, roleArn=role,
-                       resourcesVpcConfig={"subnetIds": subnets})
+    eks.create_cluster(
+        name=spec.platform_name, version=spec.kubernetes_minor, roleArn=role, resourcesVpcConfig={"subnetIds": subnets}
+    )
     for group in spec.eks_node_groups:
-        eks.create_nodegroup(clusterName=spec.platform_name, nodegroupName=group.name, subnets=subnets, nodeRole=role,
-                             scalingConfig={"minSize": group.min_size, "maxSize": group.max_size,
-                                            "desiredSize": group.desired_size})
-    aws.client("rds").create_db_instance(DBInstanceIdentifier=f"{spec.platform_name}-platform",
-                                         DBInstanceClass="db.t3.micro", Engine="postgres", MasterUsername="admin",
-                                         MasterUserPassword="x" * 16)
+        eks.create_nodegroup(
+            clusterName=spec.platform_name,
+            nodegroupName=group.name,
+            subnets=subnets,
+            nodeRole=role,
+            scalingConfig={"minSize": group.min_size, "maxSize": group.max_size, "desiredSize": group.desired_size},
+        )
+    aws.client("rds").create_db_instance(
+        DBInstanceIdentifier=f"{spec.platform_name}-platform",
+        DBInstanceClass="db.t3.micro",
+        Engine="postgres",
+        MasterUsername="admin",
+        MasterUserPassword="x" * 16,
+    )
     aws.client("elasticache").create_replication_group(
-        ReplicationGroupId=f"{spec.platform_name}-redis", ReplicationGroupDescription="platform cache",
-        Engine="redis", CacheNodeType="cache.t3.micro", NumCacheClusters=1)
-    aws.client("s3").create_bucket(Bucket=f"{spec.platform_name}-artifacts-{aws.region}",
-                                   CreateBucketConfiguration={"LocationConstraint": aws.region})
+        ReplicationGroupId=f"{spec.platform_name}-redis",
+        ReplicationGroupDescription="platform cache",
+        Engine="redis",
+        CacheNodeType="cache.t3.micro",
+        NumCacheClusters=1,
+    )
+    aws.client("s3").create_bucket(
+        Bucket=f"{spec.platform_name}-artifacts-{aws.region}",
+        CreateBucketConfiguration={"LocationConstraint": aws.region},
+    )
     for pair in Expected(repo).app_envs:
         app, env = pair.app, pair.env
         if app.with_database:
-            aws.client("rds").create_db_instance(DBInstanceIdentifier=pair.namespace, DBInstanceClass="db.t3.micro",
-                                                 Engine="postgres", MasterUsername="app", MasterUserPassword="x" * 16)
+            aws.client("rds").create_db_instance(
+                DBInstanceIdentifier=pair.namespace,
+                DBInstanceClass="db.t3.micro",
+                Engine="postgres",
+                MasterUsername="app",
+                MasterUserPassword="x" * 16,
+            )
         if app.with_storage:
-            aws.client("s3").create_bucket(Bucket=app.bucket(spec.platform_name, env),
-                                           CreateBucketConfiguration={"LocationConstraint": aws.region})
+            aws.client("s3").create_bucket(
+                Bucket=app.bucket(spec.platform_name, env), CreateBucketConfiguration={"LocationConstraint": aws.region}
+            )
         if app.with_queue:
             for queue in (app.queue(env), f"{app.queue(env)}-dlq"):
                 aws.client("sqs").create_queue(QueueName=queue)
@@ -99,14 +120,17 @@ def test_degraded_node_group_is_named(aws_world: checks.Aws, platform_repo: Plat
     assert "DEGRADED" in result.message and "AsgInstanceLaunchFailures" in result.message
 
 
-def test_missing_bucket_queue_and_platform_cache_are_named(aws_world: checks.Aws,
-                                                           platform_repo: PlatformRepo) -> None:  # noqa: F811
+def test_missing_bucket_queue_and_platform_cache_are_named(aws_world: checks.Aws, platform_repo: PlatformRepo) -> None:  # noqa: F811
     aws_world.client("s3").delete_bucket(Bucket="demo-shop-prod")
     aws_world.client("elasticache").delete_replication_group(ReplicationGroupId="demo-redis")
     sqs = aws_world.client("sqs")
     sqs.delete_queue(QueueUrl=sqs.get_queue_url(QueueName="shop-dev-dlq")["QueueUrl"])
     failed = {r.object: r.message for r in _failures(aws_results(aws_world, platform_repo))}
-    assert set(failed) == {"S3 bucket demo-shop-prod", "SQS queue shop-dev-dlq", "ElastiCache replication group demo-redis"}
+    assert set(failed) == {
+        "S3 bucket demo-shop-prod",
+        "SQS queue shop-dev-dlq",
+        "ElastiCache replication group demo-redis",
+    }
     assert failed["ElastiCache replication group demo-redis"] in ("does not exist in us-west-2", "status deleting")
     assert failed["S3 bucket demo-shop-prod"] == failed["SQS queue shop-dev-dlq"] == "does not exist in us-west-2"
 
@@ -114,8 +138,9 @@ def test_missing_bucket_queue_and_platform_cache_are_named(aws_world: checks.Aws
 def test_wrong_cluster_version_and_node_group_size(aws_world: checks.Aws, platform_repo: PlatformRepo) -> None:  # noqa: F811
     eks = aws_world.client("eks")
     group = platform_repo.spec.eks_node_groups[0]
-    eks.update_nodegroup_config(clusterName="demo", nodegroupName=group.name,
-                                scalingConfig={"desiredSize": group.desired_size + 1})
+    eks.update_nodegroup_config(
+        clusterName="demo", nodegroupName=group.name, scalingConfig={"desiredSize": group.desired_size + 1}
+    )
     [result] = _failures(aws_results(aws_world, platform_repo))
     assert result.object == f"EKS node group demo/{group.name}"
     assert f"desiredSize={group.desired_size + 1} (expected {group.desired_size})" in result.message
@@ -130,7 +155,9 @@ def test_untagged_subnet_is_named(aws_world: checks.Aws, platform_repo: Platform
     assert result.name == "vpc.tags" and subnet in result.message
 
 
-def test_unreachable_endpoint_fails_every_probe_fast(platform_repo: PlatformRepo, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+def test_unreachable_endpoint_fails_every_probe_fast(
+    platform_repo: PlatformRepo, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:  # noqa: F811
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     aws = checks.Aws(platform_repo.spec.aws_region, f"http://127.0.0.1:{free_port()}", timeout=2)
@@ -140,15 +167,33 @@ def test_unreachable_endpoint_fails_every_probe_fast(platform_repo: PlatformRepo
 
 
 def _pytest_verify(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "verify"), "-p", "no:cacheprovider", *args],
-                          capture_output=True, text=True, cwd=ROOT, timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", str(ROOT / "verify"), "-p", "no:cacheprovider", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=timeout,
+        check=False,
+    )
 
 
-def test_plugin_aws_layer_passes_on_the_emulator(aws_world: checks.Aws, platform_repo: PlatformRepo,  # noqa: F811
-                                                 moto_endpoint: str, tmp_path: Any) -> None:  # noqa: F811
+def test_plugin_aws_layer_passes_on_the_emulator(
+    aws_world: checks.Aws,
+    platform_repo: PlatformRepo,  # noqa: F811
+    moto_endpoint: str,  # noqa: F811
+    tmp_path: Any,
+) -> None:  # noqa: F811
     report = tmp_path / "report.json"
-    proc = _pytest_verify("--profile=aws", "-m", "aws", "-k", "not lb_controller", f"--platform-dir={platform_repo.root}",
-                          f"--aws-endpoint-url={moto_endpoint}", f"--json={report}")
+    proc = _pytest_verify(
+        "--profile=aws",
+        "-m",
+        "aws",
+        "-k",
+        "not lb_controller",
+        f"--platform-dir={platform_repo.root}",
+        f"--aws-endpoint-url={moto_endpoint}",
+        f"--json={report}",
+    )
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert "test_node_group[default] PASSED" in proc.stdout or "comind verify summary (profile aws)" in proc.stdout
     import json
@@ -161,8 +206,16 @@ def test_plugin_aws_layer_passes_on_the_emulator(aws_world: checks.Aws, platform
 def test_plugin_unreachable_aws_fails_once(platform_repo: PlatformRepo, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    proc = _pytest_verify("--profile=aws", "-m", "aws", "-k", "not lb_controller", f"--platform-dir={platform_repo.root}",
-                          f"--aws-endpoint-url=http://127.0.0.1:{free_port()}", "--probe-timeout=1")
+    proc = _pytest_verify(
+        "--profile=aws",
+        "-m",
+        "aws",
+        "-k",
+        "not lb_controller",
+        f"--platform-dir={platform_repo.root}",
+        f"--aws-endpoint-url=http://127.0.0.1:{free_port()}",
+        "--probe-timeout=1",
+    )
     assert proc.returncode == 1, proc.stdout[-3000:]
     assert "aws         " in proc.stdout  # the layer row of the summary
     failed_lines = [line for line in proc.stdout.splitlines() if line.startswith("FAILED")]

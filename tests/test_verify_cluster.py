@@ -96,29 +96,52 @@ def test_healthy_platform_gives_no_failure_and_no_warning(deployed: tuple[Any, P
     found = results(cluster, repo)
     assert [r.line() for r in found if r.status is not Status.PASS] == []
     objects = {r.object for r in found}
-    for expected in ("Deployment argocd/argocd-server", "StatefulSet argocd/argocd-application-controller",
-                     "DaemonSet metallb-system/speaker", "Application argocd/shop-dev", "Application argocd/demo-root",
-                     "AppProject argocd/backend", "Namespace web-prod", "ResourceQuota shop-dev",
-                     "Secret shop-dev/shop-infra"):
+    for expected in (
+        "Deployment argocd/argocd-server",
+        "StatefulSet argocd/argocd-application-controller",
+        "DaemonSet metallb-system/speaker",
+        "Application argocd/shop-dev",
+        "Application argocd/demo-root",
+        "AppProject argocd/backend",
+        "Namespace web-prod",
+        "ResourceQuota shop-dev",
+        "Secret shop-dev/shop-infra",
+    ):
         assert expected in objects, f"{expected} was not checked"
 
 
 def _verify(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "verify"), "-p", "no:cacheprovider", *args],
-                          capture_output=True, text=True, cwd=ROOT, timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", str(ROOT / "verify"), "-p", "no:cacheprovider", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def test_plugin_run_on_a_healthy_platform_is_all_pass(deployed: tuple[Any, PlatformRepo], tmp_path: Path) -> None:
     cluster, repo = deployed
     report, junit = tmp_path / "verify.json", tmp_path / "junit.xml"
-    proc = _verify("--profile=local", "-m", "cluster or gitops or apps", f"--kubeconfig={cluster.kubeconfig}",
-                   f"--platform-dir={repo.root}", f"--json={report}", f"--junitxml={junit}", "-v")
+    proc = _verify(
+        "--profile=local",
+        "-m",
+        "cluster or gitops or apps",
+        f"--kubeconfig={cluster.kubeconfig}",
+        f"--platform-dir={repo.root}",
+        f"--json={report}",
+        f"--junitxml={junit}",
+        "-v",
+    )
     assert proc.returncode == 0, proc.stdout[-4000:]
     assert "test_app_deployment[shop-dev] PASSED" in proc.stdout
     assert "test_app_guard[web-prod-ResourceQuota] PASSED" in proc.stdout
     layers = json.loads(report.read_text())["layers"]
     assert set(layers) == {"cluster", "gitops", "apps"}
-    assert all(row["FAIL"] == 0 and row["WARN"] == 0 and row["SKIP"] == 0 and row["PASS"] > 0 for row in layers.values())
+    assert all(
+        row["FAIL"] == 0 and row["WARN"] == 0 and row["SKIP"] == 0 and row["PASS"] > 0 for row in layers.values()
+    )
     assert 'failures="0"' in junit.read_text()
 
 
@@ -139,8 +162,11 @@ def test_patch_drift_warns_without_failing(deployed: tuple[Any, PlatformRepo], t
 # ----------------------------------------------------------------------------------------------- cluster faults
 
 
-def test_apiserver_unreachable_fails_once_and_fast(platform_repo: PlatformRepo, tmp_path: Path,  # noqa: F811
-                                                  argocd_cluster: Any) -> None:
+def test_apiserver_unreachable_fails_once_and_fast(
+    platform_repo: PlatformRepo,  # noqa: F811
+    tmp_path: Path,  # noqa: F811
+    argocd_cluster: Any,
+) -> None:
     config = yaml.safe_load(Path(argocd_cluster.kubeconfig).read_text())
     for entry in config["clusters"]:
         entry["cluster"]["server"] = f"https://127.0.0.1:{free_port()}"
@@ -148,8 +174,13 @@ def test_apiserver_unreachable_fails_once_and_fast(platform_repo: PlatformRepo, 
     closed.write_text(yaml.safe_dump(config))
     [only] = results(argocd_cluster, platform_repo, kubeconfig=str(closed))
     assert only.status is Status.FAIL and only.name == "api.reachable" and "unreachable" in only.message
-    proc = _verify("--profile=local", "-m", "cluster or gitops or apps", f"--kubeconfig={closed}",
-                   f"--platform-dir={platform_repo.root}")
+    proc = _verify(
+        "--profile=local",
+        "-m",
+        "cluster or gitops or apps",
+        f"--kubeconfig={closed}",
+        f"--platform-dir={platform_repo.root}",
+    )
     assert proc.returncode == 1
     failed = [line for line in proc.stdout.splitlines() if line.startswith("FAILED")]
     assert len(failed) == 1 and "test_api_reachable" in failed[0], proc.stdout[-3000:]
@@ -169,9 +200,23 @@ def test_node_not_ready_is_named(deployed: tuple[Any, PlatformRepo]) -> None:
 
     with fault(undo, cluster, repo):
         core.patch_node(node, {"metadata": {"annotations": {annotation: None}}})  # kwok stops playing its kubelet
-        core.patch_node_status(node, {"status": {"conditions": [
-            {"type": "Ready", "status": "False", "reason": "KubeletNotReady", "message": "test: kubelet stopped",
-             "lastHeartbeatTime": None, "lastTransitionTime": None}]}})
+        core.patch_node_status(
+            node,
+            {
+                "status": {
+                    "conditions": [
+                        {
+                            "type": "Ready",
+                            "status": "False",
+                            "reason": "KubeletNotReady",
+                            "message": "test: kubelet stopped",
+                            "lastHeartbeatTime": None,
+                            "lastTransitionTime": None,
+                        }
+                    ]
+                }
+            },
+        )
         found = failures(results(cluster, repo))
         assert f"node.ready Node {node}" in found, list(found)
         assert "KubeletNotReady" in found[f"node.ready Node {node}"].message
@@ -180,8 +225,11 @@ def test_node_not_ready_is_named(deployed: tuple[Any, PlatformRepo]) -> None:
 def test_platform_deployment_scaled_to_zero(deployed: tuple[Any, PlatformRepo]) -> None:
     cluster, repo = deployed
     scale = {"spec": {"replicas": 0}}
-    with fault(lambda: _patch(cluster, "apps/v1", "Deployment", "argocd-server", "argocd", {"spec": {"replicas": 1}}),
-               cluster, repo):
+    with fault(
+        lambda: _patch(cluster, "apps/v1", "Deployment", "argocd-server", "argocd", {"spec": {"replicas": 1}}),
+        cluster,
+        repo,
+    ):
         _patch(cluster, "apps/v1", "Deployment", "argocd-server", "argocd", scale)
         found = failures(results(cluster, repo))
         assert found["workload.available Deployment argocd/argocd-server"].message == "scaled to 0 replicas"
@@ -192,13 +240,33 @@ def test_pod_in_crashloop_is_named_with_reason(deployed: tuple[Any, PlatformRepo
     from kubernetes import client
 
     core = client.CoreV1Api(cluster.api_client)
-    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "crasher", "namespace": "ingress-nginx"},
-           "spec": {"nodeName": "node-without-kubelet", "containers": [{"name": "main", "image": "registry.invalid/x:1"}]}}
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "crasher", "namespace": "ingress-nginx"},
+        "spec": {"nodeName": "node-without-kubelet", "containers": [{"name": "main", "image": "registry.invalid/x:1"}]},
+    }
     with fault(lambda: core.delete_namespaced_pod("crasher", "ingress-nginx", grace_period_seconds=0), cluster, repo):
         core.create_namespaced_pod("ingress-nginx", pod)
-        core.patch_namespaced_pod_status("crasher", "ingress-nginx", {"status": {"phase": "Running", "containerStatuses": [
-            {"name": "main", "image": "registry.invalid/x:1", "imageID": "", "ready": False, "restartCount": 7,
-             "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s"}}}]}})
+        core.patch_namespaced_pod_status(
+            "crasher",
+            "ingress-nginx",
+            {
+                "status": {
+                    "phase": "Running",
+                    "containerStatuses": [
+                        {
+                            "name": "main",
+                            "image": "registry.invalid/x:1",
+                            "imageID": "",
+                            "ready": False,
+                            "restartCount": 7,
+                            "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s"}},
+                        }
+                    ],
+                }
+            },
+        )
         found = failures(results(cluster, repo))
         message = found["pods.healthy Namespace ingress-nginx"].message
         assert "crasher: container main CrashLoopBackOff (restarts: 7)" in message
@@ -206,8 +274,12 @@ def test_pod_in_crashloop_is_named_with_reason(deployed: tuple[Any, PlatformRepo
 
 def test_missing_ingress_class(deployed: tuple[Any, PlatformRepo]) -> None:
     cluster, repo = deployed
-    ingress_class = {"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass", "metadata": {"name": "nginx"},
-                     "spec": {"controller": "k8s.io/ingress-nginx"}}
+    ingress_class = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "IngressClass",
+        "metadata": {"name": "nginx"},
+        "spec": {"controller": "k8s.io/ingress-nginx"},
+    }
     with fault(lambda: cluster.apply(ingress_class), cluster, repo):
         _delete(cluster, "networking.k8s.io/v1", "IngressClass", "nginx")
         found = failures(results(cluster, repo))
@@ -217,7 +289,9 @@ def test_missing_ingress_class(deployed: tuple[Any, PlatformRepo]) -> None:
 # ----------------------------------------------------------------------------------------------- gitops faults
 
 
-def _status_fault(cluster: Any, repo: PlatformRepo, name: str, wait: float = 0.0, **status: Any) -> dict[str, CheckResult]:
+def _status_fault(
+    cluster: Any, repo: PlatformRepo, name: str, wait: float = 0.0, **status: Any
+) -> dict[str, CheckResult]:
     with fault(lambda: cluster.set_application_status(name), cluster, repo):
         cluster.set_application_status(name, **status)
         return failures(results(cluster, repo, wait=wait))
@@ -225,20 +299,50 @@ def _status_fault(cluster: Any, repo: PlatformRepo, name: str, wait: float = 0.0
 
 def test_application_out_of_sync_names_first_resource(deployed: tuple[Any, PlatformRepo]) -> None:
     cluster, repo = deployed
-    found = _status_fault(cluster, repo, "shop-dev", sync="OutOfSync", health="Healthy", resources=[
-        {"kind": "Deployment", "namespace": "shop-dev", "name": "shop", "status": "OutOfSync", "version": "v1",
-         "group": "apps"}])
+    found = _status_fault(
+        cluster,
+        repo,
+        "shop-dev",
+        sync="OutOfSync",
+        health="Healthy",
+        resources=[
+            {
+                "kind": "Deployment",
+                "namespace": "shop-dev",
+                "name": "shop",
+                "status": "OutOfSync",
+                "version": "v1",
+                "group": "apps",
+            }
+        ],
+    )
     result = found["application.synced_healthy Application argocd/shop-dev"]
-    assert "sync=OutOfSync" in result.message and "first unhealthy: Deployment shop-dev/shop (OutOfSync)" in result.message
+    assert (
+        "sync=OutOfSync" in result.message and "first unhealthy: Deployment shop-dev/shop (OutOfSync)" in result.message
+    )
     assert "app.application Application argocd/shop-dev" in found  # the apps layer names it too
 
 
 def test_application_degraded_carries_argocd_message(deployed: tuple[Any, PlatformRepo]) -> None:
     cluster, repo = deployed
-    found = _status_fault(cluster, repo, "web-prod", health="Degraded", health_message="Deployment exceeded its progress deadline",
-                          resources=[{"kind": "Deployment", "namespace": "web-prod", "name": "web", "status": "Synced",
-                                      "group": "apps", "version": "v1",
-                                      "health": {"status": "Degraded", "message": "progress deadline exceeded"}}])
+    found = _status_fault(
+        cluster,
+        repo,
+        "web-prod",
+        health="Degraded",
+        health_message="Deployment exceeded its progress deadline",
+        resources=[
+            {
+                "kind": "Deployment",
+                "namespace": "web-prod",
+                "name": "web",
+                "status": "Synced",
+                "group": "apps",
+                "version": "v1",
+                "health": {"status": "Degraded", "message": "progress deadline exceeded"},
+            }
+        ],
+    )
     message = found["application.synced_healthy Application argocd/web-prod"].message
     assert "health=Degraded" in message
     assert "Deployment web-prod/web (Degraded: progress deadline exceeded)" in message
@@ -269,8 +373,14 @@ def test_app_project_with_wildcard(deployed: tuple[Any, PlatformRepo]) -> None:
     cluster, repo = deployed
     project = yaml.safe_load((repo.root / "k8s" / "kustomize" / "projects" / "backend.yaml").read_text())
     with fault(lambda: cluster.apply(project), cluster, repo):
-        _patch(cluster, "argoproj.io/v1alpha1", "AppProject", "backend", "argocd",
-               {"spec": {"destinations": [{"server": "*", "namespace": "*"}]}})
+        _patch(
+            cluster,
+            "argoproj.io/v1alpha1",
+            "AppProject",
+            "backend",
+            "argocd",
+            {"spec": {"destinations": [{"server": "*", "namespace": "*"}]}},
+        )
         found = failures(results(cluster, repo))
         message = found["project.least_privilege AppProject argocd/backend"].message
         assert "destinations[].namespace '*'" in message and "destinations[].server '*'" in message
@@ -280,8 +390,14 @@ def test_application_pointing_at_another_repo(deployed: tuple[Any, PlatformRepo]
     cluster, repo = deployed
     application = yaml.safe_load((repo.app_dir("web") / "argocd" / "dev.yaml").read_text())
     with fault(lambda: cluster.apply(application), cluster, repo):
-        _patch(cluster, "argoproj.io/v1alpha1", "Application", "web-dev", "argocd",
-               {"spec": {"source": {"repoURL": "https://github.com/someone-else/fork"}}})
+        _patch(
+            cluster,
+            "argoproj.io/v1alpha1",
+            "Application",
+            "web-dev",
+            "argocd",
+            {"spec": {"source": {"repoURL": "https://github.com/someone-else/fork"}}},
+        )
         found = failures(results(cluster, repo))
         message = found["application.source Application argocd/web-dev"].message
         assert "https://github.com/someone-else/fork" in message and repo.spec.repo_url in message
@@ -313,13 +429,17 @@ def test_missing_quota_and_network_policy(deployed: tuple[Any, PlatformRepo]) ->
         _delete(cluster, "networking.k8s.io/v1", "NetworkPolicy", "default-deny", "shop-prod")
         found = failures(results(cluster, repo))
         assert "ResourceQuota web-prod/web: missing" in found["app.resourcequota ResourceQuota web-prod"].message
-        assert "NetworkPolicy shop-prod/default-deny: missing" in found["app.networkpolicy NetworkPolicy shop-prod"].message
+        assert (
+            "NetworkPolicy shop-prod/default-deny: missing"
+            in found["app.networkpolicy NetworkPolicy shop-prod"].message
+        )
 
 
 def test_app_scaled_to_zero_has_no_endpoints(deployed: tuple[Any, PlatformRepo]) -> None:
     cluster, repo = deployed
-    with fault(lambda: _patch(cluster, "apps/v1", "Deployment", "web", "web-dev", {"spec": {"replicas": 1}}),
-               cluster, repo):
+    with fault(
+        lambda: _patch(cluster, "apps/v1", "Deployment", "web", "web-dev", {"spec": {"replicas": 1}}), cluster, repo
+    ):
         _patch(cluster, "apps/v1", "Deployment", "web", "web-dev", {"spec": {"replicas": 0}})
         deadline = time.monotonic() + 60
         while "app.endpoints Service web-dev/web" not in (found := failures(results(cluster, repo))):
@@ -330,8 +450,13 @@ def test_app_scaled_to_zero_has_no_endpoints(deployed: tuple[Any, PlatformRepo])
 
 def test_missing_connection_secret(deployed: tuple[Any, PlatformRepo]) -> None:
     cluster, repo = deployed
-    secret = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-              "metadata": {"name": "shop-infra", "namespace": "shop-dev"}, "stringData": {"DATABASE_PASSWORD": "test-only"}}
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": {"name": "shop-infra", "namespace": "shop-dev"},
+        "stringData": {"DATABASE_PASSWORD": "test-only"},
+    }
     with fault(lambda: cluster.apply(secret), cluster, repo):
         _delete(cluster, "v1", "Secret", "shop-infra", "shop-dev")
         assert failures(results(cluster, repo))["app.secret Secret shop-dev/shop-infra"].message == "does not exist"
@@ -348,8 +473,13 @@ def test_missing_app_namespace(deployed: tuple[Any, PlatformRepo]) -> None:
         while cluster.request("GET", "/api/v1/namespaces/web-prod")[0] != 404:
             assert time.monotonic() < deadline, "namespace web-prod never finished terminating"
             time.sleep(1)
-        cluster.apply({"apiVersion": "v1", "kind": "Namespace",
-                       "metadata": {"name": "web-prod", "labels": app_namespace_labels(application)}})
+        cluster.apply(
+            {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {"name": "web-prod", "labels": app_namespace_labels(application)},
+            }
+        )
         cluster.apply(expected.rendered.objects["web-prod"])
 
     with fault(undo, cluster, repo):
@@ -363,8 +493,15 @@ def test_pending_pod_beyond_budget(deployed: tuple[Any, PlatformRepo]) -> None:
     from kubernetes import client
 
     core = client.CoreV1Api(cluster.api_client)
-    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "unschedulable", "namespace": "sealed-secrets"},
-           "spec": {"nodeSelector": {"no-such-label": "x"}, "containers": [{"name": "main", "image": "registry.invalid/x:1"}]}}
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "unschedulable", "namespace": "sealed-secrets"},
+        "spec": {
+            "nodeSelector": {"no-such-label": "x"},
+            "containers": [{"name": "main", "image": "registry.invalid/x:1"}],
+        },
+    }
     core.create_namespaced_pod("sealed-secrets", pod)
     try:
         with KubeClient(str(cluster.kubeconfig)) as kube:

@@ -13,8 +13,14 @@ from tests.helpers_verify import ROOT, platform_repo  # noqa: F401
 
 
 def _pytest(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+        check=False,
+    )
 
 
 def test_plugin_is_inert_in_other_pytest_runs(tmp_path: Path) -> None:
@@ -25,11 +31,19 @@ def test_plugin_is_inert_in_other_pytest_runs(tmp_path: Path) -> None:
     assert "1 passed" in proc.stdout
 
 
-@pytest.mark.parametrize(("profile", "present", "absent"), [("local", "test_services.py", "test_aws.py"),
-                                                             ("aws", "test_aws.py", "test_services.py")])
+@pytest.mark.parametrize(
+    ("profile", "present", "absent"),
+    [("local", "test_services.py", "test_aws.py"), ("aws", "test_aws.py", "test_services.py")],
+)
 def test_profile_deselects_layers_that_do_not_apply(platform_repo, profile: str, present: str, absent: str) -> None:  # noqa: F811
-    proc = _pytest(str(ROOT / "verify"), "--co", "-q", f"--profile={profile}", f"--platform-dir={platform_repo.root}",
-                   "--kubeconfig=/nonexistent")
+    proc = _pytest(
+        str(ROOT / "verify"),
+        "--co",
+        "-q",
+        f"--profile={profile}",
+        f"--platform-dir={platform_repo.root}",
+        "--kubeconfig=/nonexistent",
+    )
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert present in proc.stdout and absent not in proc.stdout
     assert "deselected" in proc.stdout
@@ -37,8 +51,15 @@ def test_profile_deselects_layers_that_do_not_apply(platform_repo, profile: str,
 
 
 def test_no_platform_repo_is_one_clear_failure(tmp_path: Path) -> None:
-    proc = _pytest(str(ROOT / "verify"), "-m", "static or gitops", "--profile=local", f"--platform-dir={tmp_path}",
-                   "--kubeconfig=/nonexistent", "-rfEs")
+    proc = _pytest(
+        str(ROOT / "verify"),
+        "-m",
+        "static or gitops",
+        "--profile=local",
+        f"--platform-dir={tmp_path}",
+        "--kubeconfig=/nonexistent",
+        "-rfEs",
+    )
     assert proc.returncode == 1
     errors = [line for line in proc.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
     # one line per unusable target (the platform repo, the cluster), the rest of the gitops layer not run
@@ -55,11 +76,13 @@ def test_status_rejects_an_unknown_layer_in_one_line(platform_repo, capsys: pyte
     err = capsys.readouterr().err
     assert code == 2
     assert [line for line in err.splitlines() if line.strip()] == [
-        "error: --layer: 'network' is not one of static, services, cluster, gitops, apps, aws"]
+        "error: --layer: 'network' is not one of static, services, cluster, gitops, apps, aws"
+    ]
 
 
-def test_status_outside_a_platform_repo(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_status_outside_a_platform_repo(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     code = main(["gitops-status"])
     err = capsys.readouterr().err
@@ -67,6 +90,7 @@ def test_status_outside_a_platform_repo(tmp_path: Path, capsys: pytest.CaptureFi
 
 
 def test_status_runs_the_suite_and_exits_1_on_failure(platform_repo, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
-    code = main(["status", "--layer", "cluster", "--platform-dir", str(platform_repo.root),
-                 "--kubeconfig", "/nonexistent"])
+    code = main(
+        ["status", "--layer", "cluster", "--platform-dir", str(platform_repo.root), "--kubeconfig", "/nonexistent"]
+    )
     assert code == 1

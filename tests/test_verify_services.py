@@ -35,8 +35,9 @@ APP = {"environments": ["dev"], "with_database": True, "with_storage": True, "wi
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, service_images: tuple[ds.ImageSet, str],
-          docker_engine: Any) -> Iterator[tuple[PlatformRepo, DockerEngine]]:
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, service_images: tuple[ds.ImageSet, str], docker_engine: Any
+) -> Iterator[tuple[PlatformRepo, DockerEngine]]:
     engine = DockerEngine(ds.docker_host())
     root = tmp_path_factory.mktemp("services-platform")
     repo = write_platform(root, services_yaml(unique_platform("v"), image_refs(*service_images)), apps={"shop": APP})
@@ -129,19 +130,34 @@ def test_missing_app_database_bucket_and_queue(stack: tuple[PlatformRepo, Docker
     services, platform = repo.services.services, repo.services.platform
     with repaired(stack):
         pg = creds["postgresql"]
-        with psycopg.connect(host="127.0.0.1", port=services["postgresql"].port, user=pg["username"],
-                             password=pg["password"], dbname=pg["database"], autocommit=True) as conn:
+        with psycopg.connect(
+            host="127.0.0.1",
+            port=services["postgresql"].port,
+            user=pg["username"],
+            password=pg["password"],
+            dbname=pg["database"],
+            autocommit=True,
+        ) as conn:
             conn.execute("DROP DATABASE shop_dev WITH (FORCE)")
-        s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{services['minio'].port}",
-                          aws_access_key_id=creds["minio"]["access_key"],
-                          aws_secret_access_key=creds["minio"]["secret_key"], region_name=creds["minio"]["region"])
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=f"http://127.0.0.1:{services['minio'].port}",
+            aws_access_key_id=creds["minio"]["access_key"],
+            aws_secret_access_key=creds["minio"]["secret_key"],
+            region_name=creds["minio"]["region"],
+        )
         bucket = f"{platform}-shop-dev"
         for item in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
             s3.delete_object(Bucket=bucket, Key=item["Key"])
         s3.delete_bucket(Bucket=bucket)
         q = creds["elasticmq"]
-        sqs = boto3.client("sqs", endpoint_url=f"http://127.0.0.1:{services['elasticmq'].port}",
-                           aws_access_key_id=q["access_key"], aws_secret_access_key=q["secret_key"], region_name=q["region"])
+        sqs = boto3.client(
+            "sqs",
+            endpoint_url=f"http://127.0.0.1:{services['elasticmq'].port}",
+            aws_access_key_id=q["access_key"],
+            aws_secret_access_key=q["secret_key"],
+            region_name=q["region"],
+        )
         sqs.delete_queue(QueueUrl=sqs.get_queue_url(QueueName="shop-dev")["QueueUrl"])
         found = failures(check(stack))
         assert found["app.database database shop_dev"].message == "does not exist"
@@ -152,10 +168,27 @@ def test_missing_app_database_bucket_and_queue(stack: tuple[PlatformRepo, Docker
 def test_plugin_services_layer(stack: tuple[PlatformRepo, DockerEngine], tmp_path: Path) -> None:
     report = tmp_path / "verify.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", str(ROOT / "verify"), "-p", "no:cacheprovider", "--profile=local",
-         "-m", "services", f"--platform-dir={stack[0].root}", f"--json={report}", "-v"],
-        capture_output=True, text=True, cwd=ROOT, timeout=300, check=False,
-        env={**os.environ, "DOCKER_HOST": ds.docker_host()})
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(ROOT / "verify"),
+            "-p",
+            "no:cacheprovider",
+            "--profile=local",
+            "-m",
+            "services",
+            f"--platform-dir={stack[0].root}",
+            f"--json={report}",
+            "-v",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        check=False,
+        env={**os.environ, "DOCKER_HOST": ds.docker_host()},
+    )
     assert proc.returncode == 0, proc.stdout[-4000:]
     assert "test_service_probe[postgresql] PASSED" in proc.stdout
     assert "test_app_service_resources[shop-dev] PASSED" in proc.stdout

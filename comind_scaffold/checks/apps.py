@@ -15,8 +15,14 @@ LAYER = "apps"
 GUARD_KINDS = ("ResourceQuota", "LimitRange", "NetworkPolicy", "ServiceAccount")
 POD_SECURITY_LABEL = "pod-security.kubernetes.io/enforce"
 _SUFFIXES = {
-    "m": Decimal("0.001"), "k": Decimal(10) ** 3, "M": Decimal(10) ** 6, "G": Decimal(10) ** 9,
-    "T": Decimal(10) ** 12, "Ki": Decimal(2) ** 10, "Mi": Decimal(2) ** 20, "Gi": Decimal(2) ** 30,
+    "m": Decimal("0.001"),
+    "k": Decimal(10) ** 3,
+    "M": Decimal(10) ** 6,
+    "G": Decimal(10) ** 9,
+    "T": Decimal(10) ** 12,
+    "Ki": Decimal(2) ** 10,
+    "Mi": Decimal(2) ** 20,
+    "Gi": Decimal(2) ** 30,
     "Ti": Decimal(2) ** 40,
 }
 
@@ -53,8 +59,13 @@ def check_app_guard(snapshot: Snapshot, expected: Expected, pair: AppEnv, kind: 
         return warned(name, LAYER, f"{kind} {pair.namespace}/*", f"present; drift not checked ({render_error})")
     wanted = expected.objects(pair.namespace, kind)
     if not wanted:
-        return failed(name, LAYER, f"{kind} {pair.namespace}/*", "the overlay renders none",
-                      f"add a {kind} to {pair.overlay(expected.repo)}")
+        return failed(
+            name,
+            LAYER,
+            f"{kind} {pair.namespace}/*",
+            "the overlay renders none",
+            f"add a {kind} to {pair.overlay(expected.repo)}",
+        )
     problems = []
     for obj in wanted:
         obj_name = (obj.get("metadata") or {}).get("name", "")
@@ -66,8 +77,13 @@ def check_app_guard(snapshot: Snapshot, expected: Expected, pair: AppEnv, kind: 
         if drift:
             problems.append(f"{kind} {pair.namespace}/{obj_name} drifted: " + "; ".join(drift))
     if problems:
-        return failed(name, LAYER, f"{kind} {pair.namespace}", " | ".join(problems),
-                      "let Argo CD sync it (selfHeal) instead of editing by hand")
+        return failed(
+            name,
+            LAYER,
+            f"{kind} {pair.namespace}",
+            " | ".join(problems),
+            "let Argo CD sync it (selfHeal) instead of editing by hand",
+        )
     return passed(name, LAYER, f"{kind} {pair.namespace}", f"{len(wanted)} equal to the overlay")
 
 
@@ -113,7 +129,7 @@ def check_app_ingress(snapshot: Snapshot, pair: AppEnv, domain: str) -> CheckRes
 
 
 def check_app_application(snapshot: Snapshot, pair: AppEnv, waited: float = 0.0) -> CheckResult:
-    """The app's Application (labelled with app and env, or named `<app>-<env>`) is Synced and Healthy."""
+    """Check that the app's Application (labelled with app and env, or named `<app>-<env>`) is Synced and Healthy."""
     for app in applications(snapshot):
         labelled = app.labels.get(c.LABEL_APP) == pair.app.app_name and app.labels.get(c.LABEL_ENV) == pair.env
         if labelled or app.name == pair.namespace:
@@ -155,7 +171,7 @@ def diff_fields(want: Any, have: Any, path: str = "") -> list[str]:
 
 
 def _comparable(obj: dict[str, Any]) -> dict[str, Any]:
-    keep = {k: obj[k] for k in ("spec", "automountServiceAccountToken", "imagePullSecrets") if k in obj}
+    keep: dict[str, Any] = {k: obj[k] for k in ("spec", "automountServiceAccountToken", "imagePullSecrets") if k in obj}
     labels = (obj.get("metadata") or {}).get("labels")
     if labels:
         keep["metadata"] = {"labels": labels}

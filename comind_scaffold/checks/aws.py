@@ -29,10 +29,12 @@ class Aws:
     Attributes:
         region: The AWS region.
         endpoint_url: An emulator's URL (moto's server in tests), or None for AWS itself.
+
     """
 
-    def __init__(self, region: str, endpoint_url: str | None = None, profile: str | None = None,
-                 timeout: float = 5.0) -> None:
+    def __init__(
+        self, region: str, endpoint_url: str | None = None, profile: str | None = None, timeout: float = 5.0
+    ) -> None:
         import boto3
         from botocore.config import Config
 
@@ -43,10 +45,9 @@ class Aws:
         self._clients: dict[str, Any] = {}
 
     def client(self, service: str) -> Any:
-        """A boto3 client of `service` (one per service)."""
+        """Return a boto3 client of `service` (one per service)."""
         if service not in self._clients:
-            self._clients[service] = self._session.client(service, endpoint_url=self.endpoint_url,
-                                                          config=self._config)
+            self._clients[service] = self._session.client(service, endpoint_url=self.endpoint_url, config=self._config)
         return self._clients[service]
 
     def call(self, service: str, operation: str, **kwargs: Any) -> dict[str, Any] | None:
@@ -54,6 +55,7 @@ class Aws:
 
         Raises:
             AwsUnreachableError: The endpoint does not answer or rejects the credentials.
+
         """
         from botocore.exceptions import BotoCoreError, ClientError
 
@@ -61,13 +63,19 @@ class Aws:
             result: dict[str, Any] = getattr(self.client(service), operation)(**kwargs)
         except ClientError as err:
             code = err.response.get("Error", {}).get("Code", "")
-            if "NotFound" in code or code in {"NoSuchBucket", "404", "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"}:
+            if "NotFound" in code or code in {
+                "NoSuchBucket",
+                "404",
+                "AWS.SimpleQueueService.NonExistentQueue",
+                "QueueDoesNotExist",
+            }:
                 return None
             raise AwsUnreachableError(f"AWS {service}.{operation}: {code or err}") from err
         except BotoCoreError as err:
             where = self.endpoint_url or f"{service}.{self.region}.amazonaws.com"
-            raise AwsUnreachableError(f"AWS API {where}: unreachable ({err})",
-                                      hint="check --aws-endpoint-url/--aws-profile and the network") from err
+            raise AwsUnreachableError(
+                f"AWS API {where}: unreachable ({err})", hint="check --aws-endpoint-url/--aws-profile and the network"
+            ) from err
         return result
 
 
@@ -80,7 +88,7 @@ def guarded(name: str, obj: str, probe: Callable[[], CheckResult]) -> CheckResul
 
 
 def check_eks_cluster(aws: Aws, spec: PlatformSpec) -> CheckResult:
-    """The EKS cluster `<platform>` is ACTIVE and runs the configured minor version."""
+    """Check that the EKS cluster `<platform>` is ACTIVE and runs the configured minor version."""
     ref = f"EKS cluster {spec.platform_name}"
 
     def probe() -> CheckResult:
@@ -91,15 +99,16 @@ def check_eks_cluster(aws: Aws, spec: PlatformSpec) -> CheckResult:
         if cluster.get("status") != "ACTIVE":
             return failed("eks.cluster", LAYER, ref, f"status {cluster.get('status')}")
         if cluster.get("version") != spec.kubernetes_minor:
-            return failed("eks.cluster", LAYER, ref, f"version {cluster.get('version')}, configured "
-                          f"{spec.kubernetes_minor}")
+            return failed(
+                "eks.cluster", LAYER, ref, f"version {cluster.get('version')}, configured {spec.kubernetes_minor}"
+            )
         return passed("eks.cluster", LAYER, ref, f"ACTIVE, {cluster.get('version')}")
 
     return guarded("eks.cluster", ref, probe)
 
 
 def check_node_group(aws: Aws, spec: PlatformSpec, group: NodeGroup) -> CheckResult:
-    """The node group is ACTIVE with the configured min/max/desired sizes."""
+    """Check that the node group is ACTIVE with the configured min/max/desired sizes."""
     ref = f"EKS node group {spec.platform_name}/{group.name}"
 
     def probe() -> CheckResult:
@@ -133,16 +142,16 @@ def check_network_tags(aws: Aws, spec: PlatformSpec) -> CheckResult:
         if not subnet_ids:
             return failed("vpc.tags", LAYER, ref, "the cluster has no subnets configured")
         subnets = (aws.call("ec2", "describe_subnets", SubnetIds=subnet_ids) or {}).get("Subnets") or []
-        vpcs = sorted({s["VpcId"] for s in subnets})
-        ref = f"VPC {', '.join(vpcs) or '?'}"
+        vpc_ref = f"VPC {', '.join(sorted({s['VpcId'] for s in subnets})) or '?'}"
         tag = f"kubernetes.io/cluster/{spec.platform_name}"
         untagged = [s["SubnetId"] for s in subnets if tag not in {t["Key"] for t in s.get("Tags") or []}]
         missing = sorted(set(subnet_ids) - {s["SubnetId"] for s in subnets})
         problems = ([f"missing subnets {', '.join(missing)}"] if missing else []) + (
-            [f"subnets without {tag}: {', '.join(untagged)}"] if untagged else [])
+            [f"subnets without {tag}: {', '.join(untagged)}"] if untagged else []
+        )
         if problems:
-            return failed("vpc.tags", LAYER, ref, "; ".join(problems))
-        return passed("vpc.tags", LAYER, ref, f"{len(subnets)} subnet(s) tagged {tag}")
+            return failed("vpc.tags", LAYER, vpc_ref, "; ".join(problems))
+        return passed("vpc.tags", LAYER, vpc_ref, f"{len(subnets)} subnet(s) tagged {tag}")
 
     return guarded("vpc.tags", ref, probe)
 
@@ -156,8 +165,11 @@ def platform_resources(spec: PlatformSpec) -> list[tuple[str, str, Lookup]]:
     database, cache, bucket = f"{name}-platform", f"{name}-redis", f"{name}-artifacts-{spec.aws_region}"
     return [
         ("RDS instance", database, lambda a: a.call("rds", "describe_db_instances", DBInstanceIdentifier=database)),
-        ("ElastiCache replication group", cache,
-         lambda a: a.call("elasticache", "describe_replication_groups", ReplicationGroupId=cache)),
+        (
+            "ElastiCache replication group",
+            cache,
+            lambda a: a.call("elasticache", "describe_replication_groups", ReplicationGroupId=cache),
+        ),
         ("S3 bucket", bucket, lambda a: a.call("s3", "head_bucket", Bucket=bucket)),
     ]
 
@@ -167,15 +179,20 @@ def app_resources(pair: AppEnv, platform: str) -> list[tuple[str, str, Lookup]]:
     app, env, ident = pair.app, pair.env, pair.namespace
     found: list[tuple[str, str, Lookup]] = []
     if app.with_database:
-        found.append(("RDS instance", ident, lambda a: a.call("rds", "describe_db_instances",
-                                                              DBInstanceIdentifier=ident)))
+        found.append(
+            ("RDS instance", ident, lambda a: a.call("rds", "describe_db_instances", DBInstanceIdentifier=ident))
+        )
     if app.with_storage:
         bucket = app.bucket(platform, env)
         found.append(("S3 bucket", bucket, lambda a: a.call("s3", "head_bucket", Bucket=bucket)))
     if app.with_queue:
         for queue in (app.queue(env), f"{app.queue(env)}-dlq"):
-            found.append(("SQS queue", queue, lambda a, q=queue: a.call("sqs", "get_queue_url", QueueName=q)))
+            found.append(("SQS queue", queue, _queue_lookup(queue)))
     return found
+
+
+def _queue_lookup(queue: str) -> Lookup:
+    return lambda aws: aws.call("sqs", "get_queue_url", QueueName=queue)
 
 
 def check_resources(aws: Aws, resources: list[tuple[str, str, Lookup]], what: str) -> list[CheckResult]:
@@ -187,8 +204,9 @@ def check_resources(aws: Aws, resources: list[tuple[str, str, Lookup]], what: st
         def probe(lookup: Lookup = lookup, ref: str = ref) -> CheckResult:
             found = lookup(aws)
             if found is None:
-                return failed("aws.resource", LAYER, ref, f"does not exist in {aws.region}",
-                              "run `comind tf apply` for it")
+                return failed(
+                    "aws.resource", LAYER, ref, f"does not exist in {aws.region}", "run `comind tf apply` for it"
+                )
             state = _state(found)
             if state not in ("", "available"):
                 return failed("aws.resource", LAYER, ref, f"status {state}")
@@ -199,7 +217,7 @@ def check_resources(aws: Aws, resources: list[tuple[str, str, Lookup]], what: st
 
 
 def _state(answer: dict[str, Any]) -> str:
-    """The status an RDS or ElastiCache describe call reports ('' for kinds without one)."""
+    """Return the status an RDS or ElastiCache describe call reports ('' for kinds without one)."""
     for key, field in (("DBInstances", "DBInstanceStatus"), ("ReplicationGroups", "Status")):
         if answer.get(key):
             return str(answer[key][0].get(field, ""))
@@ -207,17 +225,17 @@ def _state(answer: dict[str, Any]) -> str:
 
 
 def check_app_resources(aws: Aws, pair: AppEnv, platform: str) -> list[CheckResult]:
-    """The app's RDS instance, S3 bucket and SQS queues (those it declares) exist."""
+    """Check that the app's RDS instance, S3 bucket and SQS queues (those it declares) exist."""
     return check_resources(aws, app_resources(pair, platform), pair.namespace)
 
 
 def check_platform_resources(aws: Aws, spec: PlatformSpec) -> list[CheckResult]:
-    """The platform's RDS instance, ElastiCache replication group and artefacts bucket exist."""
+    """Check that the platform's RDS instance, ElastiCache replication group and artefacts bucket exist."""
     return check_resources(aws, platform_resources(spec), spec.platform_name)
 
 
 def check_lb_controller(snapshot: Snapshot) -> CheckResult:
-    """The AWS Load Balancer Controller Deployment (in kube-system) is available."""
+    """Check that the AWS Load Balancer Controller Deployment (in kube-system) is available."""
     ref = f"Deployment kube-system/{LB_CONTROLLER}"
     try:
         obj = snapshot.named("Deployment", LB_CONTROLLER, "kube-system")

@@ -31,7 +31,7 @@ def expected_node_count(spec: PlatformSpec, profile: str) -> int:
 
 
 def check_api(snapshot: Snapshot) -> CheckResult:
-    """The API server answers."""
+    """Check that the API server answers."""
     try:
         version = snapshot.version
     except ClusterUnreachableError as err:
@@ -45,8 +45,13 @@ def check_server_version(snapshot: Snapshot, spec: PlatformSpec) -> CheckResult:
     want = spec.kubernetes_version
     name, obj = "api.version", snapshot.client.server
     if found.split(".")[:2] != want.split(".")[:2]:
-        return failed(name, LAYER, obj, f"server runs {found}, the platform is configured for {want}",
-                      "upgrade the cluster or change kubernetes_version in the platform answers")
+        return failed(
+            name,
+            LAYER,
+            obj,
+            f"server runs {found}, the platform is configured for {want}",
+            "upgrade the cluster or change kubernetes_version in the platform answers",
+        )
     if found != want:
         return warned(name, LAYER, obj, f"patch drift: server runs {found}, configured {want}")
     return passed(name, LAYER, obj, f"server runs {found}")
@@ -70,7 +75,7 @@ def check_nodes(snapshot: Snapshot, minimum: int) -> list[CheckResult]:
 
 
 def check_namespace(snapshot: Snapshot, namespace: str) -> CheckResult:
-    """The namespace exists and is Active."""
+    """Check that the namespace exists and is Active."""
     obj = snapshot.named("Namespace", namespace)
     ref = f"Namespace {namespace}"
     if obj is None:

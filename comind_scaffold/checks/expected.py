@@ -43,7 +43,7 @@ class AppEnv:
         return self.namespace
 
     def overlay(self, repo: PlatformRepo) -> Path:
-        """The overlay folder Argo CD deploys."""
+        """Return the overlay folder Argo CD deploys."""
         return repo.app_dir(self.app.app_name) / c.APP_K8S_OVERLAYS / self.env
 
 
@@ -61,6 +61,7 @@ class Expected:
     Attributes:
         repo: The platform repository.
         envs: Environments to verify (all of the platform's when none are given).
+
     """
 
     def __init__(self, repo: PlatformRepo, envs: list[str] | None = None) -> None:
@@ -77,8 +78,9 @@ class Expected:
         """Each app overlay rendered, grouped by namespace (`{}` with an error when kubectl is missing)."""
         overlays = {pair.namespace: pair.overlay(self.repo) for pair in self.app_envs}
         present = {ns: path for ns, path in overlays.items() if (path / "kustomization.yaml").is_file()}
-        result = Rendered(errors={ns: f"{path}: no kustomization.yaml" for ns, path in overlays.items()
-                                  if ns not in present})
+        result = Rendered(
+            errors={ns: f"{path}: no kustomization.yaml" for ns, path in overlays.items() if ns not in present}
+        )
         if not present:
             return result
         if shutil.which("kubectl") is None:
@@ -96,14 +98,14 @@ class Expected:
         grouped: dict[str, list[Obj]] = defaultdict(list)
         for doc in docs:
             meta = doc.get("metadata") or {}
-            ns = meta.get("name") if doc.get("kind") == "Namespace" else meta.get("namespace")
-            if ns in present:
-                grouped[ns].append(doc)
+            owner = str(meta.get("name") if doc.get("kind") == "Namespace" else meta.get("namespace"))
+            if owner in present:
+                grouped[owner].append(doc)
         result.objects = dict(grouped)
         return result
 
     def objects(self, namespace: str, kind: str) -> list[Obj]:
-        """Rendered objects of `kind` for an app namespace."""
+        """Return rendered objects of `kind` for an app namespace."""
         return [o for o in self.rendered.objects.get(namespace, []) if o.get("kind") == kind]
 
 
@@ -124,4 +126,5 @@ def _render_together(overlays: list[Path]) -> list[Obj]:
 
 
 def _loader() -> type[yaml.SafeLoader]:
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # type: ignore[no-any-return]
+    loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return loader

@@ -32,21 +32,26 @@ def applications(snapshot: Snapshot) -> list[Application]:
 
 
 def root_application(snapshot: Snapshot) -> Application | None:
-    """The app-of-apps: the Application whose source is the platform's kustomize root."""
+    """Return the app-of-apps: the Application whose source is the platform's kustomize root."""
     return next((a for a in applications(snapshot) if _clean_path(a.source.get("path")) == c.KUSTOMIZE_ROOT), None)
 
 
 def check_root_app(snapshot: Snapshot) -> CheckResult:
-    """The root app exists."""
+    """Check that the root app exists."""
     root = root_application(snapshot)
     if root is None:
-        return failed("root.exists", LAYER, f"Application {c.ARGOCD_NAMESPACE}/<root>",
-                      f"no Application deploys {c.KUSTOMIZE_ROOT}", "run `comind bootstrap` (it applies the root app)")
+        return failed(
+            "root.exists",
+            LAYER,
+            f"Application {c.ARGOCD_NAMESPACE}/<root>",
+            f"no Application deploys {c.KUSTOMIZE_ROOT}",
+            "run `comind bootstrap` (it applies the root app)",
+        )
     return passed("root.exists", LAYER, root.ref)
 
 
 def check_application(app: Application, waited: float = 0.0) -> CheckResult:
-    """Synced and Healthy; otherwise name the first unhealthy resource and Argo CD's message."""
+    """Check: Synced and Healthy; otherwise name the first unhealthy resource and Argo CD's message."""
     if app.is_synced and app.is_healthy:
         return passed("application.synced_healthy", LAYER, app.ref, "Synced, Healthy")
     text = f"sync={app.sync_status} health={app.health_status}"
@@ -60,7 +65,7 @@ def check_application(app: Application, waited: float = 0.0) -> CheckResult:
 
 
 def check_application_source(app: Application, spec: PlatformSpec, repo_root: Path) -> CheckResult:
-    """The Application deploys from the platform repo, at its revision, from a path that exists there."""
+    """Check that the Application deploys from the platform repo, at its revision, from a path that exists there."""
     source, name = app.source, "application.source"
     repo_url = str(source.get("repoURL", ""))
     if _clean_url(repo_url) != _clean_url(spec.repo_url):
@@ -87,20 +92,33 @@ def app_projects(snapshot: Snapshot) -> list[AppProject]:
 
 
 def check_team_project(snapshot: Snapshot, spec: PlatformSpec, team: str) -> CheckResult:
-    """The team has an AppProject (labelled `comind.ops/team=<team>`, or named `<team>`/`<platform>-<team>`)."""
+    """Check that the team has an AppProject.
+
+    It is the one labelled `comind.ops/team=<team>`, or else the one named `<team>` or `<platform>-<team>`.
+    """
     names = {team, f"{spec.platform_name}-{team}"}
     for project in app_projects(snapshot):
         if project.labels.get(c.LABEL_TEAM) == team or project.name in names:
             return passed("project.exists", LAYER, project.ref, f"team {team}")
-    return failed("project.exists", LAYER, f"AppProject for team {team}", "does not exist",
-                  "the platform template renders one per team under k8s/kustomize")
+    return failed(
+        "project.exists",
+        LAYER,
+        f"AppProject for team {team}",
+        "does not exist",
+        "the platform template renders one per team under k8s/kustomize",
+    )
 
 
 def check_project_least_privilege(project: AppProject) -> CheckResult:
     """No `*` destination, source repo or cluster-resource wildcard."""
     if project.wildcards:
-        return failed("project.least_privilege", LAYER, project.ref, "allows " + ", ".join(project.wildcards),
-                      "list the namespaces, repos and kinds the team needs")
+        return failed(
+            "project.least_privilege",
+            LAYER,
+            project.ref,
+            "allows " + ", ".join(project.wildcards),
+            "list the namespaces, repos and kinds the team needs",
+        )
     return passed("project.least_privilege", LAYER, project.ref)
 
 

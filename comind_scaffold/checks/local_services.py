@@ -18,7 +18,7 @@ LAYER = "services"
 
 
 def check_container(row: Any) -> CheckResult:
-    """The service's container exists, runs and is healthy (`row`: a services-manager status row)."""
+    """Check that the service's container exists, runs and is healthy (`row`: a services-manager status row)."""
     ref = f"container {row.container}"
     if row.state in ("missing", "not ours"):
         return failed("service.container", LAYER, ref, f"{row.state}", "run `comind services up`")
@@ -30,13 +30,18 @@ def check_container(row: Any) -> CheckResult:
 
 
 def check_port(name: str, spec: ServiceSpec, services: ServicesSpec, row: Any, timeout: float) -> CheckResult:
-    """The service port accepts connections on the bind address — from our container, not another process."""
+    """Check that the service port accepts connections on the bind address — from our container, not another process."""
     address = f"{services.bind_address}:{spec.port}"
     listening = _accepts(services.bind_address, spec.port, timeout)
     if row.state != "running":
         if listening:
-            return failed("service.port", LAYER, address, f"answers while {row.container} is {row.state}: "
-                          "another process holds the port", f"free {address} or change {name}.port in services.yaml")
+            return failed(
+                "service.port",
+                LAYER,
+                address,
+                f"answers while {row.container} is {row.state}: another process holds the port",
+                f"free {address} or change {name}.port in services.yaml",
+            )
         return failed("service.port", LAYER, address, "nothing listens")
     if not listening:
         return failed("service.port", LAYER, address, f"{row.container} runs but nothing accepts connections")
@@ -44,7 +49,7 @@ def check_port(name: str, spec: ServiceSpec, services: ServicesSpec, row: Any, t
 
 
 def check_probe(row: Any) -> CheckResult:
-    """The protocol probe (SQL, S3, PING, ListQueues) with the configured credentials succeeded."""
+    """Check that the protocol probe (SQL, S3, PING, ListQueues) with the configured credentials succeeded."""
     if row.probe is None:
         why = "no credentials file (run `comind services up`)" if row.state == "running" else f"container {row.state}"
         return failed(f"{row.service}.probe", LAYER, f"{row.service}", f"not probed: {why}")
@@ -52,7 +57,7 @@ def check_probe(row: Any) -> CheckResult:
 
 
 def check_app_resources(pair: AppEnv, services: ServicesSpec, creds: Any, timeout: float) -> list[CheckResult]:
-    """The app's database, bucket and queues exist in the local services (superuser/root credentials)."""
+    """Check that the app's database, bucket and queues exist in the local services (superuser/root credentials)."""
     from comind_scaffold.services.probes import aws_client
 
     enabled, host, app, env = services.enabled(), services.bind_address, pair.app, pair.env
@@ -61,13 +66,20 @@ def check_app_resources(pair: AppEnv, services: ServicesSpec, creds: Any, timeou
         results.append(_database_exists(pair, enabled["postgresql"], host, creds, timeout))
     if app.with_storage and "minio" in enabled:
         bucket = app.bucket(services.platform, env)
-        s3 = aws_client("s3", f"http://{host}:{enabled['minio'].port}", creds.minio.access_key,
-                        creds.minio.secret_key, creds.minio.region, timeout)
+        s3 = aws_client(
+            "s3",
+            f"http://{host}:{enabled['minio'].port}",
+            creds.minio.access_key,
+            creds.minio.secret_key,
+            creds.minio.region,
+            timeout,
+        )
         results.append(_exists("app.bucket", f"bucket {bucket}", lambda: s3.head_bucket(Bucket=bucket)))
     if app.with_queue and "elasticmq" in enabled:
         q = creds.elasticmq
-        sqs = aws_client("sqs", f"http://{host}:{enabled['elasticmq'].port}", q.access_key, q.secret_key, q.region,
-                         timeout)
+        sqs = aws_client(
+            "sqs", f"http://{host}:{enabled['elasticmq'].port}", q.access_key, q.secret_key, q.region, timeout
+        )
         for queue in (app.queue(env), f"{app.queue(env)}-dlq"):
             results.append(_exists("app.queue", f"queue {queue}", lambda n=queue: sqs.get_queue_url(QueueName=n)))
     return results or [passed("app.resources", LAYER, pair.namespace, "the app uses no local database/bucket/queue")]
@@ -80,13 +92,21 @@ def _database_exists(pair: AppEnv, spec: ServiceSpec, host: str, creds: Any, tim
     ref = f"database {name}"
     pg = creds.postgresql
     try:
-        with psycopg.connect(host=host, port=spec.port, user=pg.username, password=pg.password, dbname=pg.database,
-                             connect_timeout=max(1, round(timeout))) as conn:
+        with psycopg.connect(
+            host=host,
+            port=spec.port,
+            user=pg.username,
+            password=pg.password,
+            dbname=pg.database,
+            connect_timeout=max(1, round(timeout)),
+        ) as conn:
             row = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
     except psycopg.Error as err:
         return failed("app.database", LAYER, ref, f"cannot ask PostgreSQL: {_first_line(err)}")
     if row is None:
-        return failed("app.database", LAYER, ref, "does not exist", "run `comind services up` (it creates app databases)")
+        return failed(
+            "app.database", LAYER, ref, "does not exist", "run `comind services up` (it creates app databases)"
+        )
     return passed("app.database", LAYER, ref)
 
 

@@ -48,7 +48,7 @@ class Resource:
         return f"{self.kind} {where}"
 
     def condition(self, kind: str) -> Obj | None:
-        """The status condition of that type, if any."""
+        """Return the status condition of that type, if any."""
         for cond in (self.obj.get("status") or {}).get("conditions") or []:
             if cond.get("type") == kind:
                 return dict(cond)
@@ -99,7 +99,7 @@ class Pod(Resource):
     """A Pod."""
 
     def problem(self, pending_budget: float) -> str | None:
-        """The reason this pod is broken (CrashLoopBackOff, ImagePullBackOff, Pending too long), or None."""
+        """Return the reason this pod is broken (CrashLoopBackOff, ImagePullBackOff, Pending too long), or None."""
         status = self.obj.get("status") or {}
         for container in (status.get("containerStatuses") or []) + (status.get("initContainerStatuses") or []):
             waiting = (container.get("state") or {}).get("waiting") or {}
@@ -230,6 +230,7 @@ class Snapshot:
 
     Attributes:
         client: The API client the lists go through.
+
     """
 
     def __init__(self, client: KubeClient) -> None:

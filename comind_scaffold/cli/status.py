@@ -40,8 +40,10 @@ def register(app: typer.Typer) -> None:
     @app.command("status")
     def status(
         profile: _Profile = None,
-        layer: Annotated[list[str] | None, typer.Option("--layer", help="static, services, cluster, gitops, apps, "
-                                                                         "aws (repeatable; default: all)")] = None,
+        layer: Annotated[
+            list[str] | None,
+            typer.Option("--layer", help="static, services, cluster, gitops, apps, aws (repeatable; default: all)"),
+        ] = None,
         json: _Json = None,
         env: _Env = None,
         platform_dir: _Dir = None,
@@ -50,8 +52,16 @@ def register(app: typer.Typer) -> None:
         wait: _Wait = 0.0,
     ) -> None:
         """Check the platform layer by layer (`pytest verify/`); exit 1 when any check fails."""
-        _run(platform_dir, layer or [], profile=profile, json_path=json, envs=env or [], kubeconfig=kubeconfig,
-             context=context, wait=wait)
+        _run(
+            platform_dir,
+            layer or [],
+            profile=profile,
+            json_path=json,
+            envs=env or [],
+            kubeconfig=kubeconfig,
+            context=context,
+            wait=wait,
+        )
 
     @app.command("gitops-status")
     def gitops_status(
@@ -64,5 +74,13 @@ def register(app: typer.Typer) -> None:
         wait: _Wait = 0.0,
     ) -> None:
         """Check Argo CD: every Application Synced and Healthy, AppProjects least-privilege, sources right."""
-        _run(platform_dir, ["gitops"], profile=profile, json_path=json, envs=env or [], kubeconfig=kubeconfig,
-             context=context, wait=wait)
+        _run(
+            platform_dir,
+            ["gitops"],
+            profile=profile,
+            json_path=json,
+            envs=env or [],
+            kubeconfig=kubeconfig,
+            context=context,
+            wait=wait,
+        )

@@ -16,7 +16,7 @@ from comind_scaffold.repo import PlatformRepo
 
 
 def cluster_results(snapshot: Snapshot, expected: Expected, profile: str) -> list[CheckResult]:
-    """The cluster layer."""
+    """Run the cluster layer."""
     spec = expected.repo.spec
     results = [cluster.check_api(snapshot)]
     if not results[0].ok:
@@ -32,7 +32,7 @@ def cluster_results(snapshot: Snapshot, expected: Expected, profile: str) -> lis
 
 
 def gitops_results(snapshot: Snapshot, expected: Expected, waited: float = 0.0) -> list[CheckResult]:
-    """The gitops layer."""
+    """Run the gitops layer."""
     repo = expected.repo
     results = [*gitops.check_argocd_crds(snapshot), gitops.check_root_app(snapshot)]
     for app in gitops.applications(snapshot):
@@ -43,7 +43,7 @@ def gitops_results(snapshot: Snapshot, expected: Expected, waited: float = 0.0) 
 
 
 def apps_results(snapshot: Snapshot, expected: Expected, profile: str, waited: float = 0.0) -> list[CheckResult]:
-    """The apps layer, for every app and environment."""
+    """Run the apps layer, for every app and environment."""
     spec = expected.repo.spec
     domain = spec.local_domain if profile == "local" else spec.aws_domain
     results: list[CheckResult] = []
@@ -61,7 +61,7 @@ def apps_results(snapshot: Snapshot, expected: Expected, profile: str, waited: f
 
 
 def kube_results(snapshot: Snapshot, expected: Expected, profile: str, wait: float = 0.0) -> list[CheckResult]:
-    """cluster + gitops + apps, after waiting up to `wait` seconds for Progressing Applications."""
+    """Run cluster + gitops + apps, after waiting up to `wait` seconds for Progressing Applications."""
     results = cluster_results(snapshot, expected, profile)
     if not results[0].ok:
         return results
@@ -70,7 +70,7 @@ def kube_results(snapshot: Snapshot, expected: Expected, profile: str, wait: flo
 
 
 def services_results(repo: PlatformRepo, engine: Any, expected: Expected, timeout: float = 3.0) -> list[CheckResult]:
-    """The services layer (local profile): containers, ports, probes, then every app's resources."""
+    """Run the services layer (local profile): containers, ports, probes, then every app's resources."""
     from comind_scaffold.services.credentials import load_credentials
     from comind_scaffold.services.manager import status
 
@@ -79,13 +79,22 @@ def services_results(repo: PlatformRepo, engine: Any, expected: Expected, timeou
     results: list[CheckResult] = []
     for name, spec in services.enabled().items():
         row = rows[name]
-        results += [local_services.check_container(row), local_services.check_port(name, spec, services, row, timeout),
-                    local_services.check_probe(row)]
+        results += [
+            local_services.check_container(row),
+            local_services.check_port(name, spec, services, row, timeout),
+            local_services.check_probe(row),
+        ]
     creds = load_credentials(repo.credentials_path)
     if creds is None:
-        results.append(failed("app.resources", "services", str(repo.credentials_path),
-                              "no local credentials: app databases, buckets and queues cannot be checked",
-                              "run `comind services up`"))
+        results.append(
+            failed(
+                "app.resources",
+                "services",
+                str(repo.credentials_path),
+                "no local credentials: app databases, buckets and queues cannot be checked",
+                "run `comind services up`",
+            )
+        )
     else:
         for pair in expected.app_envs:
             results += local_services.check_app_resources(pair, services, creds, timeout)

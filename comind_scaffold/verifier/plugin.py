@@ -32,28 +32,56 @@ _MARKERS = {
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """The `comind` option group."""
+    """Add the `comind` option group."""
     group = parser.getgroup("comind", "comind-ops platform verifier (pytest verify/)")
-    group.addoption("--profile", dest="comind_profile", choices=c.PROFILES, default=None,
-                    help="which layers apply: local (services) or aws; default: the platform's default_profile")
-    group.addoption("--platform-dir", dest="comind_platform_dir", default=None,
-                    help="the platform repository (default: found from the current folder)")
+    group.addoption(
+        "--profile",
+        dest="comind_profile",
+        choices=c.PROFILES,
+        default=None,
+        help="which layers apply: local (services) or aws; default: the platform's default_profile",
+    )
+    group.addoption(
+        "--platform-dir",
+        dest="comind_platform_dir",
+        default=None,
+        help="the platform repository (default: found from the current folder)",
+    )
     group.addoption("--kubeconfig", dest="comind_kubeconfig", default=None, help="kubeconfig file")
     group.addoption("--context", dest="comind_context", default=None, help="kubeconfig context")
-    group.addoption("--env", dest="comind_envs", action="append", default=[],
-                    help="environment to verify (repeatable; default: all of the platform's)")
-    group.addoption("--wait", dest="comind_wait", type=float, default=0.0,
-                    help="seconds to wait for Progressing Applications before judging them")
+    group.addoption(
+        "--env",
+        dest="comind_envs",
+        action="append",
+        default=[],
+        help="environment to verify (repeatable; default: all of the platform's)",
+    )
+    group.addoption(
+        "--wait",
+        dest="comind_wait",
+        type=float,
+        default=0.0,
+        help="seconds to wait for Progressing Applications before judging them",
+    )
     group.addoption("--json", dest="comind_json", default=None, help="write the layer summary and results as JSON")
-    group.addoption("--aws-endpoint-url", dest="comind_aws_endpoint_url", default=None,
-                    help="AWS API endpoint (an emulator such as moto's server)")
+    group.addoption(
+        "--aws-endpoint-url",
+        dest="comind_aws_endpoint_url",
+        default=None,
+        help="AWS API endpoint (an emulator such as moto's server)",
+    )
     group.addoption("--aws-profile", dest="comind_aws_profile", default=None, help="AWS credentials profile")
-    group.addoption("--probe-timeout", dest="comind_timeout", type=float, default=5.0,
-                    help="seconds allowed for each request to a target (default 5)")
+    group.addoption(
+        "--probe-timeout",
+        dest="comind_timeout",
+        type=float,
+        default=5.0,
+        help="seconds allowed for each request to a target (default 5)",
+    )
 
 
 def is_verify_run(config: pytest.Config) -> bool:
-    """True when this pytest run verifies a platform (not, say, comind-ops' own tests)."""
+    """Tell whether this pytest run verifies a platform (not, say, comind-ops' own tests)."""
     if config.getoption("comind_profile", None):
         return True
     for arg in config.args:
@@ -170,7 +198,7 @@ def _enabled_services(repo: Any) -> list[str]:
 
 
 def use(target: Target) -> Any:
-    """The target's value; its error fails the first test that needs it and skips the others."""
+    """Return the target's value; its error fails the first test that needs it and skips the others."""
     if target.error:
         if not target.reported:
             target.reported = True
@@ -181,7 +209,7 @@ def use(target: Target) -> Any:
 
 
 def check_target(target: Target, layer: str) -> CheckResult:
-    """A result saying whether a target can be used (the one failure for an unreachable target)."""
+    """Return a result saying whether a target can be used (the one failure for an unreachable target)."""
     if target.error:
         target.reported = True
         return failed(f"{layer}.reachable", layer, target.name, target.error, target.hint)
@@ -197,31 +225,31 @@ def _verify_session(request: pytest.FixtureRequest) -> VerifySession:
 
 @pytest.fixture
 def platform(request: pytest.FixtureRequest) -> Any:
-    """The platform repository (`PlatformRepo`)."""
+    """Return the platform repository (`PlatformRepo`)."""
     return use(_verify_session(request).platform())
 
 
 @pytest.fixture
 def expected(request: pytest.FixtureRequest, platform: Any) -> Any:
-    """What the platform declares (`Expected`: app/env pairs and rendered overlays)."""
+    """Return what the platform declares (`Expected`: app/env pairs and rendered overlays)."""
     return _verify_session(request).expected
 
 
 @pytest.fixture
 def profile(request: pytest.FixtureRequest) -> str:
-    """local or aws."""
+    """Return the profile: local or aws."""
     return _verify_session(request).options.profile
 
 
 @pytest.fixture
 def kube_target(request: pytest.FixtureRequest) -> Target:
-    """The cluster target itself (for the reachability test, which must run even when it is down)."""
+    """Return the cluster target itself (for the reachability test, which must run even when it is down)."""
     return _verify_session(request).kube()
 
 
 @pytest.fixture
 def kube(request: pytest.FixtureRequest) -> Any:
-    """The cluster `Snapshot` (Applications settled up to --wait)."""
+    """Return the cluster `Snapshot` (Applications settled up to --wait)."""
     session = _verify_session(request)
     use(session.kube())
     snapshot = session.settled_snapshot()
@@ -236,7 +264,7 @@ def waited(request: pytest.FixtureRequest, kube: Any) -> float:
 
 @pytest.fixture
 def aws_target(request: pytest.FixtureRequest) -> Target:
-    """The AWS target itself (for the reachability test)."""
+    """Return the AWS target itself (for the reachability test)."""
     return _verify_session(request).aws()
 
 
@@ -248,19 +276,19 @@ def aws(request: pytest.FixtureRequest) -> Any:
 
 @pytest.fixture
 def docker(request: pytest.FixtureRequest) -> Any:
-    """The Docker engine of the local services (`DockerEngine`)."""
+    """Return the Docker engine of the local services (`DockerEngine`)."""
     return use(_verify_session(request).docker())
 
 
 @pytest.fixture
 def service_rows(request: pytest.FixtureRequest, platform: Any, docker: Any) -> dict[str, Any]:
-    """The services manager's status row per service."""
+    """Return the services manager's status row per service."""
     return dict(_verify_session(request).service_rows)
 
 
 @pytest.fixture
 def local_credentials(request: pytest.FixtureRequest, platform: Any, docker: Any) -> Any:
-    """The local-only credentials `comind services up` generated; fails the test when there are none."""
+    """Return the local-only credentials `comind services up` generated; fails the test when there are none."""
     creds = _verify_session(request).local_credentials
     if creds is None:
         pytest.fail(f"no {c.LOCAL_CREDENTIALS} in {platform.root}: run `comind services up`", pytrace=False)

@@ -34,7 +34,7 @@ def record(results: CheckResult | Iterable[CheckResult]) -> Verdict:
 
 
 def results_of(user_properties: Iterable[tuple[str, object]]) -> list[CheckResult]:
-    """The results a test recorded (read back from a report's user_properties)."""
+    """Return the results a test recorded (read back from a report's user_properties)."""
     found: list[CheckResult] = []
     for key, value in user_properties:
         if key == RESULTS_KEY:

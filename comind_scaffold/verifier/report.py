@@ -27,7 +27,7 @@ class TestOutcome:
 
 
 def layer_of(keywords: Any) -> str:
-    """The layer marker among a test's keywords ('' when it has none)."""
+    """Return the layer marker among a test's keywords ('' when it has none)."""
     return next((layer for layer in LAYERS if layer in keywords), "")
 
 

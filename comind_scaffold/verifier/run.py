@@ -17,16 +17,35 @@ SUITE_DIR = Path(__file__).parent / "suite"
 _EXIT = {0: 0, 1: 1, 2: 130, 3: 70, 4: 2, 5: 1}
 
 
-def verify_command(platform_dir: Path, *, profile: str | None = None, layers: Sequence[str] = (),
-                   envs: Sequence[str] = (), kubeconfig: str | None = None, context: str | None = None,
-                   wait: float = 0.0, json_path: str | None = None, extra: Sequence[str] = (),
-                   inifile: Path | None = None) -> list[str]:
-    """The pytest command line for one verify run."""
+def verify_command(
+    platform_dir: Path,
+    *,
+    profile: str | None = None,
+    layers: Sequence[str] = (),
+    envs: Sequence[str] = (),
+    kubeconfig: str | None = None,
+    context: str | None = None,
+    wait: float = 0.0,
+    json_path: str | None = None,
+    extra: Sequence[str] = (),
+    inifile: Path | None = None,
+) -> list[str]:
+    """Return the pytest command line for one verify run."""
     unknown = [layer for layer in layers if layer not in LAYERS]
     if unknown:
         raise InputError("--layer", f"{unknown[0]!r} is not one of {', '.join(LAYERS)}")
-    argv = [sys.executable, "-m", "pytest", str(SUITE_DIR), "-p", "no:cacheprovider", f"--rootdir={SUITE_DIR}",
-            f"--platform-dir={platform_dir}", "-q", "--tb=line"]
+    argv = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(SUITE_DIR),
+        "-p",
+        "no:cacheprovider",
+        f"--rootdir={SUITE_DIR}",
+        f"--platform-dir={platform_dir}",
+        "-q",
+        "--tb=line",
+    ]
     if inifile is not None:
         argv.append(f"--config-file={inifile}")
     if profile:

@@ -74,7 +74,7 @@ class VerifySession:
         return self.targets[name]
 
     def platform(self) -> Target:
-        """The platform repository (from --platform-dir, else found from the current folder)."""
+        """Return the platform repository (from --platform-dir, else found from the current folder)."""
 
         def build() -> PlatformRepo:
             repo = PlatformRepo(self.options.platform_dir) if self.options.platform_dir else PlatformRepo.find()
@@ -90,7 +90,7 @@ class VerifySession:
         return Expected(repo, self.options.envs or None) if repo else None
 
     def kube(self) -> Target:
-        """The cluster snapshot; its error is set when the API server does not answer."""
+        """Return the cluster snapshot; its error is set when the API server does not answer."""
 
         def build() -> Snapshot:
             from comind_scaffold._kube import KubeClient
@@ -106,7 +106,7 @@ class VerifySession:
         return target
 
     def settled_snapshot(self) -> Snapshot | None:
-        """The snapshot after waiting (up to --wait) for Progressing Applications."""
+        """Return the snapshot after waiting (up to --wait) for Progressing Applications."""
         snapshot = self.kube().value
         if snapshot is not None and not self._settled:
             self._settled = True
@@ -125,19 +125,22 @@ class VerifySession:
             if repo is None:
                 raise UserError("AWS: the platform repository is unusable, so its region is unknown")
             if self.options.aws_endpoint_url is None and not (
-                os.environ.get("AWS_ACCESS_KEY_ID") or self.options.aws_profile or os.environ.get("AWS_PROFILE")
+                os.environ.get("AWS_ACCESS_KEY_ID")
+                or self.options.aws_profile
+                or os.environ.get("AWS_PROFILE")
                 or Path("~/.aws/credentials").expanduser().exists()
             ):
                 raise UserError("AWS: no credentials (set --aws-profile, AWS_PROFILE or AWS_ACCESS_KEY_ID)")
-            aws = Aws(repo.spec.aws_region, self.options.aws_endpoint_url, self.options.aws_profile,
-                      self.options.timeout)
+            aws = Aws(
+                repo.spec.aws_region, self.options.aws_endpoint_url, self.options.aws_profile, self.options.timeout
+            )
             aws.call("eks", "list_clusters", maxResults=1)  # one request decides whether AWS can be checked
             return aws
 
         return self._target("AWS API", build)
 
     def docker(self) -> Target:
-        """The Docker engine the local services run in (DOCKER_HOST or the default socket)."""
+        """Return the Docker engine the local services run in (DOCKER_HOST or the default socket)."""
 
         def build() -> Any:
             from comind_scaffold._docker import DockerEngine
@@ -163,7 +166,7 @@ class VerifySession:
 
 
 def use_value(target: Target) -> Any:
-    """The target's value, or its error raised as a UserError."""
+    """Return the target's value, or its error raised as a UserError."""
     if target.error:
         raise UserError(f"{target.name}: {target.error}", target.hint or None)
     return target.value
