@@ -115,7 +115,7 @@ def init_minio(
     with ThreadPoolExecutor(max_workers=_ADMIN_WORKERS) as pool:
         created = list(pool.map(lambda pair: _ensure_user(admin, *pair), wanted))
     return changes + [
-        _change("minio", f"user {bucket} (policy {bucket}-rw)", new) for (bucket, _), new in zip(wanted, created)
+        _change("minio", f"user {bucket} (policy {bucket}-rw)", new) for (bucket, _), new in zip(wanted, created, strict=True)
     ]
 
 
