@@ -114,8 +114,9 @@ def init_minio(
     # Each admin call derives an argon2 key on both ends (about a second per user): create users side by side.
     with ThreadPoolExecutor(max_workers=_ADMIN_WORKERS) as pool:
         created = list(pool.map(lambda pair: _ensure_user(admin, *pair), wanted))
+    users = [bucket for bucket, _ in wanted]
     return changes + [
-        _change("minio", f"user {bucket} (policy {bucket}-rw)", new) for (bucket, _), new in zip(wanted, created, strict=True)
+        _change("minio", f"user {user} (policy {user}-rw)", new) for user, new in zip(users, created, strict=True)
     ]
 
 
