@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import urllib.request
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -244,3 +245,18 @@ def mark_applications(cluster: Any, sync: str = "Synced", health: str = "Healthy
         .items
     ):
         cluster.set_application_status(item.metadata.name, sync=sync, health=health)
+
+
+def run_verify(
+    *args: str, env: Mapping[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """`pytest verify/ ARGS` in a child process, as a platform engineer runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", str(ROOT / "verify"), "-p", "no:cacheprovider", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=timeout,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )

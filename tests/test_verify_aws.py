@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
-import sys
 from typing import Any
 
 import pytest
@@ -12,7 +12,7 @@ from comind_scaffold.checks import aws as checks
 from comind_scaffold.checks.expected import Expected
 from comind_scaffold.models import CheckResult, Status
 from comind_scaffold.repo import PlatformRepo
-from tests.helpers_verify import ROOT, free_port, moto_endpoint, platform_repo  # noqa: F401
+from tests.helpers_verify import free_port, moto_endpoint, platform_repo, run_verify  # noqa: F401
 
 pytestmark = pytest.mark.aws
 
@@ -156,8 +156,9 @@ def test_untagged_subnet_is_named(aws_world: checks.Aws, platform_repo: Platform
 
 
 def test_unreachable_endpoint_fails_every_probe_fast(
-    platform_repo: PlatformRepo, monkeypatch: pytest.MonkeyPatch  # noqa: F811
-) -> None:  # noqa: F811
+    platform_repo: PlatformRepo,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     aws = checks.Aws(platform_repo.spec.aws_region, f"http://127.0.0.1:{free_port()}", timeout=2)
@@ -166,15 +167,8 @@ def test_unreachable_endpoint_fails_every_probe_fast(
     assert all("unreachable" in r.message and "127.0.0.1" in r.message for r in results)
 
 
-def _pytest_verify(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", str(ROOT / "verify"), "-p", "no:cacheprovider", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=timeout,
-        check=False,
-    )
+def _aws_layer(repo: PlatformRepo, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_verify("--profile=aws", "-m", "aws", "-k", "not lb_controller", f"--platform-dir={repo.root}", *args)
 
 
 def test_plugin_aws_layer_passes_on_the_emulator(
@@ -184,20 +178,13 @@ def test_plugin_aws_layer_passes_on_the_emulator(
     tmp_path: Any,
 ) -> None:  # noqa: F811
     report = tmp_path / "report.json"
-    proc = _pytest_verify(
-        "--profile=aws",
-        "-m",
-        "aws",
-        "-k",
-        "not lb_controller",
-        f"--platform-dir={platform_repo.root}",
+    proc = _aws_layer(
+        platform_repo,
         f"--aws-endpoint-url={moto_endpoint}",
         f"--json={report}",
     )
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert "test_node_group[default] PASSED" in proc.stdout or "comind verify summary (profile aws)" in proc.stdout
-    import json
-
     data = json.loads(report.read_text())
     assert data["layers"]["aws"]["FAIL"] == 0 and data["layers"]["aws"]["PASS"] >= 5
     assert "static" not in data["layers"] and "services" not in data["layers"]
@@ -206,13 +193,8 @@ def test_plugin_aws_layer_passes_on_the_emulator(
 def test_plugin_unreachable_aws_fails_once(platform_repo: PlatformRepo, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    proc = _pytest_verify(
-        "--profile=aws",
-        "-m",
-        "aws",
-        "-k",
-        "not lb_controller",
-        f"--platform-dir={platform_repo.root}",
+    proc = _aws_layer(
+        platform_repo,
         f"--aws-endpoint-url=http://127.0.0.1:{free_port()}",
         "--probe-timeout=1",
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,11 +26,11 @@ from comind_scaffold.models import CheckResult, Status
 from comind_scaffold.repo import PlatformRepo
 from comind_scaffold.verifier.layers import kube_results
 from tests.helpers_verify import (  # noqa: F401
-    ROOT,
     deploy_platform,
     free_port,
     kustomize,
     platform_repo,
+    run_verify,
 )
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
@@ -110,21 +109,10 @@ def test_healthy_platform_gives_no_failure_and_no_warning(deployed: tuple[Any, P
         assert expected in objects, f"{expected} was not checked"
 
 
-def _verify(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", str(ROOT / "verify"), "-p", "no:cacheprovider", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=timeout,
-        check=False,
-    )
-
-
 def test_plugin_run_on_a_healthy_platform_is_all_pass(deployed: tuple[Any, PlatformRepo], tmp_path: Path) -> None:
     cluster, repo = deployed
     report, junit = tmp_path / "verify.json", tmp_path / "junit.xml"
-    proc = _verify(
+    proc = run_verify(
         "--profile=local",
         "-m",
         "cluster or gitops or apps",
@@ -153,7 +141,9 @@ def test_patch_drift_warns_without_failing(deployed: tuple[Any, PlatformRepo], t
     minor = ".".join(answers["kubernetes_version"].split(".")[:2])
     answers["kubernetes_version"] = f"{minor}.0"
     (copy / ".copier-answers.yml").write_text(yaml.safe_dump(answers))
-    proc = _verify("--profile=local", "-m", "cluster", f"--kubeconfig={cluster.kubeconfig}", f"--platform-dir={copy}")
+    proc = run_verify(
+        "--profile=local", "-m", "cluster", f"--kubeconfig={cluster.kubeconfig}", f"--platform-dir={copy}"
+    )
     assert proc.returncode == 0, proc.stdout[-4000:]
     assert "comind verify: warnings (not failures)" in proc.stdout
     assert f"patch drift: server runs {cluster.version.lstrip('v')}, configured {minor}.0" in proc.stdout
@@ -174,7 +164,7 @@ def test_apiserver_unreachable_fails_once_and_fast(
     closed.write_text(yaml.safe_dump(config))
     [only] = results(argocd_cluster, platform_repo, kubeconfig=str(closed))
     assert only.status is Status.FAIL and only.name == "api.reachable" and "unreachable" in only.message
-    proc = _verify(
+    proc = run_verify(
         "--profile=local",
         "-m",
         "cluster or gitops or apps",

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +25,7 @@ from comind_scaffold.services.kinds import container_name
 from comind_scaffold.verifier.layers import services_results
 from tests.components import docker_stack as ds
 from tests.helpers_services import image_refs, services_yaml, unique_platform, write_platform
-from tests.helpers_verify import ROOT
+from tests.helpers_verify import run_verify
 
 pytestmark = [pytest.mark.docker, pytest.mark.services, pytest.mark.slow]
 APP = {"environments": ["dev"], "with_database": True, "with_storage": True, "with_queue": True}
@@ -167,27 +164,14 @@ def test_missing_app_database_bucket_and_queue(stack: tuple[PlatformRepo, Docker
 
 def test_plugin_services_layer(stack: tuple[PlatformRepo, DockerEngine], tmp_path: Path) -> None:
     report = tmp_path / "verify.json"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            str(ROOT / "verify"),
-            "-p",
-            "no:cacheprovider",
-            "--profile=local",
-            "-m",
-            "services",
-            f"--platform-dir={stack[0].root}",
-            f"--json={report}",
-            "-v",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-        check=False,
-        env={**os.environ, "DOCKER_HOST": ds.docker_host()},
+    proc = run_verify(
+        "--profile=local",
+        "-m",
+        "services",
+        f"--platform-dir={stack[0].root}",
+        f"--json={report}",
+        "-v",
+        env={"DOCKER_HOST": ds.docker_host()},
     )
     assert proc.returncode == 0, proc.stdout[-4000:]
     assert "test_service_probe[postgresql] PASSED" in proc.stdout
