@@ -10,7 +10,6 @@ import time
 from collections import defaultdict
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any
 
 from comind_scaffold._kube import KindNotServedError, KubeClient, Obj
 
@@ -255,13 +254,6 @@ class Snapshot:
                 self._lists[kind] = []
         return self._lists[kind]
 
-    def served(self, kind: str) -> bool:
-        """Whether the API server serves the kind (lists it once to find out)."""
-        try:
-            self._lists.setdefault(kind, self.client.list(kind))
-        except KindNotServedError:
-            return False
-        return True
 
     def in_namespace(self, kind: str, namespace: str) -> list[Obj]:
         """Objects of `kind` in one namespace."""
@@ -297,8 +289,3 @@ class Snapshot:
             time.sleep(min(interval, left))
             self.refresh("Application")
         return time.monotonic() - start
-
-
-def labels_selector(labels: dict[str, Any]) -> str:
-    """`k=v,k2=v2` for a label selector."""
-    return ",".join(f"{k}={v}" for k, v in labels.items())
