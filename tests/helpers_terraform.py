@@ -8,8 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import yaml
 
 from comind_scaffold._terraform import mirror_cli_config
+from comind_scaffold.repo import PlatformRepo
+from comind_scaffold.services.credentials import (
+    LocalCredentials,
+    MinioCredentials,
+    PostgresCredentials,
+    QueueCredentials,
+    save_credentials,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PLATFORM_TERRAFORM = REPO_ROOT / "templates" / "platform" / "infra" / "terraform"
@@ -84,3 +93,33 @@ def ensure_provider_mirror() -> tuple[Path | None, str]:
     if done.returncode != 0 or not mirror_cli_config().is_file():
         return None, f"build-providers.sh failed: {(done.stderr or done.stdout).strip()[-400:]}"
     return mirror_cli_config(), ""
+
+
+def write_platform(root: Path, stack: Any, app: dict[str, Any]) -> PlatformRepo:
+    """A platform repository on disk whose services.yaml and credentials point at the test stack."""
+    (root / ".copier-answers.yml").write_text(yaml.safe_dump({**PLATFORM_ANSWERS, "template": "platform"}))
+    services = {
+        "platform": PLATFORM_ANSWERS["platform_name"],
+        "bind_address": "127.0.0.1",
+        "network_mode": "host",
+        "services": {
+            "postgresql": {"image": "postgres", "version": "15", "port": stack.postgres.port},
+            "minio": {"image": "minio", "version": "test", "port": stack.s3.port},
+            "redis": {"image": "redis", "version": "7", "port": stack.redis.port},
+            "elasticmq": {"image": "elasticmq", "version": "1.7.1", "port": stack.elasticmq.port},
+        },
+    }
+    services_file = root / "infra" / "docker" / "registry" / "services.yaml"
+    services_file.parent.mkdir(parents=True)
+    services_file.write_text(yaml.safe_dump(services))
+    pg, s3, mq = stack.postgres.credentials, stack.s3.credentials, stack.elasticmq.credentials
+    save_credentials(root / ".comind" / "local-credentials.yaml", LocalCredentials(
+        postgresql=PostgresCredentials(username=pg["username"], password=pg["password"], database=pg["database"]),
+        minio=MinioCredentials(access_key=s3["access_key"], secret_key=s3["secret_key"], region=s3["region"]),
+        elasticmq=QueueCredentials(access_key=mq["access_key"], secret_key=mq["secret_key"], region=mq["region"]),
+    ))
+    (root / "apps" / app["app_name"]).mkdir(parents=True)
+    (root / "apps" / app["app_name"] / ".copier-answers.yml").write_text(yaml.safe_dump({**app, "template": "app"}))
+    render_platform_terraform(root)
+    render_app_terraform(root, app)
+    return PlatformRepo(root)

@@ -16,7 +16,6 @@ from typing import Any
 import boto3
 import psycopg
 import pytest
-import yaml
 
 from comind_scaffold._kube import KubeClient
 from comind_scaffold.checks.apps import check_app_secret
@@ -26,22 +25,9 @@ from comind_scaffold.checks.resources import Snapshot
 from comind_scaffold.errors import ToolFailedError
 from comind_scaffold.models import Status
 from comind_scaffold.repo import PlatformRepo
-from comind_scaffold.services.credentials import (
-    LocalCredentials,
-    MinioCredentials,
-    PostgresCredentials,
-    QueueCredentials,
-    save_credentials,
-)
 from comind_scaffold.tf import tf
 from tests.components.require import skip_or_fail
-from tests.helpers_terraform import (
-    PLATFORM_ANSWERS,
-    app_answers,
-    ensure_provider_mirror,
-    render_app_terraform,
-    render_platform_terraform,
-)
+from tests.helpers_terraform import app_answers, ensure_provider_mirror, write_platform
 
 pytestmark = [pytest.mark.terraform, pytest.mark.docker, pytest.mark.cluster, pytest.mark.slow]
 
@@ -54,39 +40,9 @@ def provider_mirror(request: pytest.FixtureRequest) -> Path:
     return config
 
 
-def _write_platform(root: Path, stack: Any, app: dict[str, Any]) -> PlatformRepo:
-    """A platform repository on disk whose services.yaml and credentials point at the test stack."""
-    (root / ".copier-answers.yml").write_text(yaml.safe_dump({**PLATFORM_ANSWERS, "template": "platform"}))
-    services = {
-        "platform": PLATFORM_ANSWERS["platform_name"],
-        "bind_address": "127.0.0.1",
-        "network_mode": "host",
-        "services": {
-            "postgresql": {"image": "postgres", "version": "15", "port": stack.postgres.port},
-            "minio": {"image": "minio", "version": "test", "port": stack.s3.port},
-            "redis": {"image": "redis", "version": "7", "port": stack.redis.port},
-            "elasticmq": {"image": "elasticmq", "version": "1.7.1", "port": stack.elasticmq.port},
-        },
-    }
-    services_file = root / "infra" / "docker" / "registry" / "services.yaml"
-    services_file.parent.mkdir(parents=True)
-    services_file.write_text(yaml.safe_dump(services))
-    pg, s3, mq = stack.postgres.credentials, stack.s3.credentials, stack.elasticmq.credentials
-    save_credentials(root / ".comind" / "local-credentials.yaml", LocalCredentials(
-        postgresql=PostgresCredentials(username=pg["username"], password=pg["password"], database=pg["database"]),
-        minio=MinioCredentials(access_key=s3["access_key"], secret_key=s3["secret_key"], region=s3["region"]),
-        elasticmq=QueueCredentials(access_key=mq["access_key"], secret_key=mq["secret_key"], region=mq["region"]),
-    ))
-    (root / "apps" / app["app_name"]).mkdir(parents=True)
-    (root / "apps" / app["app_name"] / ".copier-answers.yml").write_text(yaml.safe_dump({**app, "template": "app"}))
-    render_platform_terraform(root)
-    render_app_terraform(root, app)
-    return PlatformRepo(root)
-
-
 @pytest.fixture
 def platform(tmp_path: Path, service_stack: Any, provider_mirror: Path) -> PlatformRepo:
-    return _write_platform(tmp_path, service_stack, app_answers("shop"))
+    return write_platform(tmp_path, service_stack, app_answers("shop"))
 
 
 def _secret(kube: Any, namespace: str, name: str) -> dict[str, Any] | None:
