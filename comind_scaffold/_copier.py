@@ -24,7 +24,7 @@ _VALIDATION = re.compile(r"^Validation error for question '(?P<question>[^']+)':
 _CHOICE = re.compile(r"^Invalid choice for '(?P<question>[^']+)': (?P<message>.*)$", re.S)
 
 # Never prompt, overwrite what the template renders, trust the template the platform records, stay quiet.
-_UNATTENDED = {"defaults": True, "overwrite": True, "unsafe": True, "quiet": True}
+_UNATTENDED: dict[str, Any] = {"defaults": True, "overwrite": True, "unsafe": True, "quiet": True}
 # Update merges keep this many lines of context: Copier's default of 1 merges neighbouring YAML lines into conflicts.
 UPDATE_CONTEXT_LINES = 5
 
@@ -80,6 +80,7 @@ def copy(
     Raises:
         InputError: A template validator rejected an answer.
         TemplateError: The template or its source cannot be used.
+
     """
     import copier
 
@@ -110,6 +111,7 @@ def update(
     Raises:
         InputError: A validator of the new template version rejected a recorded answer.
         TemplateError: Copier refused (dirty tree, no recorded version, downgrade, …).
+
     """
     import copier
     from plumbum import ProcessExecutionError
@@ -134,7 +136,7 @@ def update(
 
 
 def _update_one(destination: str, vcs_ref: str | None) -> str | None:
-    """Worker: update one folder; the error text, or None. (Our errors do not pickle, their text does.)"""
+    """Update one folder (a worker); return the error text or None, as our errors do not pickle but text does."""
     try:
         update(Path(destination), vcs_ref=vcs_ref)
     except (InputError, TemplateError) as err:
@@ -150,6 +152,7 @@ def update_many(destinations: list[Path], *, vcs_ref: str | None = None, jobs: i
 
     Returns:
         For each destination, None on success or the error text.
+
     """
     from concurrent.futures import ProcessPoolExecutor
 

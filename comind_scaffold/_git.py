@@ -44,6 +44,7 @@ def git(cwd: Path, *args: str, check: bool = True, stdin: str | None = None) -> 
 
     Raises:
         GitError: The command failed and `check` is set.
+
     """
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", **identity_env()}
     done = subprocess.run(  # noqa: S603 - fixed binary, argument list
@@ -55,7 +56,7 @@ def git(cwd: Path, *args: str, check: bool = True, stdin: str | None = None) -> 
 
 
 def toplevel(path: Path) -> Path | None:
-    """The top folder of the git work tree holding `path`, or None outside git."""
+    """Return the top folder of the git work tree holding `path`, or None outside git."""
     folder = path if path.is_dir() else path.parent
     out = git(folder, "rev-parse", "--show-toplevel", check=False).strip()
     return Path(out) if out else None
@@ -72,6 +73,7 @@ def require_clean(repo: Path, *paths: str) -> None:
 
     Raises:
         TemplateError: Not a git repository, or uncommitted changes.
+
     """
     # No hint line: bad input is reported in exactly one line.
     if toplevel(repo) is None:
@@ -86,7 +88,7 @@ def require_clean(repo: Path, *paths: str) -> None:
 
 
 def head(repo: Path) -> str:
-    """The commit checked out in `repo`."""
+    """Return the commit checked out in `repo`."""
     return git(repo, "rev-parse", "HEAD").strip()
 
 
@@ -117,7 +119,7 @@ def untracked(repo: Path, *paths: str) -> list[str]:
 
 
 def add_worktree(repo: Path, where: Path, *paths: str) -> None:
-    """A detached work tree of HEAD at `where` with only `paths` checked out (its own index, shared objects)."""
+    """Make a detached work tree of HEAD at `where` with only `paths` checked out (own index, shared objects)."""
     git(repo, "worktree", "add", "--quiet", "--detach", "--no-checkout", str(where), "HEAD")
     git(where, "sparse-checkout", "set", "--no-cone", *paths)
     git(where, "checkout", "--quiet")

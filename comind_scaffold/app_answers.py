@@ -29,7 +29,17 @@ _IMAGE = re.compile(r"^[a-z0-9]([-a-z0-9._/]*[a-z0-9])?(:[0-9]+/[-a-z0-9._/]*[a-
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _CPU = re.compile(r"^([0-9]+m|[0-9]+(\.[0-9]{1,3})?)$")
 _MEMORY = re.compile(r"^(?P<number>[1-9][0-9]*)(?P<unit>Ki|Mi|Gi|Ti|k|M|G|T)?$")
-_MEMORY_UNITS = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+_MEMORY_UNITS = {
+    "": 1,
+    "k": 10**3,
+    "M": 10**6,
+    "G": 10**9,
+    "T": 10**12,
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+}
 _ANSWER_FIELDS = frozenset(AppSpec.model_fields) - {"src_path", "commit"} | {
     "platform",
     "gitops_repo_url",
@@ -44,6 +54,7 @@ def millicores(field: str, quantity: str) -> int:
 
     Raises:
         InputError: Not a positive CPU quantity.
+
     """
     if not _CPU.match(quantity) or float(quantity.rstrip("m")) == 0:
         raise InputError(field, f"{quantity!r} must be a positive CPU quantity such as 50m or 0.5")
@@ -55,6 +66,7 @@ def memory_bytes(field: str, quantity: str) -> int:
 
     Raises:
         InputError: Not a positive memory quantity.
+
     """
     found = _MEMORY.match(quantity)
     if not found:
@@ -67,6 +79,7 @@ def parse_replicas(values: Iterable[str], environments: list[str]) -> dict[str, 
 
     Raises:
         InputError: Not a whole number, or an environment the app does not run in.
+
     """
     result: dict[str, int] = {}
     for value in values:
@@ -77,7 +90,9 @@ def parse_replicas(values: Iterable[str], environments: list[str]) -> dict[str, 
             raise InputError("replicas", f"{value!r} must be N or ENV=N with N a whole number") from None
         for target in [env] if env else environments:
             if target not in environments:
-                raise InputError("replicas", f"{target!r} is not one of the app's environments ({', '.join(environments)})")
+                raise InputError(
+                    "replicas", f"{target!r} is not one of the app's environments ({', '.join(environments)})"
+                )
             result[target] = number
     return result
 
@@ -87,6 +102,7 @@ def parse_data(pairs: Iterable[str]) -> dict[str, str]:
 
     Raises:
         InputError: A pair without '='.
+
     """
     result = {}
     for pair in pairs:
@@ -102,10 +118,11 @@ _FALSE = {"false", "no", "n", "off", "0"}
 
 
 def coerce_data(raw: Mapping[str, str]) -> dict[str, Any]:
-    """`--data` strings typed as the app template's questions are (text stays text: `image_tag=1.10`).
+    """Type `--data` strings as the app template's questions are (text stays text: `image_tag=1.10`).
 
     Raises:
         InputError: A value that is not of its question's type.
+
     """
     typed: dict[str, Any] = {}
     for key, value in raw.items():
@@ -129,10 +146,11 @@ def coerce_data(raw: Mapping[str, str]) -> dict[str, Any]:
 
 
 def app_answers(repo: PlatformRepo, name: str, team: str, options: Mapping[str, Any]) -> dict[str, Any]:
-    """The full answers of a new app: the template's defaults, the platform's facts, then `options`.
+    """Build the full answers of a new app: the template's defaults, the platform's facts, then `options`.
 
     Raises:
         InputError: An option that is not a question of the app template.
+
     """
     unknown = sorted(set(options) - _ANSWER_FIELDS)
     if unknown:
@@ -195,6 +213,7 @@ def check_app_answers(repo: PlatformRepo, answers: Mapping[str, Any], *, explici
 
     Raises:
         InputError: Names the field and the rule.
+
     """
     _check_types(answers)
     platform = repo.spec
@@ -203,7 +222,9 @@ def check_app_answers(repo: PlatformRepo, answers: Mapping[str, Any], *, explici
         raise InputError("env", "must name at least one environment")
     for env in environments:
         if env not in platform.environments:
-            raise InputError("env", f"{env!r} is not an environment of the platform ({', '.join(platform.environments)})")
+            raise InputError(
+                "env", f"{env!r} is not an environment of the platform ({', '.join(platform.environments)})"
+            )
     if len(set(environments)) != len(environments):
         raise InputError("env", "lists an environment twice")
     check_app_name(name, environments)
@@ -218,8 +239,16 @@ def check_app_answers(repo: PlatformRepo, answers: Mapping[str, Any], *, explici
 
 _BOOLEANS = ("with_database", "with_cache", "with_queue", "with_storage", "ingress", "autoscaling")
 _INTEGERS = ("port", "max_replicas", "sync_wave")
-_STRINGS = ("description", "health_path", "image", "image_tag", "cpu_request", "cpu_limit", "memory_request",
-            "memory_limit")
+_STRINGS = (
+    "description",
+    "health_path",
+    "image",
+    "image_tag",
+    "cpu_request",
+    "cpu_limit",
+    "memory_request",
+    "memory_limit",
+)
 
 
 def _check_types(answers: Mapping[str, Any]) -> None:
@@ -255,8 +284,12 @@ def _check_runtime(answers: Mapping[str, Any]) -> None:
             raise InputError("replicas", f"{env} must be a whole number of at least 1 (got {count})")
     if millicores("cpu_limit", answers["cpu_limit"]) < millicores("cpu_request", answers["cpu_request"]):
         raise InputError("cpu_limit", f"{answers['cpu_limit']} is below cpu_request {answers['cpu_request']}")
-    if memory_bytes("memory_limit", answers["memory_limit"]) < memory_bytes("memory_request", answers["memory_request"]):
-        raise InputError("memory_limit", f"{answers['memory_limit']} is below memory_request {answers['memory_request']}")
+    if memory_bytes("memory_limit", answers["memory_limit"]) < memory_bytes(
+        "memory_request", answers["memory_request"]
+    ):
+        raise InputError(
+            "memory_limit", f"{answers['memory_limit']} is below memory_request {answers['memory_request']}"
+        )
     if answers["autoscaling"] and not max(answers["replicas"].values()) <= answers["max_replicas"] <= 100:
         raise InputError("max_replicas", f"{answers['max_replicas']} must be between the largest replica count and 100")
     if not 0 <= answers["sync_wave"] <= 100:
@@ -282,20 +315,24 @@ def _check_services(repo: PlatformRepo, answers: Mapping[str, Any]) -> None:
             )
 
 
+def _claimed(app: AppSpec, platform: str, domain: str) -> dict[str, set[str]]:
+    """Every name an app takes, by kind."""
+    envs = app.environments
+    return {
+        "namespace": {app.namespace(env) for env in envs},
+        "database": {app.database(env) for env in envs},
+        "bucket": {app.bucket(platform, env) for env in envs},
+        "queue": {app.queue(env) for env in envs},
+        "ingress host": {app.host(env, domain) for env in envs},
+    }
+
+
 def _check_collisions(repo: PlatformRepo, new: AppSpec, *, explicit_port: bool) -> None:
-    platform = repo.spec.platform_name
-    domain = repo.spec.local_domain
+    platform, domain = repo.spec.platform_name, repo.spec.local_domain
+    mine = _claimed(new, platform, domain)
     for other in repo.apps:
-        names = [
-            ("namespace", new.namespace, other.namespace),
-            ("database", new.database, other.database),
-            ("bucket", lambda env, app=new: app.bucket(platform, env), lambda env, app=other: app.bucket(platform, env)),
-            ("queue", new.queue, other.queue),
-            ("ingress host", lambda env, app=new: app.host(env, domain), lambda env, app=other: app.host(env, domain)),
-        ]
-        for what, mine, theirs in names:
-            taken = {theirs(env) for env in other.environments}
-            clash = sorted({mine(env) for env in new.environments} & taken)
+        for what, taken in _claimed(other, platform, domain).items():
+            clash = sorted(mine[what] & taken)
             if clash:
                 raise InputError("name", f"{what} {clash[0]!r} is already used by app {other.app_name!r}")
         if explicit_port and other.port == new.port:

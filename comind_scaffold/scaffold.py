@@ -26,7 +26,8 @@ from comind_scaffold.specs import load_app_spec, load_platform_spec
 TEMPLATE_ENV = "COMIND_TEMPLATE"
 _PROJECTS_DIR = f"{c.KUSTOMIZE_ROOT}/projects"
 _BLOCK = re.compile(
-    r"(?P<begin>^(?P<indent>[ \t]*)# comind:destinations:begin[^\n]*\n)(?P<body>.*?)(?P<end>^[ \t]*# comind:destinations:end)",
+    r"(?P<begin>^(?P<indent>[ \t]*)# comind:destinations:begin[^\n]*\n)"
+    r"(?P<body>.*?)(?P<end>^[ \t]*# comind:destinations:end)",
     re.M | re.S,
 )
 _IN_CLUSTER = "https://kubernetes.default.svc"
@@ -41,6 +42,7 @@ class ScaffoldResult(BaseModel):
         version: Template version used.
         pretend: True when nothing was written.
         projects: AppProject files whose destinations changed.
+
     """
 
     model_config = ConfigDict(frozen=True)
@@ -57,6 +59,7 @@ def template_source() -> str:
 
     Raises:
         TemplateError: Neither is a folder or URL with the root copier.yml.
+
     """
     configured = os.environ.get(TEMPLATE_ENV)
     if configured:
@@ -82,6 +85,7 @@ def init_platform(
     Raises:
         InputError: An answer the platform template rejects.
         TemplateError: The destination is not empty, or the template cannot be used.
+
     """
     destination = destination.resolve()
     if destination.exists() and any(destination.iterdir()):
@@ -115,6 +119,7 @@ def new_app(
     Raises:
         InputError: A bad name, team, environment, port, size, image, or a name another app already uses.
         TemplateError: Not in a platform repository, unreadable answers, or uncommitted changes.
+
     """
     repo = find_platform(platform_dir)
     options = dict(options or {})
@@ -139,10 +144,11 @@ def new_app(
 
 
 def find_platform(platform_dir: Path | str) -> PlatformRepo:
-    """The platform repository at or above `platform_dir`, its answers and services parsed.
+    """Find the platform repository at or above `platform_dir` and parse its answers.
 
     Raises:
         TemplateError: None found, or its answers or services file is unreadable (one line, no hint).
+
     """
     try:
         repo = PlatformRepo.find(platform_dir)
@@ -153,7 +159,7 @@ def find_platform(platform_dir: Path | str) -> PlatformRepo:
 
 
 def _recorded_source(repo: PlatformRepo) -> tuple[str, str | None]:
-    """The template source and version the platform was generated from."""
+    """Return the template source and version the platform was generated from."""
     spec = repo.spec
     if not spec.src_path:
         raise TemplateError(
@@ -191,6 +197,7 @@ def sync_projects(repo: PlatformRepo) -> list[str]:
 
     Returns:
         The project files that changed, relative to the repository.
+
     """
     namespaces: dict[str, list[str]] = {team: [] for team in repo.spec.teams}
     namespaces.setdefault("platform", [])

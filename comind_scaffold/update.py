@@ -40,6 +40,7 @@ class UpdateResult(BaseModel):
         status: `updated`, `unchanged`, `conflicts` or `failed`.
         conflicts: Files left with conflict markers, relative to the repository.
         message: Why it failed, when it did.
+
     """
 
     model_config = ConfigDict(frozen=True)
@@ -113,6 +114,7 @@ def update(
     Raises:
         InputError: Unknown app, or no target named.
         TemplateError: Uncommitted changes in a target, or an answers file without a recorded template.
+
     """
     repo = find_platform(platform_dir)
     targets = _targets(repo, apps, every, platform)
@@ -133,8 +135,17 @@ def update(
             status = "conflicts"
         else:
             status = "updated" if after != before[name] or _git.status(repo.root, folder) else "unchanged"
-        results.append(UpdateResult(name=name, path=folder, old_version=before[name], new_version=after,
-                                    status=status, conflicts=conflicts, message=error or ""))
+        results.append(
+            UpdateResult(
+                name=name,
+                path=folder,
+                old_version=before[name],
+                new_version=after,
+                status=status,
+                conflicts=conflicts,
+                message=error or "",
+            )
+        )
     if not platform and not any(r.status == "failed" for r in results):
         sync_projects(repo)
     folders = [folder for _, folder in targets]
@@ -154,8 +165,9 @@ def _update_in_worktrees(root: Path, folders: list[str], vcs_ref: str | None, jo
         try:
             for tree, folder in zip(trees, folders, strict=True):
                 _git.add_worktree(root, tree, *(f"/{path}" for path in shared), f"/{folder}/")
-            errors = _copier.update_many([tree / folder for tree, folder in zip(trees, folders, strict=True)],
-                                         vcs_ref=vcs_ref, jobs=jobs)
+            errors = _copier.update_many(
+                [tree / folder for tree, folder in zip(trees, folders, strict=True)], vcs_ref=vcs_ref, jobs=jobs
+            )
             for tree, folder, error in zip(trees, folders, errors, strict=True):
                 if error is None:
                     _bring_back(tree, root, folder)
@@ -205,6 +217,7 @@ def abort_update(platform_dir: Path | str = ".") -> list[str]:
 
     Raises:
         TemplateError: No update to abort.
+
     """
     repo = find_platform(platform_dir)
     path = repo.root / STATE_FILE
@@ -231,7 +244,7 @@ class VersionStatus(BaseModel):
 
 
 def parse_version(text: str) -> tuple[int, ...] | None:
-    """Comparable version of a tag or `git describe` string (`v1.2.0`, `v1.2.0-3-gabc1234`); None if not one."""
+    """Parse a tag or `git describe` string (`v1.2.0`, `v1.2.0-3-gabc1234`) into a comparable tuple, else None."""
     found = _DESCRIBE.match(text.strip())
     if not found:
         return None

@@ -30,12 +30,24 @@ MATRIX: dict[str, dict[str, Any]] = {
     "cache-queue": {"with_cache": True, "with_queue": True, "environments": ["dev", "prod"]},
     "storage-no-ingress": {"with_storage": True, "ingress": False, "environments": ["stage"]},
     "everything": {
-        "with_database": True, "with_cache": True, "with_queue": True, "with_storage": True,
-        "autoscaling": True, "max_replicas": 6, "replicas": {"dev": 1, "stage": 2, "prod": 3}, "team": "platform",
+        "with_database": True,
+        "with_cache": True,
+        "with_queue": True,
+        "with_storage": True,
+        "autoscaling": True,
+        "max_replicas": 6,
+        "replicas": {"dev": 1, "stage": 2, "prod": 3},
+        "team": "platform",
     },
     "dev-only-latest": {"environments": ["dev"], "image": "ghcr.io/acme/api", "image_tag": "latest", "port": 9000},
-    "sized": {"cpu_request": "0.25", "cpu_limit": "1", "memory_request": "128Mi", "memory_limit": "1Gi",
-              "autoscaling": True, "sync_wave": 20},
+    "sized": {
+        "cpu_request": "0.25",
+        "cpu_limit": "1",
+        "memory_request": "128Mi",
+        "memory_limit": "1Gi",
+        "autoscaling": True,
+        "sync_wave": 20,
+    },
 }
 
 
@@ -80,8 +92,16 @@ def test_every_overlay_builds_and_validates(platform: tuple[Path, Path], case: s
     for env in environments:
         objects = kustomize(app / "k8s/overlays" / env)
         kinds = {o["kind"] for o in objects}
-        assert {"Deployment", "Service", "ServiceAccount", "NetworkPolicy", "ResourceQuota", "LimitRange",
-                "PodDisruptionBudget", "ConfigMap"} <= kinds
+        assert {
+            "Deployment",
+            "Service",
+            "ServiceAccount",
+            "NetworkPolicy",
+            "ResourceQuota",
+            "LimitRange",
+            "PodDisruptionBudget",
+            "ConfigMap",
+        } <= kinds
         assert ("Ingress" in kinds) == answers.get("ingress", True)
         assert ("HorizontalPodAutoscaler" in kinds) == answers.get("autoscaling", False)
         for obj in objects:
@@ -157,20 +177,26 @@ def test_pods_meet_the_restricted_pod_security_level(platform: tuple[Path, Path]
 def test_network_policies_deny_by_default_and_allow_only_what_is_used(platform: tuple[Path, Path]) -> None:
     template, repo = platform
     app = render(template, repo, "netpol", {"with_database": True, "with_queue": True})
-    policies = {o["metadata"]["name"]: o["spec"] for o in kustomize(app / "k8s/overlays/dev") if o["kind"] == "NetworkPolicy"}
+    policies = {
+        o["metadata"]["name"]: o["spec"] for o in kustomize(app / "k8s/overlays/dev") if o["kind"] == "NetworkPolicy"
+    }
     assert policies["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
     controller = policies["allow-ingress-controller"]["ingress"][0]["from"][0]["namespaceSelector"]
     assert controller == {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}
     dns = policies["allow-dns"]["egress"][0]
     assert dns["to"][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "kube-system"}
     platform_egress = policies["allow-platform-services"]["egress"][0]
-    assert platform_egress["to"][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "platform-dev"}
+    assert platform_egress["to"][0]["namespaceSelector"]["matchLabels"] == {
+        "kubernetes.io/metadata.name": "platform-dev"
+    }
     assert sorted(p["port"] for p in platform_egress["ports"]) == [5432, 9324]
 
 
 def test_config_map_holds_endpoints_and_no_secrets(platform: tuple[Path, Path]) -> None:
     template, repo = platform
-    app = render(template, repo, "cfg", {"with_database": True, "with_cache": True, "with_queue": True, "with_storage": True})
+    app = render(
+        template, repo, "cfg", {"with_database": True, "with_cache": True, "with_queue": True, "with_storage": True}
+    )
     objects = kustomize(app / "k8s/overlays/stage")
     (config,) = [o for o in objects if o["kind"] == "ConfigMap"]
     data = config["data"]
@@ -196,7 +222,12 @@ def test_ingress_host_per_environment(platform: tuple[Path, Path]) -> None:
 
 def test_replicas_and_autoscaler_floor_follow_the_environment(platform: tuple[Path, Path]) -> None:
     template, repo = platform
-    app = render(template, repo, "scaled", {"autoscaling": True, "max_replicas": 8, "replicas": {"dev": 1, "stage": 2, "prod": 4}})
+    app = render(
+        template,
+        repo,
+        "scaled",
+        {"autoscaling": True, "max_replicas": 8, "replicas": {"dev": 1, "stage": 2, "prod": 4}},
+    )
     for env, count in {"dev": 1, "stage": 2, "prod": 4}.items():
         objects = {o["kind"]: o for o in kustomize(app / "k8s/overlays" / env)}
         assert objects["Deployment"]["spec"]["replicas"] == count

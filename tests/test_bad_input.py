@@ -45,11 +45,15 @@ CASES: dict[str, Case] = {
     "cpu-zero": Case([*BASE, "--data", "cpu_limit=0m"], "shop", "cpu_limit", {"cpu_limit": "0m"}),
     "memory-malformed": Case([*BASE, "--data", "memory_limit=1GB"], "shop", "memory_limit", {"memory_limit": "1GB"}),
     "cpu-limit-below-request": Case(
-        [*BASE, "--data", "cpu_request=1", "--data", "cpu_limit=500m"], "shop", "cpu_limit",
+        [*BASE, "--data", "cpu_request=1", "--data", "cpu_limit=500m"],
+        "shop",
+        "cpu_limit",
         {"cpu_request": "1", "cpu_limit": "500m"},
     ),
     "memory-limit-below-request": Case(
-        [*BASE, "--data", "memory_request=1Gi", "--data", "memory_limit=512Mi"], "shop", "memory_limit",
+        [*BASE, "--data", "memory_request=1Gi", "--data", "memory_limit=512Mi"],
+        "shop",
+        "memory_limit",
         {"memory_request": "1Gi", "memory_limit": "512Mi"},
     ),
     "latest-outside-dev": Case([*BASE, "--image-tag", "latest"], "shop", "image_tag", {"image_tag": "latest"}),
@@ -57,11 +61,15 @@ CASES: dict[str, Case] = {
     "image-uppercase": Case([*BASE, "--image", "Acme/API"], "shop", "image", {"image": "Acme/API"}),
     "tag-with-space": Case([*BASE, "--image-tag", "v1 beta"], "shop", "image_tag", {"image_tag": "v1 beta"}),
     "cache-without-redis": Case([*BASE, "--with-cache"], "shop", "with_cache", {"with_cache": True}),
-    "health-path-relative": Case([*BASE, "--data", "health_path=healthz"], "shop", "health_path", {"health_path": "healthz"}),
+    "health-path-relative": Case(
+        [*BASE, "--data", "health_path=healthz"], "shop", "health_path", {"health_path": "healthz"}
+    ),
     "sync-wave-out-of-range": Case([*BASE, "--data", "sync_wave=500"], "shop", "sync_wave", {"sync_wave": 500}),
     "max-replicas-below-replicas": Case(
-        [*BASE, "--data", "autoscaling=true", "--data", "max_replicas=1", "--replicas", "prod=3"], "shop",
-        "max_replicas", {"autoscaling": True, "max_replicas": 1, "replicas": {"dev": 1, "stage": 2, "prod": 3}},
+        [*BASE, "--data", "autoscaling=true", "--data", "max_replicas=1", "--replicas", "prod=3"],
+        "shop",
+        "max_replicas",
+        {"autoscaling": True, "max_replicas": 1, "replicas": {"dev": 1, "stage": 2, "prod": 3}},
     ),
     # Only the whole repository can tell these; Copier sees one app at a time.
     "name-taken": Case(BASE, "taken", "name", None),
@@ -116,8 +124,15 @@ def test_plain_copier_validator_rejects_the_same_answer(setup: tuple[Path, Path]
     bad = CASES[case]
     data = {"template": "app", "app_name": "shop", "team": "payments", **(bad.copier_data or {})}
     with pytest.raises(ValueError) as raised:
-        copier.run_copy(str(template), platform / "apps" / data["app_name"], data=data, defaults=True,
-                        unsafe=True, quiet=True, vcs_ref="v1.0.0")
+        copier.run_copy(
+            str(template),
+            platform / "apps" / data["app_name"],
+            data=data,
+            defaults=True,
+            unsafe=True,
+            quiet=True,
+            vcs_ref="v1.0.0",
+        )
     field = bad.copier_field or bad.field
     assert re.search(rf"'{field}'|{field}: ", str(raised.value)), str(raised.value)
 
@@ -159,11 +174,15 @@ def test_corrupt_answers_yaml(setup: tuple[Path, Path], tmp_path: Path, capsys: 
     assert snapshot(broken) == before
 
 
-def test_platform_without_template_source(setup: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_platform_without_template_source(
+    setup: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     _, platform = setup
     copy = tmp_path / "copy"
     (copy / "infra/docker/registry").mkdir(parents=True)
-    (copy / "infra/docker/registry/services.yaml").write_bytes((platform / "infra/docker/registry/services.yaml").read_bytes())
+    (copy / "infra/docker/registry/services.yaml").write_bytes(
+        (platform / "infra/docker/registry/services.yaml").read_bytes()
+    )
     answers = (platform / ".copier-answers.yml").read_text()
     (copy / ".copier-answers.yml").write_text(re.sub(r"(?m)^_src_path:.*\n", "", answers))
     code, lines = run_cli(copy, ["shop", *BASE], capsys)

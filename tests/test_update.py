@@ -57,11 +57,18 @@ def run(platform: Path, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple
     return code, out.out, out.err
 
 
-def test_template_change_and_hand_edit_both_survive(repos: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_template_change_and_hand_edit_both_survive(
+    repos: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     template, platform = repos
     add_apps(platform, "shop")
-    change_template(template, DEPLOYMENT, "      enableServiceLinks: false\n",
-                    "      enableServiceLinks: false\n      terminationGracePeriodSeconds: 45\n", "v1.1.0")
+    change_template(
+        template,
+        DEPLOYMENT,
+        "      enableServiceLinks: false\n",
+        "      enableServiceLinks: false\n      terminationGracePeriodSeconds: 45\n",
+        "v1.1.0",
+    )
     app = platform / "apps/shop"
     edit(app / "k8s/base/service.yaml", "  type: ClusterIP\n", "  type: ClusterIP\n  sessionAffinity: ClientIP\n")
     commit_all(platform, "hand edit")
@@ -92,7 +99,9 @@ def test_conflict_exits_1_and_lists_files_then_abort_restores(
     assert "apps/shop/k8s/base/deployment.yaml" in err
     assert "conflicts" in out
     text = (platform / "apps/shop/k8s/base/deployment.yaml").read_text()
-    assert "<<<<<<< before updating" in text and "revisionHistoryLimit: 2" in text and "revisionHistoryLimit: 10" in text
+    assert (
+        "<<<<<<< before updating" in text and "revisionHistoryLimit: 2" in text and "revisionHistoryLimit: 10" in text
+    )
     assert "UU apps/shop/k8s/base/deployment.yaml" in status(platform)
 
     code, out, err = run(platform, "update", "--abort", capsys=capsys)
@@ -126,7 +135,9 @@ def test_abort_without_an_update_is_bad_input(repos: tuple[Path, Path], capsys: 
     assert "no update to abort" in err
 
 
-def test_update_all_updates_every_app_and_summarises(repos: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_update_all_updates_every_app_and_summarises(
+    repos: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     template, platform = repos
     names = ["alpha", "beta", "gamma", "delta"]
     add_apps(platform, *names)
@@ -166,7 +177,9 @@ def test_update_all_reports_each_conflicted_app(repos: tuple[Path, Path], capsys
     ]
 
 
-def test_dirty_app_is_refused_before_anything_changes(repos: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_dirty_app_is_refused_before_anything_changes(
+    repos: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     template, platform = repos
     add_apps(platform, "shop")
     change_template(template, DEPLOYMENT, "  revisionHistoryLimit: 5\n", "  revisionHistoryLimit: 7\n", "v1.1.0")
@@ -189,7 +202,9 @@ def test_unknown_app_is_bad_input(repos: tuple[Path, Path], capsys: pytest.Captu
     assert "apps: 'nope' is not an app of this platform (shop)" in err
 
 
-def test_migration_v2_keeps_a_hand_edit_across_a_rename(repos: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_migration_v2_keeps_a_hand_edit_across_a_rename(
+    repos: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     """Template v2.0.0 renames the PodDisruptionBudget file; its migration moves the app's edited copy along."""
     template, platform = repos
     add_apps(platform, "shop")
@@ -200,12 +215,16 @@ def test_migration_v2_keeps_a_hand_edit_across_a_rename(repos: tuple[Path, Path]
     git(template, "mv", str(base / "poddisruptionbudget.yaml.jinja"), str(base / "pdb.yaml.jinja"))
     edit(base / "kustomization.yaml.jinja", "  - poddisruptionbudget.yaml\n", "  - pdb.yaml\n")
     # Copier renders the renamed file fresh and removes the old one; the migration puts the app's own version back.
-    edit(template / "copier.yml", "_migrations: []\n", (
-        "_migrations:\n"
-        "  - version: v2.0.0\n"
-        "    when: \"{{ _stage == 'after' and template == 'app' }}\"\n"
-        "    command: git show HEAD:./k8s/base/poddisruptionbudget.yaml > k8s/base/pdb.yaml\n"
-    ))
+    edit(
+        template / "copier.yml",
+        "_migrations: []\n",
+        (
+            "_migrations:\n"
+            "  - version: v2.0.0\n"
+            "    when: \"{{ _stage == 'after' and template == 'app' }}\"\n"
+            "    command: git show HEAD:./k8s/base/poddisruptionbudget.yaml > k8s/base/pdb.yaml\n"
+        ),
+    )
     commit_all(template, "rename the PDB file")
     git(template, "tag", "v2.0.0")
 

@@ -31,6 +31,6 @@ def register(app: typer.Typer) -> None:
         else:
             for s in statuses:
                 state = "update available" if s.outdated else "up to date"
-                console.print(f"{s.name:30} {s.current:>14} → {s.latest:<14} {state}")
+                console.print(f"{s.name:30} {s.current:>14} → {s.latest:<14} {state}", markup=False)
         if exit_code and any(s.outdated for s in statuses):
             raise typer.Exit(1)

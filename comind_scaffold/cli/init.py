@@ -18,7 +18,9 @@ def register(app: typer.Typer) -> None:
         dest: Annotated[Path, typer.Argument(help="New (or empty) folder for the platform repository.")],
         data: Annotated[list[str] | None, typer.Option("--data", "-d", help="An answer, KEY=VALUE (repeat).")] = None,
         vcs_ref: Annotated[str | None, typer.Option(help="Template version (git tag); default: newest.")] = None,
-        template: Annotated[str | None, typer.Option(help="Template source; default: $COMIND_TEMPLATE or this checkout.")] = None,
+        template: Annotated[
+            str | None, typer.Option(help="Template source; default: $COMIND_TEMPLATE or this checkout.")
+        ] = None,
     ) -> None:
         """Generate a platform repository from the comind-ops template; unanswered questions take their defaults."""
         from comind_scaffold.app_answers import parse_data
@@ -28,5 +30,7 @@ def register(app: typer.Typer) -> None:
         answers = parse_data(data or [])
         with console.status(f"rendering {dest}"):
             result = init_platform(dest, answers, source=template, vcs_ref=vcs_ref)
-        console.print(f"created {result.target}: {len(result.files)} files, template {result.version}")
-        console.print(f"next: cd {dest} && git init && git add -A && git commit -m 'platform from comind-ops'")
+        console.print(f"created {result.target}: {len(result.files)} files, template {result.version}", markup=False)
+        console.print(
+            f"next: cd {dest} && git init && git add -A && git commit -m 'platform from comind-ops'", markup=False
+        )

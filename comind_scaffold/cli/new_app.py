@@ -21,7 +21,9 @@ def register(app: typer.Typer) -> None:
         with_cache: Annotated[bool, typer.Option(help="Redis (needs redis enabled in the platform).")] = False,
         with_queue: Annotated[bool, typer.Option(help="SQS queue <app>-<env> + DLQ (needs elasticmq).")] = False,
         with_storage: Annotated[bool, typer.Option(help="S3 bucket <platform>-<app>-<env>.")] = False,
-        env: Annotated[list[str] | None, typer.Option("--env", "-e", help="Environment (repeat); default: all.")] = None,
+        env: Annotated[
+            list[str] | None, typer.Option("--env", "-e", help="Environment (repeat); default: all.")
+        ] = None,
         port: Annotated[int | None, typer.Option(help="Container port (1024-65535); default 8080.")] = None,
         image: Annotated[str | None, typer.Option(help="Image without tag.")] = None,
         image_tag: Annotated[str | None, typer.Option(help="Image tag; 'latest' only for dev-only apps.")] = None,
@@ -31,7 +33,7 @@ def register(app: typer.Typer) -> None:
         platform_dir: Annotated[Path, typer.Option(help="Platform repository (default: search upwards).")] = Path(),
         pretend: Annotated[bool, typer.Option(help="Check and list the files, write nothing.")] = False,
     ) -> None:
-        """Add an app to the platform: checks every answer, renders apps/NAME, adds its namespaces to the team's AppProject.
+        """Add an app: check every answer, render apps/NAME, add its namespaces to the team's AppProject.
 
         Nothing is written when a check fails; the message names the answer and the rule (exit 2).
         """
@@ -43,8 +45,12 @@ def register(app: typer.Typer) -> None:
             options["environments"] = list(env)
         if replicas:
             options["replicas"] = list(replicas)
-        flags = {"with_database": with_database, "with_cache": with_cache, "with_queue": with_queue,
-                 "with_storage": with_storage}
+        flags = {
+            "with_database": with_database,
+            "with_cache": with_cache,
+            "with_queue": with_queue,
+            "with_storage": with_storage,
+        }
         options.update({key: True for key, value in flags.items() if value})
         for key, value in {"port": port, "image": image, "image_tag": image_tag}.items():
             if value is not None:
@@ -55,10 +61,10 @@ def register(app: typer.Typer) -> None:
             result = make_app(name, team, platform_dir=platform_dir, options=options, pretend=pretend)
         verb = "would create" if result.pretend else "created"
         for file in result.files:
-            console.print(f"  {verb} {file}")
+            console.print(f"  {verb} {file}", markup=False)
         for project in result.projects:
-            console.print(f"  updated {project}")
-        console.print(f"{'[pretend] ' if result.pretend else ''}{name}: {len(result.files)} files, template {result.version}")
+            console.print(f"  updated {project}", markup=False)
+        prefix = "pretend, nothing written: " if result.pretend else ""
+        console.print(f"{prefix}{name}: {len(result.files)} files, template {result.version}", markup=False)
         if not result.pretend:
-            console.print(f"next: review, then git add apps/{name} k8s/kustomize/projects && git commit")
-
+            console.print(f"next: review, then git add apps/{name} k8s/kustomize/projects && git commit", markup=False)

@@ -33,15 +33,19 @@ def register(app: typer.Typer) -> None:
 
         if abort:
             for folder in abort_update(platform_dir):
-                console.print(f"restored {folder}")
+                console.print(f"restored {folder}", markup=False)
             return
         with console.status("updating"):
             report = run_update(platform_dir, apps or [], every=every, platform=platform, vcs_ref=vcs_ref, jobs=jobs)
         for r in report.results:
             detail = f": {', '.join(r.conflicts)}" if r.conflicts else (f": {r.message}" if r.message else "")
-            console.print(f"{r.name:30} {r.old_version:>14} → {r.new_version:<14} {r.status}{detail}")
-        counts = {s: sum(1 for r in report.results if r.status == s) for s in ("updated", "unchanged", "conflicts", "failed")}
+            console.print(f"{r.name:30} {r.old_version:>14} → {r.new_version:<14} {r.status}{detail}", markup=False)
+        counts = {
+            s: sum(1 for r in report.results if r.status == s) for s in ("updated", "unchanged", "conflicts", "failed")
+        }
         console.print(" ".join(f"{k}={v}" for k, v in counts.items()))
         if report.conflicted or report.failed:
             bad = report.conflicted + report.failed
-            raise UpdateConflictError(", ".join(r.name for r in bad), [f for r in bad for f in r.conflicts] or ["(failed)"])
+            raise UpdateConflictError(
+                ", ".join(r.name for r in bad), [f for r in bad for f in r.conflicts] or ["(failed)"]
+            )
