@@ -55,8 +55,9 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return render_platform(tmp_path_factory.mktemp("cluster") / "platform", root_answers())
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def kubectl(argocd_cluster: Any) -> Iterator[_Kubectl]:
+    # Module-wide: a namespace deleted between tests stays Terminating and refuses new objects for a while.
     tool = _Kubectl(argocd_cluster.kubeconfig)
     created = tool.run("get", "namespace", "argocd", check=False).returncode != 0
     if created:
