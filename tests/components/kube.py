@@ -475,6 +475,9 @@ class KubeCluster:
             f"--service-account-signing-key-file={sa_key}",
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
             f"--service-cluster-ip-range={SERVICE_CIDR}",
+            # The lease reconciler would publish the advertise address (127.0.0.1) as the
+            # endpoint of Service "kubernetes", which Endpoints validation refuses (loopback).
+            "--endpoint-reconciler-type=none",
             "--allow-privileged=true",
             "--profiling=false",
             "--v=1",
@@ -548,14 +551,15 @@ class KubeCluster:
             core.create_node(_fake_node(name))
 
         def nodes_ready() -> bool:
-            for n in core.list_node().items:
-                if n.metadata.name not in self.node_names:
-                    continue
-                ready = any(c.type == "Ready" and c.status == "True"
-                            for c in (n.status.conditions or []))
-                if not ready or n.spec.taints:
+            nodes = {n.metadata.name: n for n in core.list_node().items}
+            for name in self.node_names:
+                n = nodes.get(name)
+                if n is None or n.spec.taints:
                     return False
-            return len(self.node_names) > 0 or True
+                if not any(c.type == "Ready" and c.status == "True"
+                           for c in (n.status.conditions or [])):
+                    return False
+            return True
 
         _wait_for(f"{self.node_count} kwok nodes to be Ready and untainted", nodes_ready, timeout,
                   procs)
@@ -700,14 +704,16 @@ class KubeCluster:
             ns = None
             if res.namespaced:
                 ns = obj.get("metadata", {}).get("namespace") or namespace or "default"
-            result = res.server_side_apply(body=obj, name=obj["metadata"]["name"], namespace=ns,
-                                           field_manager=field_manager, force_conflicts=force)
+            result = self.dynamic.server_side_apply(res, body=obj, name=obj["metadata"]["name"],
+                                                    namespace=ns, field_manager=field_manager,
+                                                    force_conflicts=force)
             out.append(result.to_dict())
         return out
 
     def get(self, api_version: str, kind: str, name: str,
             namespace: str | None = None) -> dict[str, Any]:
-        return self._resource(api_version, kind).get(name=name, namespace=namespace).to_dict()
+        res = self._resource(api_version, kind)
+        return self.dynamic.get(res, name=name, namespace=namespace).to_dict()
 
     def get_application(self, name: str, namespace: str = "argocd") -> dict[str, Any]:
         self.require_argocd_crds()
@@ -758,8 +764,9 @@ class KubeCluster:
         res = self._resource(f"{ARGOCD_GROUP}/{ARGOCD_VERSION}", "Application")
         if self._has_status_subresource("applications." + ARGOCD_GROUP):
             res = res.status
-        patched = res.patch(body={"status": status}, name=name, namespace=namespace,
-                            content_type="application/merge-patch+json")
+        patched = self.dynamic.patch(res, body={"status": status}, name=name,
+                                     namespace=namespace,
+                                     content_type="application/merge-patch+json")
         return patched.to_dict()
 
     def _has_status_subresource(self, crd_name: str) -> bool:

@@ -71,7 +71,7 @@ build() {
     return 0
   fi
   log="$LOGS/$name-$version.log"
-  local tmp; tmp="$(mktemp -d "$BIN/.$name-$version.XXXXXX")"
+  local tmp; tmp="$(mktemp -d "$BIN/.$name-$version.XXXXXX")"; chmod 755 "$tmp"
   export OUT="$tmp"
   set +e
   if declare -F "$1" >/dev/null; then  # a function of this script: run it in a child bash
