@@ -9,7 +9,7 @@ import pytest
 
 from comind_scaffold._kustomize import Kustomizer, build, kustomize_command
 from comind_scaffold.errors import TemplateError, ToolNotFoundError
-from tests.helpers_validate import CACHED_KUSTOMIZE, build_file_tree
+from tests.helpers_validate import CACHED_KUSTOMIZE, FIXTURE_PLATFORM, build_file_tree
 
 CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {LOG_LEVEL: info}\n"
 
@@ -38,7 +38,7 @@ def overlay_tree(root: Path) -> Path:
 
 @pytest.fixture(params=commands(), ids=lambda cmd: Path(cmd[0]).name)
 def kustomizer(request: pytest.FixtureRequest) -> Kustomizer:
-    with Kustomizer(command=request.param, workers=2) as built:
+    with Kustomizer(command=request.param, workers=2, batch_size=4) as built:
         yield built
 
 
@@ -98,3 +98,50 @@ def test_explicit_binary_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, b
 
     assert kustomize_command()[0] == binary
     assert build(tree / "overlays/dev")[0]["metadata"]["name"] == "dev-settings"
+
+
+def test_batched_builds_equal_separate_builds(tmp_path: Path, kustomizer: Kustomizer) -> None:
+    tree = overlay_tree(tmp_path)
+    folders = [
+        *sorted(FIXTURE_PLATFORM.glob("apps/*/k8s/overlays/*")),
+        FIXTURE_PLATFORM / "k8s/kustomize",
+        tree / "overlays/dev",
+        tree / "base",
+    ]
+    with Kustomizer(command=kustomizer.command, batch_size=1) as separate:
+        expected = separate.build_many(folders)
+
+    batched = kustomizer.build_many(folders)
+
+    assert len(folders) > kustomizer.batch_size
+    assert {p: (b.objects, b.error) for p, b in batched.items()} == {
+        p: (b.objects, b.error) for p, b in expected.items()
+    }
+    assert sum(len(b.objects) for b in batched.values()) == 24
+
+
+def test_a_failing_folder_does_not_spoil_its_batch(tmp_path: Path, kustomizer: Kustomizer) -> None:
+    tree = overlay_tree(tmp_path)
+
+    builds = kustomizer.build_many([tree / "overlays/dev", tree / "overlays/prod", tree / "base"])
+
+    assert [b.ok for b in builds.values()] == [True, False, True]
+    assert "missing.yaml" in (builds[(tree / "overlays/prod").resolve()].error or "")
+    assert builds[(tree / "base").resolve()].objects[0]["metadata"] == {"name": "settings"}
+
+
+def test_clashing_folders_in_one_batch_still_build(tmp_path: Path, kustomizer: Kustomizer) -> None:
+    """Two folders rendering the same object cannot share one tool run; each is built on its own instead."""
+    tree = build_file_tree(
+        tmp_path,
+        {
+            "a/kustomization.yaml": "resources: [cm.yaml]\n",
+            "a/cm.yaml": CONFIGMAP,
+            "b/kustomization.yaml": "resources: [cm.yaml]\n",
+            "b/cm.yaml": CONFIGMAP,
+        },
+    )
+
+    builds = kustomizer.build_many([tree / "a", tree / "b"])
+
+    assert [len(b.objects) for b in builds.values()] == [1, 1]

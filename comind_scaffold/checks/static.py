@@ -62,7 +62,8 @@ def check_answers(scan: RepoScan) -> list[CheckResult]:
 
 
 def check_yaml_syntax(scan: RepoScan) -> list[CheckResult]:
-    """Every YAML file parses."""
+    """Every YAML file parses (and, outside kustomizations, its values can be constructed)."""
+    scan.loose_objects  # noqa: B018 - constructs the documents the other checks read, recording failures
     findings = [failed("yaml.syntax", LAYER, f.rel, f.error) for f in scan.yaml_files if f.error]
     if not scan.yaml_files:
         return [skipped("yaml.syntax", LAYER, scan.rel(scan.root), "no YAML files found")]
@@ -321,8 +322,11 @@ def check_plaintext_secrets(scan: RepoScan) -> list[CheckResult]:
     marker = c.LOCAL_DEV_SECRET_MARKER
     findings = []
     scanned = [f for f in scan.files if is_scanned(f)]
+    parsed = {f.path: f for f in scan.yaml_files}
     for path in scanned:
-        for finding in scan_file(path, scan.rel(path)):
+        known = parsed.get(path)
+        text, nodes = (known.text, known.nodes if known.error is None else None) if known else (None, None)
+        for finding in scan_file(path, scan.rel(path), text=text, nodes=nodes):
             findings.append(
                 failed(
                     f"secrets.{finding.rule}",

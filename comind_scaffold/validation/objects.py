@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -39,22 +40,58 @@ POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
 LONG_RUNNING = frozenset({"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"})
 
 
-@dataclass(frozen=True)
 class YamlFile:
-    """One YAML file of the repository.
+    """One YAML file of the repository, parsed once; its documents are constructed only when asked for.
 
     Attributes:
         path: Absolute path.
         rel: Path relative to the validated folder (what results name).
-        docs: Its documents (empty ones dropped).
-        error: `line N: problem` when it is not valid YAML.
-
+        error: `line N: problem` when it is not valid YAML (or cannot be read).
+        nodes: The composed documents (with line numbers), for the secret scan.
+        text: The file's text, when it could be read.
     """
 
-    path: Path
-    rel: str
-    docs: tuple[Any, ...] = field(default=(), repr=False)
-    error: str | None = None
+    def __init__(
+        self,
+        path: Path,
+        rel: str,
+        *,
+        nodes: tuple[yaml.Node, ...] = (),
+        error: str | None = None,
+        text: str | None = None,
+    ) -> None:
+        self.path = path
+        self.rel = rel
+        self.nodes = nodes
+        self.error = error
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"<YamlFile {self.rel}{' (error)' if self.error else ''}>"
+
+    @cached_property
+    def docs(self) -> tuple[Any, ...]:
+        """The file's documents (empty ones dropped)."""
+        loader = _Loader("")
+        try:
+            built = [loader.construct_document(node) for node in self.nodes]
+        except (yaml.YAMLError, ValueError, TypeError) as err:  # e.g. a timestamp like 2024-13-45
+            self.error = f"a value cannot be read ({err.__class__.__name__}: {str(err).splitlines()[0]})"
+            return ()
+        finally:
+            loader.dispose()
+        return tuple(doc for doc in built if doc is not None)
+
+
+def _compose(text: str) -> tuple[yaml.Node, ...]:
+    loader = _Loader(text)
+    try:
+        nodes = []
+        while loader.check_node():
+            nodes.append(loader.get_node())
+        return tuple(nodes)
+    finally:
+        loader.dispose()
 
 
 def read_yaml_file(path: Path, rel: str) -> YamlFile:
@@ -64,14 +101,14 @@ def read_yaml_file(path: Path, rel: str) -> YamlFile:
     except (OSError, UnicodeDecodeError) as err:
         return YamlFile(path, rel, error=f"cannot be read ({err.__class__.__name__})")
     try:
-        docs = tuple(doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None)
+        nodes = _compose(text)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         where = f"line {mark.line + 1}: " if mark else ""
-        return YamlFile(path, rel, error=f"{where}{err.problem or err.context or 'not valid YAML'}")
+        return YamlFile(path, rel, text=text, error=f"{where}{err.problem or err.context or 'not valid YAML'}")
     except yaml.YAMLError as err:
-        return YamlFile(path, rel, error=f"not valid YAML ({err.__class__.__name__})")
-    return YamlFile(path, rel, docs=docs)
+        return YamlFile(path, rel, text=text, error=f"not valid YAML ({err.__class__.__name__})")
+    return YamlFile(path, rel, nodes=nodes, text=text)
 
 
 def _get(data: Any, *keys: str) -> Any:

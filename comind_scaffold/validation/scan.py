@@ -48,6 +48,7 @@ IGNORED_DIRS = frozenset(
 YAML_SUFFIXES = (".yaml", ".yml")
 _OVERLAY = re.compile(rf"(?:^|/){c.APPS_DIR}/([^/]+)/{c.APP_K8S_OVERLAYS}/([^/]+)$")
 _ANY_OVERLAY = re.compile(r"(?:^|/)overlays/([^/]+)$")
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _REMOTE = re.compile(r"^(?:[a-z]+://|git@|github\.com/|gitlab\.com/)")
 
 
@@ -77,7 +78,7 @@ def _kustomization_file(folder: Path) -> Path | None:
 
 def _referenced_dirs(folder: Path, kustomization: Path) -> set[Path]:
     try:
-        data = yaml.safe_load(kustomization.read_text())
+        data = yaml.load(kustomization.read_text(), Loader=_Loader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return set()
     if not isinstance(data, dict):
@@ -116,7 +117,7 @@ class RepoScan:
     problems: list[CheckResult]
     files: list[Path]
     yaml_files: list[YamlFile]
-    kustomizations: list[Path]
+    kustomizations: set[Path]
     build_roots: list[Path]
     schemas: SchemaSet
     kustomizer: Kustomizer
@@ -150,12 +151,10 @@ class RepoScan:
     @cached_property
     def loose_objects(self) -> list[RenderedObject]:
         """Objects in YAML files that no kustomization covers (e.g. Argo CD manifests, plain YAML folders)."""
-        covered = set(self.kustomizations)
+        covered = tuple(f"{k}/" for k in self.kustomizations)
         objects = []
         for yaml_file in self.yaml_files:
-            folder = yaml_file.path.parent
-            within = [folder, *(p for p in folder.parents if p == self.root or self.root in p.parents)]
-            if covered.intersection(within):
+            if str(yaml_file.path).startswith(covered):
                 continue
             for doc in yaml_file.docs:
                 if isinstance(doc, dict) and "apiVersion" in doc and "kind" in doc:
@@ -243,11 +242,12 @@ def scan(
         if file is not None:
             referenced |= _referenced_dirs(folder, file)
     overlays = [root / c.APPS_DIR / app.app_name / c.APP_K8S_OVERLAYS / env for app in apps for env in app.environments]
+    known = set(folders)
     roots = [f for f in folders if f not in referenced]
-    roots += [o for o in overlays if o in folders and o not in roots]
+    roots += [o for o in overlays if o in known and o in referenced]
 
     kustomizer = kustomizer or Kustomizer()
-    futures = {folder: kustomizer.submit(folder) for folder in roots}
+    futures = kustomizer.submit_many(roots)
     yaml_files = [read_yaml_file(f, _rel(root, f)) for f in files if f.suffix in YAML_SUFFIXES]
     version = (platform or PlatformSpec()).kubernetes_version
     return RepoScan(
@@ -257,7 +257,7 @@ def scan(
         problems=problems,
         files=files,
         yaml_files=yaml_files,
-        kustomizations=folders,
+        kustomizations=set(folders),
         build_roots=roots,
         schemas=SchemaSet(version, argocd if argocd is not None else ArgoCDSchemas.resolve()),
         kustomizer=kustomizer,

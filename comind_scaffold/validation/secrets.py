@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -155,12 +155,13 @@ def _yaml_pairs(node: yaml.Node, in_secret_data: bool = False) -> Iterator[tuple
                 yield from _yaml_pairs(item, in_secret_data)
 
 
-def _yaml_findings(rel: str, text: str) -> Iterator[SecretFinding]:
-    try:
-        documents = list(yaml.compose_all(text, Loader=_Loader))
-    except yaml.YAMLError:
-        return  # a broken file is reported by the YAML check; line rules still ran on it
-    for document in documents:
+def _yaml_findings(rel: str, text: str, nodes: Sequence[yaml.Node] | None) -> Iterator[SecretFinding]:
+    if nodes is None:
+        try:
+            nodes = list(yaml.compose_all(text, Loader=_Loader))
+        except yaml.YAMLError:
+            return  # a broken file is reported by the YAML check; line rules still ran on it
+    for document in nodes:
         if document is None:
             continue
         for key, value, in_secret_data in _yaml_pairs(document):
@@ -218,21 +219,31 @@ def is_scanned(path: Path) -> bool:
     return _kind_of(path) is not None
 
 
-def scan_file(path: Path, rel: str) -> list[SecretFinding]:
-    """Every plaintext secret in one file, except on lines marked as local-only development defaults."""
+def scan_file(
+    path: Path, rel: str, *, text: str | None = None, nodes: Sequence[yaml.Node] | None = None
+) -> list[SecretFinding]:
+    """Every plaintext secret in one file, except on lines marked as local-only development defaults.
+
+    Args:
+        path: The file.
+        rel: Its name in findings.
+        text: Its text, when already read.
+        nodes: Its composed YAML documents, when already parsed.
+    """
     kind = _kind_of(path)
     if kind is None:
         return []
-    try:
-        if path.stat().st_size > _MAX_BYTES:
+    if text is None:
+        try:
+            if path.stat().st_size > _MAX_BYTES:
+                return []
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
             return []
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return []
     lines = text.splitlines()
     findings = list(_line_findings(rel, lines))
     if kind == "yaml":
-        findings += _yaml_findings(rel, text)
+        findings += _yaml_findings(rel, text, nodes)
     elif kind == "hcl":
         findings += _hcl_findings(rel, lines)
     elif kind in ("env", "text") and path.suffix not in (".json", ".pem", ".key"):
