@@ -1,8 +1,8 @@
 """Render the platform template, and re-render this repository's own platform files.
 
-`python -m tests.helpers_platform [PART ...]` rewrites the repo's Makefile, infra/docker, k8s/kustomize and k8s/platform (and
-infra/terraform once the template has it) from templates/platform with the root `.copier-answers.yml`;
-tests/test_platform_drift.py fails while they differ from such a render.
+`python -m tests.helpers_platform [PART ...]` rewrites the repo's Makefile, infra/docker, k8s/kustomize,
+k8s/platform and infra/terraform (all, or the PARTs named) from templates/platform with the root
+`.copier-answers.yml`; tests/test_platform_drift.py fails while they differ from such a render.
 """
 
 from __future__ import annotations
