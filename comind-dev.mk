@@ -33,5 +33,8 @@ test: venv ## The whole test suite against real components (set up first); a mis
 test-quick: venv ## Tests that need no Docker engine, control plane or terraform mirror
 	$(VPY) -m pytest tests/ -m "not docker and not cluster and not terraform" $(PYTEST_ARGS)
 
+render-self: venv ## Re-render the repo's own platform files (Makefile, infra/, k8s/) from templates/platform
+	$(VPY) -m tests.helpers_platform
+
 bench: venv components ## Benchmarks (each prints side-by-side ratios against its baseline)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(VPY) $$b || exit 1; done

@@ -8,7 +8,8 @@ from comind_scaffold.errors import InputError
 
 DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 MAX_LABEL = 63
-RESERVED_NAMESPACES = frozenset({"default", "argocd", "sealed-secrets", "ingress-nginx", "metallb-system"})
+# "platform" would give platform-<env>, the namespace of the platform services layer.
+RESERVED_NAMESPACES = frozenset({"default", "platform", "argocd", "sealed-secrets", "ingress-nginx", "metallb-system"})
 RESERVED_PREFIXES = ("kube-", "platform-")
 
 
@@ -32,7 +33,9 @@ def check_app_name(name: str, environments: list[str]) -> None:
     if len(name) > limit:
         raise InputError("name", f"{name!r} is {len(name)} characters; at most {limit} so that <name>-<env> fits 63")
     if name in RESERVED_NAMESPACES or name.startswith(RESERVED_PREFIXES):
-        raise InputError("name", f"{name!r} is reserved (default, argocd, kube-*, platform-* and platform namespaces)")
+        raise InputError(
+            "name", f"{name!r} is reserved (default, platform, argocd, kube-*, platform-* and the platform's namespaces)"
+        )
 
 
 def app_namespace(app: str, env: str) -> str:
