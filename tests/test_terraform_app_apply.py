@@ -146,7 +146,8 @@ def test_apply_refuses_a_database_it_did_not_create(platform: PlatformRepo, kube
     with psycopg.connect(**admin) as conn:
         conn.execute("CREATE DATABASE shop_prod")
     try:
-        with pytest.raises(ToolFailedError, match='database "shop_prod" already exists'):
+        refused = 'postgresql: database "shop_prod" already exists and was not created by this state'
+        with pytest.raises(ToolFailedError, match=refused):
             tf(platform, "shop", "prod", "apply", kubeconfig=kube_cluster.kubeconfig)
         tf(platform, "shop", "prod", "destroy", kubeconfig=kube_cluster.kubeconfig)
         with psycopg.connect(**admin) as conn:

@@ -81,7 +81,7 @@ func (r *passwordResource) Create(ctx context.Context, req resource.CreateReques
 	}
 	value, err := randomString(int(length))
 	if err != nil {
-		resp.Diagnostics.AddError("password", err.Error())
+		fail(&resp.Diagnostics, "password", err.Error())
 		return
 	}
 	m.Result = types.StringValue(value)
@@ -89,7 +89,9 @@ func (r *passwordResource) Create(ctx context.Context, req resource.CreateReques
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 
-func (r *passwordResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {}
+// Read keeps the state: the value exists nowhere else.
+func (r *passwordResource) Read(context.Context, resource.ReadRequest, *resource.ReadResponse) {
+}
 
 func (r *passwordResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var m passwordModel
@@ -97,4 +99,6 @@ func (r *passwordResource) Update(ctx context.Context, req resource.UpdateReques
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 
-func (r *passwordResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {}
+// Delete only forgets the value.
+func (r *passwordResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {
+}

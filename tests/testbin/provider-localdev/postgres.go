@@ -84,17 +84,24 @@ func (r *databaseResource) Create(ctx context.Context, req resource.CreateReques
 	}
 	conn, err := r.connect(ctx)
 	if err != nil {
-		resp.Diagnostics.AddError("postgresql", err.Error())
+		fail(&resp.Diagnostics, "postgresql", err.Error())
 		return
 	}
 	defer conn.Close(ctx)
 	name := m.Name.ValueString()
-	if exists, _, err := databaseState(ctx, conn, name); err != nil || exists {
-		resp.Diagnostics.AddError("postgresql", fmt.Sprintf("database %q already exists (not created by this state): %v", name, err))
-		return
+	exists, _, err := databaseState(ctx, conn, name)
+	if err == nil && exists {
+		err = fmt.Errorf("database %q already exists and was not created by this state", name)
 	}
-	if found, err := roleExists(ctx, conn, name); err != nil || found {
-		resp.Diagnostics.AddError("postgresql", fmt.Sprintf("role %q already exists (not created by this state): %v", name, err))
+	if err == nil {
+		if found, roleErr := roleExists(ctx, conn, name); roleErr != nil {
+			err = roleErr
+		} else if found {
+			err = fmt.Errorf("role %q already exists and was not created by this state", name)
+		}
+	}
+	if err != nil {
+		fail(&resp.Diagnostics, "postgresql", err.Error())
 		return
 	}
 	statements := []string{
@@ -105,7 +112,7 @@ func (r *databaseResource) Create(ctx context.Context, req resource.CreateReques
 	}
 	for _, sql := range statements {
 		if _, err := conn.Exec(ctx, sql); err != nil {
-			resp.Diagnostics.AddError("postgresql", fmt.Sprintf("%s: %v", strings.SplitN(sql, " PASSWORD", 2)[0], err))
+			fail(&resp.Diagnostics, "postgresql", fmt.Sprintf("%s: %v", strings.SplitN(sql, " PASSWORD", 2)[0], err))
 			return
 		}
 	}
@@ -121,13 +128,13 @@ func (r *databaseResource) Read(ctx context.Context, req resource.ReadRequest, r
 	}
 	conn, err := r.connect(ctx)
 	if err != nil {
-		resp.Diagnostics.AddError("postgresql", err.Error())
+		fail(&resp.Diagnostics, "postgresql", err.Error())
 		return
 	}
 	defer conn.Close(ctx)
 	exists, _, err := databaseState(ctx, conn, m.Name.ValueString())
 	if err != nil {
-		resp.Diagnostics.AddError("postgresql", err.Error())
+		fail(&resp.Diagnostics, "postgresql", err.Error())
 		return
 	}
 	if !exists {
@@ -143,13 +150,13 @@ func (r *databaseResource) Update(ctx context.Context, req resource.UpdateReques
 	}
 	conn, err := r.connect(ctx)
 	if err != nil {
-		resp.Diagnostics.AddError("postgresql", err.Error())
+		fail(&resp.Diagnostics, "postgresql", err.Error())
 		return
 	}
 	defer conn.Close(ctx)
 	sql := fmt.Sprintf("ALTER ROLE %s PASSWORD %s", ident(m.Name.ValueString()), literal(m.Password.ValueString()))
 	if _, err := conn.Exec(ctx, sql); err != nil {
-		resp.Diagnostics.AddError("postgresql", fmt.Sprintf("ALTER ROLE: %v", err))
+		fail(&resp.Diagnostics, "postgresql", fmt.Sprintf("ALTER ROLE: %v", err))
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
@@ -163,18 +170,18 @@ func (r *databaseResource) Delete(ctx context.Context, req resource.DeleteReques
 	}
 	conn, err := r.connect(ctx)
 	if err != nil {
-		resp.Diagnostics.AddError("postgresql", err.Error())
+		fail(&resp.Diagnostics, "postgresql", err.Error())
 		return
 	}
 	defer conn.Close(ctx)
 	name := m.Name.ValueString()
 	exists, ours, err := databaseState(ctx, conn, name)
 	if err != nil {
-		resp.Diagnostics.AddError("postgresql", err.Error())
+		fail(&resp.Diagnostics, "postgresql", err.Error())
 		return
 	}
 	if exists && !ours {
-		resp.Diagnostics.AddError("postgresql", fmt.Sprintf("database %q lacks the comment %q: not deleting what comind did not create", name, databaseComment))
+		fail(&resp.Diagnostics, "postgresql", fmt.Sprintf("database %q lacks the comment %q: not deleting what comind did not create", name, databaseComment))
 		return
 	}
 	statements := []string{
@@ -184,7 +191,7 @@ func (r *databaseResource) Delete(ctx context.Context, req resource.DeleteReques
 	}
 	for _, sql := range statements {
 		if _, err := conn.Exec(ctx, sql); err != nil {
-			resp.Diagnostics.AddError("postgresql", fmt.Sprintf("%s: %v", sql, err))
+			fail(&resp.Diagnostics, "postgresql", fmt.Sprintf("%s: %v", sql, err))
 			return
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -108,10 +109,15 @@ func (w *withClients) Configure(_ context.Context, req resource.ConfigureRequest
 	}
 	c, ok := req.ProviderData.(*clients)
 	if !ok {
-		resp.Diagnostics.AddError("provider data", fmt.Sprintf("unexpected type %T", req.ProviderData))
+		fail(&resp.Diagnostics, "provider data", fmt.Sprintf("unexpected type %T", req.ProviderData))
 		return
 	}
 	w.c = c
+}
+
+// fail reports one error whose summary is the whole message, so terraform prints it on its "Error:" line.
+func fail(diags *diag.Diagnostics, area, message string) {
+	diags.AddError(area+": "+message, "")
 }
 
 func orDefault(v types.String, def string) string {

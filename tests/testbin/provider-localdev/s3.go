@@ -88,16 +88,16 @@ func (r *bucketResource) Create(ctx context.Context, req resource.CreateRequest,
 	}
 	client, err := r.client()
 	if err != nil {
-		resp.Diagnostics.AddError("s3", err.Error())
+		fail(&resp.Diagnostics, "s3", err.Error())
 		return
 	}
 	name := m.Name.ValueString()
 	if _, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &name}); err == nil {
-		resp.Diagnostics.AddError("s3", fmt.Sprintf("bucket %q already exists (not created by this state)", name))
+		fail(&resp.Diagnostics, "s3", fmt.Sprintf("bucket %q already exists and was not created by this state", name))
 		return
 	}
 	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &name}); err != nil {
-		resp.Diagnostics.AddError("s3", fmt.Sprintf("create bucket %q: %v", name, err))
+		fail(&resp.Diagnostics, "s3", fmt.Sprintf("create bucket %q: %v", name, err))
 		return
 	}
 	_, err = client.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{
@@ -105,7 +105,7 @@ func (r *bucketResource) Create(ctx context.Context, req resource.CreateRequest,
 		Tagging: &s3types.Tagging{TagSet: []s3types.Tag{{Key: aws.String(managedKey), Value: aws.String(managedValue)}}},
 	})
 	if err != nil {
-		resp.Diagnostics.AddError("s3", fmt.Sprintf("tag bucket %q: %v", name, err))
+		fail(&resp.Diagnostics, "s3", fmt.Sprintf("tag bucket %q: %v", name, err))
 		return
 	}
 	m.ID = types.StringValue(name)
@@ -121,14 +121,14 @@ func (r *bucketResource) Read(ctx context.Context, req resource.ReadRequest, res
 	}
 	client, err := r.client()
 	if err != nil {
-		resp.Diagnostics.AddError("s3", err.Error())
+		fail(&resp.Diagnostics, "s3", err.Error())
 		return
 	}
 	_, err = client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(m.Name.ValueString())})
 	if isNotFound(err) {
 		resp.State.RemoveResource(ctx)
 	} else if err != nil {
-		resp.Diagnostics.AddError("s3", err.Error())
+		fail(&resp.Diagnostics, "s3", err.Error())
 	}
 }
 
@@ -163,7 +163,7 @@ func (r *bucketResource) Delete(ctx context.Context, req resource.DeleteRequest,
 	}
 	client, err := r.client()
 	if err != nil {
-		resp.Diagnostics.AddError("s3", err.Error())
+		fail(&resp.Diagnostics, "s3", err.Error())
 		return
 	}
 	name := m.Name.ValueString()
@@ -172,7 +172,7 @@ func (r *bucketResource) Delete(ctx context.Context, req resource.DeleteRequest,
 		return
 	}
 	if err != nil || !ours {
-		resp.Diagnostics.AddError("s3", fmt.Sprintf("bucket %q lacks the tag %s=%s: not deleting what comind did not create (%v)", name, managedKey, managedValue, err))
+		fail(&resp.Diagnostics, "s3", fmt.Sprintf("bucket %q lacks the tag %s=%s: not deleting what comind did not create (%v)", name, managedKey, managedValue, err))
 		return
 	}
 	if m.ForceDestroy.ValueBool() {
@@ -180,18 +180,18 @@ func (r *bucketResource) Delete(ctx context.Context, req resource.DeleteRequest,
 		for pages.HasMorePages() {
 			page, err := pages.NextPage(ctx)
 			if err != nil {
-				resp.Diagnostics.AddError("s3", fmt.Sprintf("list %q: %v", name, err))
+				fail(&resp.Diagnostics, "s3", fmt.Sprintf("list %q: %v", name, err))
 				return
 			}
 			for _, obj := range page.Contents {
 				if _, err := client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &name, Key: obj.Key}); err != nil {
-					resp.Diagnostics.AddError("s3", fmt.Sprintf("delete %s/%s: %v", name, aws.ToString(obj.Key), err))
+					fail(&resp.Diagnostics, "s3", fmt.Sprintf("delete %s/%s: %v", name, aws.ToString(obj.Key), err))
 					return
 				}
 			}
 		}
 	}
 	if _, err := client.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: &name}); err != nil && !isNotFound(err) {
-		resp.Diagnostics.AddError("s3", fmt.Sprintf("delete bucket %q: %v", name, err))
+		fail(&resp.Diagnostics, "s3", fmt.Sprintf("delete bucket %q: %v", name, err))
 	}
 }

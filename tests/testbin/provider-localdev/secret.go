@@ -132,7 +132,7 @@ func (r *secretResource) Create(ctx context.Context, req resource.CreateRequest,
 		_, err = k.do(ctx, http.MethodPost, fmt.Sprintf("/api/v1/namespaces/%s/secrets", m.Namespace.ValueString()), body, nil)
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("kubernetes", err.Error())
+		fail(&resp.Diagnostics, "kubernetes", err.Error())
 		return
 	}
 	m.ID = types.StringValue(m.Namespace.ValueString() + "/" + m.Name.ValueString())
@@ -147,14 +147,14 @@ func (r *secretResource) Read(ctx context.Context, req resource.ReadRequest, res
 	}
 	k, err := r.client()
 	if err != nil {
-		resp.Diagnostics.AddError("kubernetes", err.Error())
+		fail(&resp.Diagnostics, "kubernetes", err.Error())
 		return
 	}
 	code, err := k.do(ctx, http.MethodGet, secretPath(&m), nil, nil)
 	if code == http.StatusNotFound {
 		resp.State.RemoveResource(ctx)
 	} else if err != nil {
-		resp.Diagnostics.AddError("kubernetes", err.Error())
+		fail(&resp.Diagnostics, "kubernetes", err.Error())
 	}
 }
 
@@ -174,7 +174,7 @@ func (r *secretResource) Update(ctx context.Context, req resource.UpdateRequest,
 		_, err = k.do(ctx, http.MethodPut, secretPath(&m), body, nil)
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("kubernetes", err.Error())
+		fail(&resp.Diagnostics, "kubernetes", err.Error())
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
@@ -188,7 +188,7 @@ func (r *secretResource) Delete(ctx context.Context, req resource.DeleteRequest,
 	}
 	k, err := r.client()
 	if err != nil {
-		resp.Diagnostics.AddError("kubernetes", err.Error())
+		fail(&resp.Diagnostics, "kubernetes", err.Error())
 		return
 	}
 	var current struct {
@@ -201,14 +201,14 @@ func (r *secretResource) Delete(ctx context.Context, req resource.DeleteRequest,
 		return
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("kubernetes", err.Error())
+		fail(&resp.Diagnostics, "kubernetes", err.Error())
 		return
 	}
 	if current.Metadata.Labels[managedKey] != managedValue {
-		resp.Diagnostics.AddError("kubernetes", fmt.Sprintf("secret %s lacks the label %s=%s: not deleting what comind did not create", m.ID.ValueString(), managedKey, managedValue))
+		fail(&resp.Diagnostics, "kubernetes", fmt.Sprintf("secret %s lacks the label %s=%s: not deleting what comind did not create", m.ID.ValueString(), managedKey, managedValue))
 		return
 	}
 	if code, err := k.do(ctx, http.MethodDelete, secretPath(&m), nil, nil); err != nil && code != http.StatusNotFound {
-		resp.Diagnostics.AddError("kubernetes", err.Error())
+		fail(&resp.Diagnostics, "kubernetes", err.Error())
 	}
 }

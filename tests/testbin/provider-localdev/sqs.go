@@ -108,29 +108,29 @@ func (r *queueResource) Create(ctx context.Context, req resource.CreateRequest, 
 	}
 	client, err := r.client()
 	if err != nil {
-		resp.Diagnostics.AddError("sqs", err.Error())
+		fail(&resp.Diagnostics, "sqs", err.Error())
 		return
 	}
 	name := m.Name.ValueString()
 	if _, err := client.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: &name}); err == nil {
-		resp.Diagnostics.AddError("sqs", fmt.Sprintf("queue %q already exists (not created by this state)", name))
+		fail(&resp.Diagnostics, "sqs", fmt.Sprintf("queue %q already exists and was not created by this state", name))
 		return
 	}
 	attrs, err := m.attributes()
 	if err != nil {
-		resp.Diagnostics.AddError("sqs", err.Error())
+		fail(&resp.Diagnostics, "sqs", err.Error())
 		return
 	}
 	out, err := client.CreateQueue(ctx, &sqs.CreateQueueInput{
 		QueueName: &name, Attributes: attrs, Tags: map[string]string{managedKey: managedValue},
 	})
 	if err != nil {
-		resp.Diagnostics.AddError("sqs", fmt.Sprintf("create queue %q: %v", name, err))
+		fail(&resp.Diagnostics, "sqs", fmt.Sprintf("create queue %q: %v", name, err))
 		return
 	}
 	arn, err := queueARN(ctx, client, aws.ToString(out.QueueUrl))
 	if err != nil {
-		resp.Diagnostics.AddError("sqs", err.Error())
+		fail(&resp.Diagnostics, "sqs", err.Error())
 		return
 	}
 	m.ID, m.URL, m.ARN = types.StringValue(name), types.StringValue(aws.ToString(out.QueueUrl)), types.StringValue(arn)
@@ -155,14 +155,14 @@ func (r *queueResource) Read(ctx context.Context, req resource.ReadRequest, resp
 	}
 	client, err := r.client()
 	if err != nil {
-		resp.Diagnostics.AddError("sqs", err.Error())
+		fail(&resp.Diagnostics, "sqs", err.Error())
 		return
 	}
 	_, err = client.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(m.Name.ValueString())})
 	if queueMissing(err) {
 		resp.State.RemoveResource(ctx)
 	} else if err != nil {
-		resp.Diagnostics.AddError("sqs", err.Error())
+		fail(&resp.Diagnostics, "sqs", err.Error())
 	}
 }
 
@@ -175,7 +175,7 @@ func (r *queueResource) Update(ctx context.Context, req resource.UpdateRequest, 
 	}
 	client, err := r.client()
 	if err != nil {
-		resp.Diagnostics.AddError("sqs", err.Error())
+		fail(&resp.Diagnostics, "sqs", err.Error())
 		return
 	}
 	attrs, err := m.attributes()
@@ -183,7 +183,7 @@ func (r *queueResource) Update(ctx context.Context, req resource.UpdateRequest, 
 		_, err = client.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: aws.String(prior.URL.ValueString()), Attributes: attrs})
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("sqs", err.Error())
+		fail(&resp.Diagnostics, "sqs", err.Error())
 		return
 	}
 	m.ID, m.URL, m.ARN = prior.ID, prior.URL, prior.ARN
@@ -198,7 +198,7 @@ func (r *queueResource) Delete(ctx context.Context, req resource.DeleteRequest, 
 	}
 	client, err := r.client()
 	if err != nil {
-		resp.Diagnostics.AddError("sqs", err.Error())
+		fail(&resp.Diagnostics, "sqs", err.Error())
 		return
 	}
 	found, err := client.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(m.Name.ValueString())})
@@ -206,15 +206,15 @@ func (r *queueResource) Delete(ctx context.Context, req resource.DeleteRequest, 
 		return
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("sqs", err.Error())
+		fail(&resp.Diagnostics, "sqs", err.Error())
 		return
 	}
 	tags, err := client.ListQueueTags(ctx, &sqs.ListQueueTagsInput{QueueUrl: found.QueueUrl})
 	if err != nil || tags.Tags[managedKey] != managedValue {
-		resp.Diagnostics.AddError("sqs", fmt.Sprintf("queue %q lacks the tag %s=%s: not deleting what comind did not create (%v)", m.Name.ValueString(), managedKey, managedValue, err))
+		fail(&resp.Diagnostics, "sqs", fmt.Sprintf("queue %q lacks the tag %s=%s: not deleting what comind did not create (%v)", m.Name.ValueString(), managedKey, managedValue, err))
 		return
 	}
 	if _, err := client.DeleteQueue(ctx, &sqs.DeleteQueueInput{QueueUrl: found.QueueUrl}); err != nil && !queueMissing(err) {
-		resp.Diagnostics.AddError("sqs", err.Error())
+		fail(&resp.Diagnostics, "sqs", err.Error())
 	}
 }
