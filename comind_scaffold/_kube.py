@@ -115,30 +115,35 @@ class KubeClient:
         self.close()
 
     def _get(self, path: str, query: list[tuple[str, str]] | None = None, accept: str = "application/json") -> Obj:
+        import urllib3
         from kubernetes.client.exceptions import ApiException
 
         self.requests += 1
+        method, url, headers, body, post = self._api.param_serialize(
+            "GET", path, query_params=query or [], header_params={"Accept": accept}, auth_settings=["BearerToken"]
+        )
         try:
             response = self._api.call_api(
-                path,
-                "GET",
-                query_params=query or [],
-                header_params={"Accept": accept},
-                auth_settings=["BearerToken"],
-                _preload_content=False,
+                method,
+                url,
+                header_params=headers,
+                body=body,
+                post_params=post,
                 _request_timeout=(self.timeout, self.timeout),
             )
-        except ApiException as err:
-            if err.status == 404:
-                raise LookupError(path) from err
-            reason = f"HTTP {err.status} {err.reason}".strip()
-            raise ClusterUnreachableError(f"API server {self.server}: {reason} on GET {path}") from err
-        except Exception as err:  # urllib3 and ssl errors have no common base worth naming
+            raw = response.read()
+        except (ApiException, urllib3.exceptions.HTTPError, OSError) as err:
             raise ClusterUnreachableError(
                 f"API server {self.server}: unreachable ({_first_line(err)})",
                 hint="check --kubeconfig/--context and that the cluster is running",
             ) from err
-        data = json.loads(response[0].data)
+        if response.status == 404:
+            raise LookupError(path)
+        if response.status >= 400:
+            raise ClusterUnreachableError(
+                f"API server {self.server}: HTTP {response.status} {response.reason} on GET {path}"
+            )
+        data = json.loads(raw)
         if not isinstance(data, dict):
             raise ClusterUnreachableError(f"API server {self.server}: unexpected answer on GET {path}")
         return data
