@@ -499,3 +499,50 @@ def test_pending_pod_beyond_budget(deployed: tuple[Any, PlatformRepo]) -> None:
         assert result.status is Status.FAIL and "unschedulable: Pending for" in result.message
     finally:
         core.delete_namespaced_pod("unschedulable", "sealed-secrets", grace_period_seconds=0)
+
+
+def test_node_pressure_warns_without_failing(deployed: tuple[Any, PlatformRepo]) -> None:
+    cluster, repo = deployed
+    node = cluster.node_names[0]
+    from kubernetes import client
+
+    core = client.CoreV1Api(cluster.api_client)
+    annotation = "kwok.x-k8s.io/node"
+
+    def undo() -> None:
+        core.patch_node_status(node, {"status": {"conditions": [{"type": "MemoryPressure", "status": "False"}]}})
+        core.patch_node(node, {"metadata": {"annotations": {annotation: "fake"}}})
+
+    with fault(undo, cluster, repo):
+        core.patch_node(node, {"metadata": {"annotations": {annotation: None}}})
+        core.patch_node_status(
+            node,
+            {
+                "status": {
+                    "conditions": [
+                        {"type": "MemoryPressure", "status": "True", "reason": "KubeletHasInsufficientMemory"}
+                    ]
+                }
+            },
+        )
+        found = results(cluster, repo)
+        warned = [r for r in found if r.status is Status.WARN]
+        assert [(r.name, r.object, r.message) for r in warned] == [("node.pressure", f"Node {node}", "MemoryPressure")]
+
+
+def test_lb_controller_check_on_the_cluster(deployed: tuple[Any, PlatformRepo]) -> None:
+    from comind_scaffold.checks.aws import LB_CONTROLLER, check_lb_controller
+    from tests.helpers_verify import controller_manifest
+
+    cluster, _ = deployed
+    with KubeClient(str(cluster.kubeconfig)) as kube:
+        missing = check_lb_controller(Snapshot(kube))
+    assert missing.status is Status.FAIL and missing.message == "does not exist"
+    cluster.apply(controller_manifest("kube-system", "Deployment", LB_CONTROLLER))
+    try:
+        cluster.wait_deployment_available(LB_CONTROLLER, "kube-system")
+        with KubeClient(str(cluster.kubeconfig)) as kube:
+            running = check_lb_controller(Snapshot(kube))
+        assert running.status is Status.PASS and running.object == f"Deployment kube-system/{LB_CONTROLLER}"
+    finally:
+        _delete(cluster, "apps/v1", "Deployment", LB_CONTROLLER, "kube-system")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -94,3 +95,17 @@ def test_status_runs_the_suite_and_exits_1_on_failure(platform_repo, capsys: pyt
         ["status", "--layer", "cluster", "--platform-dir", str(platform_repo.root), "--kubeconfig", "/nonexistent"]
     )
     assert code == 1
+
+
+def test_status_inside_a_generated_platform_runs_the_installed_suite(
+    platform_repo,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.chdir(platform_repo.root / "apps")  # found upwards, like every comind command
+    report = tmp_path / "status.json"
+    code = main(["status", "--layer", "static", "--json", str(report)])
+    assert code == 0, capsys.readouterr().out[-3000:]
+    layers = json.loads(report.read_text())["layers"]
+    assert layers == {"static": {"PASS": 1, "WARN": 0, "FAIL": 0, "SKIP": 0, "seconds": layers["static"]["seconds"]}}
