@@ -60,6 +60,12 @@ assets_have() {  # assets_have <binary>: KUBEBUILDER_ASSETS supplies it
      && -x "$KUBEBUILDER_ASSETS/etcd" && -x "$KUBEBUILDER_ASSETS/$1" ]]
 }
 
+external() {  # a binary taken from KUBEBUILDER_ASSETS: report its own version, build nothing
+  local v
+  v="$("$KUBEBUILDER_ASSETS/$1" --version 2>/dev/null | head -n1 | awk '{print $NF}')"
+  echo "component $1 ${v:-unknown}: warm 0s (KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS)"
+}
+
 # build <component> <version> <command...>: the command must write "$OUT/<component>".
 build() {
   local name="$1" version="$2"; shift 2
@@ -77,7 +83,8 @@ build() {
   if declare -F "$1" >/dev/null; then  # a function of this script: run it in a child bash
     set -- bash -c "set -euo pipefail; $(declare -f "$1"); $1"
   fi
-  { echo "+ $*"; /usr/bin/time -v "$@"; } >"$log" 2>&1
+  local shown="$*"
+  { echo "+ ${shown:0:300}"; /usr/bin/time -v -o "$log.time" "$@"; } >"$log" 2>&1
   rc=$?
   set -e
   if [[ $rc -ne 0 || ! -x "$tmp/$name" ]]; then
@@ -85,12 +92,13 @@ build() {
     {
       echo "component $name $version: FAILED (exit $rc) — last lines of $log:"
       tail -n 40 "$log" | sed 's/^/    /'
+      grep -E 'Elapsed|Maximum resident' "$log.time" 2>/dev/null | sed 's/^[[:space:]]*/    time: /'
     } >&2
     return 1
   fi
   rm -rf "$dest"; mv "$tmp" "$dest"
   end=$(date +%s)
-  local rss; rss=$(awk -F': ' '/Maximum resident set size/ {printf "%d", $2/1024}' "$log")
+  local rss; rss=$(awk -F': ' '/Maximum resident set size/ {printf "%d", $2/1024}' "$log.time")
   echo "component $name $version: cold $((end - start))s (peak RSS of one process ${rss:-?} MiB)"
 }
 
@@ -99,7 +107,7 @@ kube_lane() {
   local b
   for b in kube-apiserver kube-controller-manager kube-scheduler; do
     if assets_have "$b" && [[ "$b" == kube-apiserver ]]; then
-      echo "component $b (KUBEBUILDER_ASSETS): external $KUBEBUILDER_ASSETS/$b"; continue
+      external "$b"; continue
     fi
     build "$b" "$KUBE_VERSION" sh -c "exec \"$GO\" build -mod=readonly -p $JOBS -trimpath \
       -ldflags \"$KUBE_LDFLAGS\" -o \"\$OUT/$b\" k8s.io/kubernetes/cmd/$b" || return 1
@@ -108,7 +116,7 @@ kube_lane() {
 
 other_lane() {
   if assets_have etcd; then
-    echo "component etcd (KUBEBUILDER_ASSETS): external $KUBEBUILDER_ASSETS/etcd"
+    external etcd
   else
     (cd "$HERE/etcd" && build etcd "$ETCD_VERSION" sh -c "exec \"$GO\" build -mod=readonly -p $JOBS \
       -trimpath -ldflags '-s -w' -o \"\$OUT/etcd\" go.etcd.io/etcd/server/v3") || return 1
