@@ -546,3 +546,25 @@ def test_lb_controller_check_on_the_cluster(deployed: tuple[Any, PlatformRepo]) 
         assert running.status is Status.PASS and running.object == f"Deployment kube-system/{LB_CONTROLLER}"
     finally:
         _delete(cluster, "apps/v1", "Deployment", LB_CONTROLLER, "kube-system")
+
+
+def test_image_tag_mismatch_warns_without_failing(deployed: tuple[Any, PlatformRepo]) -> None:
+    cluster, repo = deployed
+    rendered = _rendered(repo, "web-dev", "Deployment", "web")
+    image = rendered["spec"]["template"]["spec"]["containers"][0]["image"]
+    patch = {
+        "spec": {"template": {"spec": {"containers": [{"name": "web", "image": "registry.invalid/demo/web:9.9"}]}}}
+    }
+    undo = {"spec": {"template": {"spec": {"containers": [{"name": "web", "image": image}]}}}}
+    res = cluster.dynamic.resources.get(api_version="apps/v1", kind="Deployment")
+    strategic = "application/strategic-merge-patch+json"  # containers merge by name
+
+    def undo_patch() -> None:
+        res.patch(body=undo, name="web", namespace="web-dev", content_type=strategic)
+
+    with fault(undo_patch, cluster, repo):
+        res.patch(body=patch, name="web", namespace="web-dev", content_type=strategic)
+        cluster.wait_deployment_available("web", "web-dev")
+        warned = [r for r in results(cluster, repo) if r.status is Status.WARN]
+        assert [(r.name, r.object) for r in warned] == [("app.image", "Deployment web-dev")]
+        assert f"web/web: runs registry.invalid/demo/web:9.9, overlay renders {image}" == warned[0].message

@@ -99,6 +99,30 @@ def check_app_deployments(snapshot: Snapshot, pair: AppEnv) -> CheckResult:
     return passed("app.deployment", LAYER, f"Deployment {pair.namespace}", summary)
 
 
+def check_app_images(snapshot: Snapshot, expected: Expected, pair: AppEnv) -> CheckResult:
+    """Check that each Deployment runs the images its overlay renders (a mismatch is a WARN, not a failure)."""
+    ref = f"Deployment {pair.namespace}"
+    live = {Resource(o).name: o for o in snapshot.in_namespace("Deployment", pair.namespace)}
+    drifted = []
+    for rendered in expected.objects(pair.namespace, "Deployment"):
+        name = (rendered.get("metadata") or {}).get("name", "")
+        if name in live:
+            want, have = _images(rendered), _images(live[name])
+            drifted += [
+                f"{name}/{c}: runs {have[c]}, overlay renders {img}"
+                for c, img in want.items()
+                if have.get(c) not in (None, img)
+            ]
+    if drifted:
+        return warned("app.image", LAYER, ref, "; ".join(drifted), "sync the Application or update the overlay")
+    return passed("app.image", LAYER, ref, "images as rendered")
+
+
+def _images(deployment: dict[str, Any]) -> dict[str, str]:
+    pod = ((deployment.get("spec") or {}).get("template") or {}).get("spec") or {}
+    return {c.get("name", ""): c.get("image", "") for c in pod.get("containers") or []}
+
+
 def check_app_endpoints(snapshot: Snapshot, pair: AppEnv) -> CheckResult:
     """Every Service of the namespace has at least one ready endpoint."""
     services = [Resource(o) for o in snapshot.in_namespace("Service", pair.namespace)]

@@ -52,6 +52,7 @@ def apps_results(snapshot: Snapshot, expected: Expected, profile: str, waited: f
         results += [apps.check_app_guard(snapshot, expected, pair, kind) for kind in apps.GUARD_KINDS]
         results += [
             apps.check_app_deployments(snapshot, pair),
+            apps.check_app_images(snapshot, expected, pair),
             apps.check_app_endpoints(snapshot, pair),
             apps.check_app_ingress(snapshot, pair, domain),
             apps.check_app_application(snapshot, pair, waited),

@@ -23,6 +23,11 @@ def test_app_deployment(kube, app_env):
     assert verdict.ok, verdict.detail
 
 
+def test_app_images(kube, expected, app_env):
+    verdict = record(apps.check_app_images(kube, expected, app_env))
+    assert verdict.ok, verdict.detail
+
+
 def test_app_endpoints(kube, app_env):
     verdict = record(apps.check_app_endpoints(kube, app_env))
     assert verdict.ok, verdict.detail
