@@ -145,14 +145,21 @@ build_kwok() {
   done >"$OUT/stages.yaml"
 }
 
-t0=$(date +%s)
-if [[ "${COMIND_BUILD_SERIAL:-0}" == 1 ]]; then
-  other_lane; kube_lane
-else
-  other_lane & other=$!
-  rc=0
-  kube_lane || rc=$?
-  wait "$other" || rc=$?
-  if [[ $rc -ne 0 ]]; then echo "build-kube.sh: FAILED (see above)" >&2; exit "$rc"; fi
-fi
-echo "all components ready in $(( $(date +%s) - t0 ))s under $BIN"
+main() {
+  local t0 rc=0 other
+  t0=$(date +%s)
+  if [[ "${COMIND_BUILD_SERIAL:-0}" == 1 ]]; then
+    other_lane || rc=$?
+    [[ $rc -ne 0 ]] || kube_lane || rc=$?
+  else
+    other_lane & other=$!
+    kube_lane || rc=$?
+    wait "$other" || rc=$?
+  fi
+  if [[ $rc -ne 0 ]]; then echo "build-kube.sh: FAILED (see above)" >&2; return "$rc"; fi
+  echo "all components ready in $(( $(date +%s) - t0 ))s under $BIN"
+}
+
+# Everything above is definitions: bash has read the whole file before any build starts, so
+# editing this script (or a git checkout) during a long build cannot derail it.
+main; exit $?
