@@ -1,7 +1,7 @@
 """Adapter for kustomize: builds kustomization folders with the real tool, many at a time.
 
-The binary is, in order: `$COMIND_KUSTOMIZE` (kustomize, or a kubectl), a `kustomize` on PATH (starts about five times faster than
-kubectl), then `kubectl kustomize` (kubectl has shipped kustomize since 1.14).
+The binary is, in order: `$COMIND_KUSTOMIZE` (kustomize, or a kubectl), a `kustomize` on PATH (it starts
+about five times faster than kubectl), then `kubectl kustomize` (kubectl has shipped kustomize since 1.14).
 """
 
 from __future__ import annotations
@@ -154,7 +154,7 @@ class Kustomizer:
 
     def _run_batch(self, paths: list[Path], futures: list[Future[KustomizeBuild]]) -> None:
         try:
-            builds = _split(paths, self._run_wrapped(paths))
+            builds = _split(paths, self._run_wrapped(paths)) if len(paths) > 1 else None
         except Exception:  # noqa: BLE001 - any surprise: fall back to separate builds below
             builds = None
         for index, (path, future) in enumerate(zip(paths, futures, strict=True)):
@@ -198,10 +198,7 @@ class Kustomizer:
         for start in range(0, len(new), size):
             chunk = new[start : start + size]
             futures = [self._futures[key] for key in chunk]
-            if len(chunk) == 1:
-                self._pool.submit(lambda k=chunk[0], f=futures[0]: f.set_result(self._run(k)))
-            else:
-                self._pool.submit(self._run_batch, chunk, futures)
+            self._pool.submit(self._run_batch, chunk, futures)
         return {key: self._futures[key] for key in keys}
 
     def build(self, path: Path | str) -> KustomizeBuild:
@@ -221,8 +218,10 @@ def _split(paths: list[Path], combined: KustomizeBuild) -> list[KustomizeBuild] 
     for obj in combined.objects:
         metadata = obj.get("metadata")
         annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
-        index = annotations.pop(_BATCH_ANNOTATION, None) if isinstance(annotations, dict) else None
-        if index is None or not index.isdigit() or int(index) >= len(paths):
+        if not isinstance(metadata, dict) or not isinstance(annotations, dict):
+            return None
+        index = annotations.pop(_BATCH_ANNOTATION, None)
+        if not isinstance(index, str) or not index.isdigit() or int(index) >= len(paths):
             return None
         if not annotations:
             del metadata["annotations"]

@@ -54,7 +54,7 @@ def failures(results: list[CheckResult], name: str | None = None) -> list[CheckR
 
 
 def rename_app(app_dir: Path, old: str, new: str) -> None:
-    """Rewrite every file of a copied app folder so that app `old` becomes app `new` (`api_dev` too, not `apiVersion`)."""
+    """Rewrite a copied app folder so that app `old` becomes app `new` (`api_dev` too, but not `apiVersion`)."""
     pattern = re.compile(rf"(?<![A-Za-z0-9]){re.escape(old)}(?![A-Za-z0-9])")
     for path in app_dir.rglob("*"):
         if path.is_file():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -80,8 +81,16 @@ def test_crds_come_from_the_environment(argocd_crds: Path, monkeypatch: pytest.M
     assert validate(FIXTURE_PLATFORM).argocd_schemas == f"CRDs in {argocd_crds}"
 
 
-def test_this_repository_is_clean(argocd_crds: Path) -> None:
-    report = validate(REPO_ROOT, argocd_crds=argocd_crds)
+def test_this_repositorys_platform_is_clean(argocd_crds: Path, tmp_path: Path) -> None:
+    """The platform files this repository renders for itself (its tests hold broken fixtures on purpose)."""
+    for part in (".copier-answers.yml", "apps", "infra", "k8s"):
+        source = REPO_ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / part)
+        else:
+            shutil.copy2(source, tmp_path / part)
+
+    report = validate(tmp_path, argocd_crds=argocd_crds)
 
     assert report.ok, [r.line() for r in report.failures]
 
@@ -98,8 +107,6 @@ def test_rendered_platform_with_apps_is_clean(rendered_platform: Path, argocd_cr
 
 @pytest.mark.slow
 def test_rendered_platform_catches_a_hand_edit(rendered_platform: Path, tmp_path: Path) -> None:
-    import shutil
-
     copy = tmp_path / "platform"
     shutil.copytree(rendered_platform, copy)
     deployment = copy / "apps/shop/k8s/base/deployment.yaml"

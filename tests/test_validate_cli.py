@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -187,3 +187,28 @@ def test_crds_folder_without_argocd_crds(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "argocd-crds:" in done.stderr and "holds no CustomResourceDefinition of group argoproj.io" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_objects_of_the_wrong_shape_are_reported(tmp_path: Path) -> None:
+    shutil.copy(FIXTURE_PLATFORM.parent / "wrong-shapes.yaml", tmp_path / "objects.yaml")
+
+    done = comind("validate", tmp_path, "--json")
+
+    assert_no_traceback(done)
+    assert done.returncode == 1
+    failed = {(r["name"], r["object"]) for r in json.loads(done.stdout)["results"] if r["status"] == "FAIL"}
+    assert ("schema", "NetworkPolicy ns/n (objects.yaml)") in failed
+    assert ("argocd.project", "Application a (objects.yaml)") in failed
+    assert ("image.tag", "Deployment  initContainer a (objects.yaml)") in failed
+
+
+def test_value_that_cannot_be_constructed(tmp_path: Path) -> None:
+    build_file_tree(
+        tmp_path, {"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {when: 2024-13-45}\n"}
+    )
+
+    done = comind("validate", tmp_path)
+
+    assert_no_traceback(done)
+    assert done.returncode == 1
+    assert "FAIL yaml.syntax cm.yaml: a value cannot be read (ValueError: month must be in 1..12)" in done.stdout

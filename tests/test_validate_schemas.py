@@ -63,7 +63,7 @@ def mutations(obj: dict[str, Any], path: tuple[Any, ...] = ()) -> Iterator[tuple
 
 @pytest.fixture(scope="module")
 def platform_objects() -> list[dict[str, Any]]:
-    return rendered_objects(FIXTURE_PLATFORM, REPO_ROOT)
+    return rendered_objects(FIXTURE_PLATFORM, REPO_ROOT / "k8s")
 
 
 @pytest.fixture(scope="module")

@@ -37,7 +37,8 @@ PLANTED = {
     ),
     "sensitive-key-hcl": (
         "infra/terraform/modules/db/variables.tf",
-        'variable "name" {\n  type = string\n}\n\nvariable "db_password" {\n  type    = string\n  default = "changeme123"\n}\n',
+        'variable "name" {\n  type = string\n}\n\n'
+        'variable "db_password" {\n  type    = string\n  default = "changeme123"\n}\n',
         7,
     ),
     "sensitive-key-hcl-attribute": (

@@ -137,7 +137,7 @@ def _claims(scan: RepoScan) -> dict[str, dict[str, set[str]]]:
     for obj in scan.objects:
         owner = obj.app or obj.source
         if obj.kind == "Ingress":
-            for rule in obj.get("spec", "rules") or []:
+            for rule in obj.get_list("spec", "rules"):
                 if isinstance(rule, dict) and rule.get("host"):
                     claims["ingress host"][str(rule["host"])].add(owner)
         if not obj.app or obj.api_version == ARGOCD_API:
@@ -200,7 +200,7 @@ def _declared_projects(scan: RepoScan) -> dict[str, RenderedObject]:
 
 
 def _sources(app: RenderedObject) -> list[dict[str, object]]:
-    sources = [app.get("spec", "source"), *(app.get("spec", "sources") or [])]
+    sources = [app.get("spec", "source"), *app.get_list("spec", "sources")]
     return [s for s in sources if isinstance(s, dict)]
 
 
@@ -231,7 +231,7 @@ def _app_and_env(scan: RepoScan, app: RenderedObject) -> tuple[str | None, str |
 
 
 def _destination_allowed(project: RenderedObject, server: str, namespace: str) -> bool:
-    for dest in project.get("spec", "destinations") or []:
+    for dest in project.get_list("spec", "destinations"):
         if not isinstance(dest, dict):
             continue
         server_ok = fnmatch.fnmatchcase(server, str(dest.get("server") or "")) if dest.get("server") else True
@@ -250,9 +250,9 @@ def check_applications(scan: RepoScan) -> list[CheckResult]:
             result = _check_source_path(scan, application, source)
             if result is not None:
                 findings.append(result)
-        project = str(application.get("spec", "project") or "")
-        namespace = str(application.get("spec", "destination", "namespace") or "")
-        server = str(application.get("spec", "destination", "server") or "")
+        project = application.get_str("spec", "project")
+        namespace = application.get_str("spec", "destination", "namespace")
+        server = application.get_str("spec", "destination", "server")
         app_name, env = _app_and_env(scan, application)
         app = scan.app(app_name)
         if app is not None and env is not None:
@@ -269,7 +269,9 @@ def check_applications(scan: RepoScan) -> list[CheckResult]:
                 findings.append(
                     failed("argocd.project", LAYER, application.ref, f"is in project {project}, not team {app.team}")
                 )
-        if project not in projects:
+        if not project:
+            findings.append(failed("argocd.project", LAYER, application.ref, "has no spec.project"))
+        elif project not in projects:
             if scan.platform is not None or projects:
                 where = PROJECTS_DIR if scan.platform is not None else "the scanned files"
                 findings.append(failed("argocd.project", LAYER, application.ref, f"project {project} not in {where}"))
@@ -295,10 +297,10 @@ def check_project_privileges(scan: RepoScan) -> list[CheckResult]:
     projects = {p.name: p for p in _argocd(scan, "AppProject")}
     projects.update(_declared_projects(scan))  # the committed file names a project better than a build does
     for project in projects.values():
-        repos = project.get("spec", "sourceRepos") or []
+        repos = project.get_list("spec", "sourceRepos")
         if "*" in repos:
             findings.append(failed("argocd.least-privilege", LAYER, project.ref, "sourceRepos allows '*'"))
-        for dest in project.get("spec", "destinations") or []:
+        for dest in project.get_list("spec", "destinations"):
             if isinstance(dest, dict):
                 wild = [k for k in ("server", "namespace", "name") if dest.get(k) == "*"]
                 if wild:
@@ -307,7 +309,7 @@ def check_project_privileges(scan: RepoScan) -> list[CheckResult]:
                             "argocd.least-privilege", LAYER, project.ref, f"a destination allows any {wild[0]} ('*')"
                         )
                     )
-        for entry in project.get("spec", "clusterResourceWhitelist") or []:
+        for entry in project.get_list("spec", "clusterResourceWhitelist"):
             if isinstance(entry, dict) and "*" in (entry.get("group"), entry.get("kind")):
                 findings.append(
                     failed("argocd.least-privilege", LAYER, project.ref, "clusterResourceWhitelist allows '*'")
@@ -358,10 +360,11 @@ def check_image_tags(scan: RepoScan) -> list[CheckResult]:
         if obj.env == DEV_ENVIRONMENT:
             continue
         for container in containers(obj):
-            image = str(container.spec.get("image") or "")
-            problem = _image_problem(image) if image else "has no image"
-            if problem:
-                findings.append(failed("image.tag", LAYER, container.ref, f"image {image!r} {problem} (outside dev)"))
+            image = container.spec.get("image")
+            image = image if isinstance(image, str) else ""
+            problem = f"image {image!r} {_image_problem(image)}" if image else "no image"
+            if not problem.endswith("None"):
+                findings.append(failed("image.tag", LAYER, container.ref, f"{problem} (outside dev)"))
     return _ok("image.tag", ".", "images outside dev are pinned", findings)
 
 
@@ -370,7 +373,8 @@ def check_containers(scan: RepoScan) -> list[CheckResult]:
     findings = []
     for obj in scan.objects:
         for container in containers(obj):
-            resources = container.spec.get("resources") or {}
+            resources = container.spec.get("resources")
+            resources = resources if isinstance(resources, dict) else {}
             missing = [
                 f"{level}.{res}"
                 for level in ("requests", "limits")
@@ -398,9 +402,10 @@ def _app_namespaces(scan: RepoScan) -> dict[str, str]:
 
 
 def _is_default_deny(policy: RenderedObject) -> bool:
-    spec = policy.get("spec") or {}
     return (
-        not (spec.get("podSelector") or {}) and "Ingress" in (spec.get("policyTypes") or []) and not spec.get("ingress")
+        not policy.get("spec", "podSelector")
+        and "Ingress" in policy.get_list("spec", "policyTypes")
+        and not policy.get("spec", "ingress")
     )
 
 
@@ -425,13 +430,13 @@ def _pod_security_labels(scan: RepoScan) -> dict[str, tuple[str, str]]:
     levels: dict[str, tuple[str, str]] = {}
     for obj in scan.objects:
         if obj.kind == "Namespace" and PSA_ENFORCE in obj.labels:
-            levels[obj.name] = (str(obj.labels[PSA_ENFORCE]), obj.source)
+            levels[obj.name] = (obj.get_str("metadata", "labels", PSA_ENFORCE), obj.source)
         elif obj.kind == "Application" and obj.api_version == ARGOCD_API:
-            options = obj.get("spec", "syncPolicy", "syncOptions") or []
-            labels = obj.get("spec", "syncPolicy", "managedNamespaceMetadata", "labels") or {}
-            namespace = obj.get("spec", "destination", "namespace")
-            if "CreateNamespace=true" in options and isinstance(labels, dict) and PSA_ENFORCE in labels and namespace:
-                levels.setdefault(str(namespace), (str(labels[PSA_ENFORCE]), obj.source))
+            options = obj.get_list("spec", "syncPolicy", "syncOptions")
+            level = obj.get_str("spec", "syncPolicy", "managedNamespaceMetadata", "labels", PSA_ENFORCE)
+            namespace = obj.get_str("spec", "destination", "namespace")
+            if "CreateNamespace=true" in options and level and namespace:
+                levels.setdefault(namespace, (level, obj.source))
     return levels
 
 

@@ -139,32 +139,46 @@ class RenderedObject:
     @property
     def kind(self) -> str:
         """The object's kind ('' when missing)."""
-        return str(self.data.get("kind") or "")
+        return self.get_str("kind")
 
     @property
     def api_version(self) -> str:
         """The object's apiVersion ('' when missing)."""
-        return str(self.data.get("apiVersion") or "")
+        return self.get_str("apiVersion")
 
     @property
     def name(self) -> str:
         """metadata.name ('' when missing)."""
-        return str(_get(self.data, "metadata", "name") or "")
+        return self.get_str("metadata", "name")
 
     @property
     def namespace(self) -> str:
         """metadata.namespace ('' when missing)."""
-        return str(_get(self.data, "metadata", "namespace") or "")
+        return self.get_str("metadata", "namespace")
 
     @property
     def labels(self) -> dict[str, Any]:
         """metadata.labels."""
-        labels = _get(self.data, "metadata", "labels")
-        return labels if isinstance(labels, dict) else {}
+        return self.get_dict("metadata", "labels")
 
     def get(self, *keys: str) -> Any:
         """A nested field, or None when any step is missing."""
         return _get(self.data, *keys)
+
+    def get_list(self, *keys: str) -> list[Any]:
+        """A nested list; empty when missing or not a list (foreign input can hold anything)."""
+        value = _get(self.data, *keys)
+        return value if isinstance(value, list) else []
+
+    def get_dict(self, *keys: str) -> dict[str, Any]:
+        """A nested mapping; empty when missing or not a mapping."""
+        value = _get(self.data, *keys)
+        return value if isinstance(value, dict) else {}
+
+    def get_str(self, *keys: str) -> str:
+        """A nested scalar as text; '' when missing or not a scalar."""
+        value = _get(self.data, *keys)
+        return "" if value is None or isinstance(value, dict | list) else str(value)
 
     @property
     def ref(self) -> str:
@@ -208,6 +222,7 @@ def containers(obj: RenderedObject) -> Iterator[Container]:
     if not isinstance(pod, dict):
         return
     for key, init in (("initContainers", True), ("containers", False)):
-        for spec in pod.get(key) or []:
+        specs = pod.get(key)
+        for spec in specs if isinstance(specs, list) else []:
             if isinstance(spec, dict):
                 yield Container(obj, spec, init)

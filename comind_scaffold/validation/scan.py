@@ -165,7 +165,7 @@ class RepoScan:
     @cached_property
     def objects(self) -> list[RenderedObject]:
         """Every rendered object: build outputs of the build roots, then loose objects."""
-        found = []
+        found: list[RenderedObject] = []
         for path, build in self.builds.items():
             app, env = self.overlay_of(path)
             source = self.rel(path)
