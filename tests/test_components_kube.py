@@ -100,11 +100,16 @@ def test_deployment_becomes_available_with_ready_endpoints(kube_cluster: KubeClu
 
 
 def test_unauthenticated_requests_are_refused(kube_cluster: KubeCluster, tmp_path) -> None:
-    status, _ = kube_cluster.request("GET", "/api/v1/namespaces/kube-system/secrets",
-                                     authenticated=False)
-    assert status in (401, 403)
+    # No client certificate: the request is anonymous and RBAC refuses it.
+    status, body = kube_cluster.request("GET", "/api/v1/namespaces/kube-system/secrets",
+                                        authenticated=False)
+    assert status in (401, 403), body
+    assert status == 401 or 'User "system:anonymous"' in body["message"], body
     status, body = kube_cluster.request("GET", "/api/v1/namespaces/kube-system/secrets")
     assert status == 200, body
+    who = json.loads(kube_cluster.kubectl("auth", "whoami", "-o", "json").stdout)
+    assert who["status"]["userInfo"]["username"] == "comind-admin"
+    assert "system:masters" in who["status"]["userInfo"]["groups"]
 
     # A client certificate from a CA the apiserver does not trust is rejected outright.
     import ssl
