@@ -17,7 +17,6 @@ from typing import Any
 import jsonschema
 import yaml
 from kubernetes_validate import utils as kv
-from packaging.version import Version
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -36,6 +35,12 @@ _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def supported_kubernetes_versions() -> list[str]:
     """Kubernetes minors with schemas, oldest first (`1.25` … `1.37`)."""
     return [kv.major_minor(v) for v in kv.all_versions()]
+
+
+def _minor_tuple(version: str) -> tuple[int, int]:
+    major, _, rest = version.partition(".")
+    minor = re.match(r"\d*", rest)
+    return (int(major) if major.isdigit() else 0, int(minor.group()) if minor and minor.group() else 0)
 
 
 class _JsonschemaValidator:
@@ -74,8 +79,8 @@ class KubernetesSchemas:
     def __init__(self, version: str) -> None:
         self.requested = version
         available = kv.all_versions()
-        wanted = Version(kv.major_minor(version.lstrip("v")))
-        fitting = [v for v in available if Version(kv.major_minor(v)) <= wanted]
+        wanted = _minor_tuple(version.lstrip("v"))
+        fitting = [v for v in available if _minor_tuple(v) <= wanted]
         self._full = fitting[-1] if fitting else available[0]
         self.version = kv.major_minor(self._full)
         self._definitions: dict[str, Any] | None = None
