@@ -78,16 +78,13 @@ func roleExists(ctx context.Context, conn *pgx.Conn, name string) (bool, error) 
 
 func (r *databaseResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var m databaseModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
 	conn, err := r.connect(ctx)
-	if err != nil {
-		fail(&resp.Diagnostics, "postgresql", err.Error())
+	if conn != nil {
+		defer conn.Close(ctx)
+	}
+	if !load(ctx, req.Plan, &m, &resp.Diagnostics, "postgresql", err) {
 		return
 	}
-	defer conn.Close(ctx)
 	name := m.Name.ValueString()
 	exists, _, err := databaseState(ctx, conn, name)
 	if err == nil && exists {
@@ -122,16 +119,13 @@ func (r *databaseResource) Create(ctx context.Context, req resource.CreateReques
 
 func (r *databaseResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var m databaseModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
 	conn, err := r.connect(ctx)
-	if err != nil {
-		fail(&resp.Diagnostics, "postgresql", err.Error())
+	if conn != nil {
+		defer conn.Close(ctx)
+	}
+	if !load(ctx, req.State, &m, &resp.Diagnostics, "postgresql", err) {
 		return
 	}
-	defer conn.Close(ctx)
 	exists, _, err := databaseState(ctx, conn, m.Name.ValueString())
 	if err != nil {
 		fail(&resp.Diagnostics, "postgresql", err.Error())
@@ -144,16 +138,13 @@ func (r *databaseResource) Read(ctx context.Context, req resource.ReadRequest, r
 
 func (r *databaseResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var m databaseModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
 	conn, err := r.connect(ctx)
-	if err != nil {
-		fail(&resp.Diagnostics, "postgresql", err.Error())
+	if conn != nil {
+		defer conn.Close(ctx)
+	}
+	if !load(ctx, req.Plan, &m, &resp.Diagnostics, "postgresql", err) {
 		return
 	}
-	defer conn.Close(ctx)
 	sql := fmt.Sprintf("ALTER ROLE %s PASSWORD %s", ident(m.Name.ValueString()), literal(m.Password.ValueString()))
 	if _, err := conn.Exec(ctx, sql); err != nil {
 		fail(&resp.Diagnostics, "postgresql", fmt.Sprintf("ALTER ROLE: %v", err))
@@ -164,16 +155,13 @@ func (r *databaseResource) Update(ctx context.Context, req resource.UpdateReques
 
 func (r *databaseResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var m databaseModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
 	conn, err := r.connect(ctx)
-	if err != nil {
-		fail(&resp.Diagnostics, "postgresql", err.Error())
+	if conn != nil {
+		defer conn.Close(ctx)
+	}
+	if !load(ctx, req.State, &m, &resp.Diagnostics, "postgresql", err) {
 		return
 	}
-	defer conn.Close(ctx)
 	name := m.Name.ValueString()
 	exists, ours, err := databaseState(ctx, conn, name)
 	if err != nil {

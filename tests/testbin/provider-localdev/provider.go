@@ -120,6 +120,20 @@ func fail(diags *diag.Diagnostics, area, message string) {
 	diags.AddError(area+": "+message, "")
 }
 
+type getter interface {
+	Get(ctx context.Context, target any) diag.Diagnostics
+}
+
+// load decodes a plan or state into target and reports the error of making a client; it returns false when
+// the operation cannot go on.
+func load(ctx context.Context, src getter, target any, diags *diag.Diagnostics, area string, clientErr error) bool {
+	diags.Append(src.Get(ctx, target)...)
+	if clientErr != nil {
+		fail(diags, area, clientErr.Error())
+	}
+	return !diags.HasError()
+}
+
 func orDefault(v types.String, def string) string {
 	if v.IsNull() || v.IsUnknown() || v.ValueString() == "" {
 		return def

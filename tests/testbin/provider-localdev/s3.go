@@ -82,13 +82,8 @@ func isNotFound(err error) bool {
 
 func (r *bucketResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var m bucketModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
 	client, err := r.client()
-	if err != nil {
-		fail(&resp.Diagnostics, "s3", err.Error())
+	if !load(ctx, req.Plan, &m, &resp.Diagnostics, "s3", err) {
 		return
 	}
 	name := m.Name.ValueString()
@@ -115,13 +110,8 @@ func (r *bucketResource) Create(ctx context.Context, req resource.CreateRequest,
 
 func (r *bucketResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var m bucketModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
 	client, err := r.client()
-	if err != nil {
-		fail(&resp.Diagnostics, "s3", err.Error())
+	if !load(ctx, req.State, &m, &resp.Diagnostics, "s3", err) {
 		return
 	}
 	_, err = client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(m.Name.ValueString())})
@@ -157,13 +147,8 @@ func (r *bucketResource) managed(ctx context.Context, client *s3.Client, name st
 
 func (r *bucketResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var m bucketModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
 	client, err := r.client()
-	if err != nil {
-		fail(&resp.Diagnostics, "s3", err.Error())
+	if !load(ctx, req.State, &m, &resp.Diagnostics, "s3", err) {
 		return
 	}
 	name := m.Name.ValueString()

@@ -141,13 +141,8 @@ func (r *secretResource) Create(ctx context.Context, req resource.CreateRequest,
 
 func (r *secretResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var m secretModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
 	k, err := r.client()
-	if err != nil {
-		fail(&resp.Diagnostics, "kubernetes", err.Error())
+	if !load(ctx, req.State, &m, &resp.Diagnostics, "kubernetes", err) {
 		return
 	}
 	code, err := k.do(ctx, http.MethodGet, secretPath(&m), nil, nil)
@@ -182,13 +177,8 @@ func (r *secretResource) Update(ctx context.Context, req resource.UpdateRequest,
 
 func (r *secretResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var m secretModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
 	k, err := r.client()
-	if err != nil {
-		fail(&resp.Diagnostics, "kubernetes", err.Error())
+	if !load(ctx, req.State, &m, &resp.Diagnostics, "kubernetes", err) {
 		return
 	}
 	var current struct {

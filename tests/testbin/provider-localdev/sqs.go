@@ -102,13 +102,8 @@ func (m *queueModel) attributes() (map[string]string, error) {
 
 func (r *queueResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var m queueModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
 	client, err := r.client()
-	if err != nil {
-		fail(&resp.Diagnostics, "sqs", err.Error())
+	if !load(ctx, req.Plan, &m, &resp.Diagnostics, "sqs", err) {
 		return
 	}
 	name := m.Name.ValueString()
@@ -149,13 +144,8 @@ func queueARN(ctx context.Context, client *sqs.Client, url string) (string, erro
 
 func (r *queueResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var m queueModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
 	client, err := r.client()
-	if err != nil {
-		fail(&resp.Diagnostics, "sqs", err.Error())
+	if !load(ctx, req.State, &m, &resp.Diagnostics, "sqs", err) {
 		return
 	}
 	_, err = client.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(m.Name.ValueString())})
@@ -192,13 +182,8 @@ func (r *queueResource) Update(ctx context.Context, req resource.UpdateRequest, 
 
 func (r *queueResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var m queueModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
 	client, err := r.client()
-	if err != nil {
-		fail(&resp.Diagnostics, "sqs", err.Error())
+	if !load(ctx, req.State, &m, &resp.Diagnostics, "sqs", err) {
 		return
 	}
 	found, err := client.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(m.Name.ValueString())})
