@@ -136,11 +136,18 @@ def tracked(repo: Path, *paths: str) -> list[str]:
     return git(repo, "ls-files", "--", *paths).splitlines()
 
 
-def copy_unmerged(source: Path, target: Path, *paths: str) -> None:
-    """Record in `target`'s index the conflicts `source`'s index holds under `paths` (same object store)."""
-    entries = git(source, "ls-files", "--unmerged", "--", *paths).splitlines()
+def park_unmerged(repo: Path, *paths: str) -> list[str]:
+    """Return the index's unmerged entries under `paths` (`ls-files --unmerged` lines) and clear them to HEAD."""
+    entries = git(repo, "ls-files", "--unmerged", "--", *paths).splitlines()
+    if entries:
+        git(repo, "reset", "-q", "--", *sorted({line.split("\t", 1)[1] for line in entries}))
+    return entries
+
+
+def record_unmerged(repo: Path, entries: list[str]) -> None:
+    """Write unmerged entries (as `park_unmerged` returned them) into `repo`'s index: the files show as `UU`."""
     if not entries:
         return
     names = sorted({line.split("\t", 1)[1] for line in entries})
     lines = [f"0 {'0' * 40}\t{name}" for name in names] + entries
-    git(target, "update-index", "--index-info", stdin="\n".join(lines) + "\n")
+    git(repo, "update-index", "--index-info", stdin="\n".join(lines) + "\n")

@@ -181,11 +181,7 @@ def app_answers(repo: PlatformRepo, name: str, team: str, options: Mapping[str, 
         "autoscaling": False,
         "max_replicas": 5,
         "sync_wave": 10,
-        "platform": platform.platform_name,
-        "gitops_repo_url": platform.repo_url,
-        "gitops_revision": platform.target_revision,
-        "domain": platform.local_domain if platform.default_profile == "local" else platform.aws_domain,
-        "service_ports": _service_ports(repo),
+        **platform_facts(repo),
     }
     for key, value in options.items():
         if key == "replicas":
@@ -197,6 +193,18 @@ def app_answers(repo: PlatformRepo, name: str, team: str, options: Mapping[str, 
             answers[key] = value
     answers["replicas"] = {env: answers["replicas"].get(env, 1) for env in answers["environments"]}
     return answers
+
+
+def platform_facts(repo: PlatformRepo) -> dict[str, Any]:
+    """Return the answers an app takes from its platform (name, git source, domain, service ports)."""
+    platform = repo.spec
+    return {
+        "platform": platform.platform_name,
+        "gitops_repo_url": platform.repo_url,
+        "gitops_revision": platform.target_revision,
+        "domain": platform.local_domain if platform.default_profile == "local" else platform.aws_domain,
+        "service_ports": _service_ports(repo),
+    }
 
 
 def _service_ports(repo: PlatformRepo) -> dict[str, int]:

@@ -204,7 +204,7 @@ def sync_projects(repo: PlatformRepo) -> list[str]:
     namespaces["platform"] += [repo.spec.platform_namespace(env) for env in repo.spec.environments]
     for app in PlatformRepo(repo.root).apps:
         namespaces.setdefault(app.team, []).extend(app.namespace(env) for env in app.environments)
-    changed = []
+    rewrites: dict[Path, str] = {}
     for team, names in sorted(namespaces.items()):
         path = repo.root / _PROJECTS_DIR / f"{team}.yaml"
         if not path.is_file():
@@ -213,12 +213,12 @@ def sync_projects(repo: PlatformRepo) -> list[str]:
         found = _BLOCK.search(text)
         if found is None:
             raise TemplateError(f"{path.relative_to(repo.root)}: the comind:destinations block is missing")
-        body = _destinations(found["indent"], names)
-        updated = text[: found.start("body")] + body + text[found.end("body") :]
+        updated = text[: found.start("body")] + _destinations(found["indent"], names) + text[found.end("body") :]
         if updated != text:
-            path.write_text(updated)
-            changed.append(str(path.relative_to(repo.root)))
-    return changed
+            rewrites[path] = updated
+    for path, text in rewrites.items():  # only once every file is known to be rewritable
+        path.write_text(text)
+    return [str(path.relative_to(repo.root)) for path in rewrites]
 
 
 def _destinations(indent: str, namespaces: list[str]) -> str:

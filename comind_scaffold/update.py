@@ -7,17 +7,20 @@ Before anything changes, the commit and the folders being updated are recorded i
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import tempfile
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from comind_scaffold import _copier, _git
 from comind_scaffold import constants as c
+from comind_scaffold.app_answers import platform_facts
 from comind_scaffold.errors import InputError, TemplateError
 from comind_scaffold.repo import PlatformRepo
 from comind_scaffold.scaffold import find_platform, sync_projects
@@ -121,10 +124,12 @@ def update(
     before = {name: _recorded_version(repo, folder) for name, folder in targets}
     _git.require_clean(repo.root, *(folder for _, folder in targets))
     _save_state(repo.root, _git.head(repo.root), [folder for _, folder in targets], created=[])
+    # Apps take the platform's current facts, so a changed repo URL, domain or service port reaches them too.
+    facts = {} if platform else platform_facts(repo)
     if len(targets) == 1:
-        errors = _copier.update_many([repo.root / targets[0][1]], vcs_ref=vcs_ref)
+        errors = [_copier.update_or_error(repo.root / targets[0][1], vcs_ref=vcs_ref, data=facts)]
     else:
-        errors = _update_in_worktrees(repo.root, [folder for _, folder in targets], vcs_ref, jobs)
+        errors = _update_in_worktrees(repo.root, [folder for _, folder in targets], vcs_ref, jobs, facts)
     results = []
     for (name, folder), error in zip(targets, errors, strict=True):
         conflicts = _conflicts(repo.root, folder)
@@ -153,31 +158,56 @@ def update(
     return UpdateReport(results=results)
 
 
-def _update_in_worktrees(root: Path, folders: list[str], vcs_ref: str | None, jobs: int | None) -> list[str | None]:
-    """Update each folder in a work tree of its own, then bring the results (and conflicts) back.
+def _update_in_worktrees(
+    root: Path, folders: list[str], vcs_ref: str | None, jobs: int | None, facts: dict[str, Any]
+) -> list[str | None]:
+    """Update the folders in parallel processes, each process in a sparse git work tree of its own.
 
-    Copier records conflicts in the git index, and its next update in the same index fails; separate work trees
-    keep the updates independent and let them run in parallel. Only git-tracked files are removed on the way back.
+    Copier records conflicts in the git index and its next update in that index then fails (`git write-tree`),
+    and two processes cannot share one index: each worker has its own work tree, and after each app it parks
+    the app's conflicts and clears them from its index. The results, and the parked conflicts, are brought back
+    into the repository at the end. Only git-tracked files are removed on the way back.
     """
-    shared = [c.PLATFORM_ANSWERS, c.SERVICES_FILE]
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(folders)))
+    shares = [folders[index::workers] for index in range(workers)]
+    shared = [f"/{c.PLATFORM_ANSWERS}", f"/{c.SERVICES_FILE}"]
+    outcome: dict[str, tuple[str | None, list[str]]] = {}
+    _copier.preload()
     with tempfile.TemporaryDirectory(prefix="comind-update-") as scratch:
-        trees = [Path(scratch) / str(index) for index in range(len(folders))]
+        trees = [Path(scratch) / f"worker{index}" for index in range(workers)]
         try:
-            for tree, folder in zip(trees, folders, strict=True):
-                _git.add_worktree(root, tree, *(f"/{path}" for path in shared), f"/{folder}/")
-            errors = _copier.update_many(
-                [tree / folder for tree, folder in zip(trees, folders, strict=True)], vcs_ref=vcs_ref, jobs=jobs
-            )
-            for tree, folder, error in zip(trees, folders, errors, strict=True):
-                if error is None:
-                    _bring_back(tree, root, folder)
+            for tree, share in zip(trees, shares, strict=True):
+                _git.add_worktree(root, tree, *shared, *(f"/{folder}/" for folder in share))
+            if workers == 1:
+                batches = [_update_batch(str(trees[0]), shares[0], vcs_ref, facts)]
+            else:
+                with ProcessPoolExecutor(max_workers=workers) as pool:
+                    batches = list(
+                        pool.map(_update_batch, map(str, trees), shares, [vcs_ref] * workers, [facts] * workers)
+                    )
+            for tree, share, batch in zip(trees, shares, batches, strict=True):
+                for folder, (error, parked) in zip(share, batch, strict=True):
+                    outcome[folder] = (error, parked)
+                    if error is None:
+                        _bring_back(tree, root, folder, parked)
         finally:
             for tree in trees:
                 _git.remove_worktree(root, tree)
-    return errors
+    return [outcome[folder][0] for folder in folders]
 
 
-def _bring_back(tree: Path, root: Path, folder: str) -> None:
+def _update_batch(
+    tree: str, folders: list[str], vcs_ref: str | None, facts: dict[str, Any]
+) -> list[tuple[str | None, list[str]]]:
+    """Update `folders` of one work tree in turn (a worker); return each one's error text and parked conflicts."""
+    results = []
+    for folder in folders:
+        error = _copier.update_or_error(Path(tree) / folder, vcs_ref=vcs_ref, data=facts)
+        results.append((error, _git.park_unmerged(Path(tree), folder)))
+    return results
+
+
+def _bring_back(tree: Path, root: Path, folder: str, parked: list[str]) -> None:
     produced = {str(p.relative_to(tree)) for p in (tree / folder).rglob("*") if p.is_file() or p.is_symlink()}
     for name in sorted(produced):
         source, target = tree / name, root / name
@@ -187,7 +217,7 @@ def _bring_back(tree: Path, root: Path, folder: str) -> None:
     for name in _git.tracked(root, folder):
         if name not in produced:
             (root / name).unlink(missing_ok=True)
-    _git.copy_unmerged(tree, root, folder)
+    _git.record_unmerged(root, parked)
 
 
 def _conflicts(root: Path, folder: str) -> list[str]:

@@ -257,3 +257,40 @@ def test_check_update_reports_outdated_apps(repos: tuple[Path, Path], capsys: py
     code, out, _ = run(platform, "check-update", "--json", capsys=capsys)
     assert code == 0
     assert '"outdated": true' in out
+
+
+def test_platform_update(repos: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    template, platform = repos
+    add_apps(platform, "shop")
+    change_template(
+        template, "templates/platform/README.md.jinja", "\n", "\n<!-- platform template v1.1.0 -->\n", "v1.1.0"
+    )
+
+    code, out, err = run(platform, "update", "--platform", capsys=capsys)
+
+    assert code == 0, err
+    assert "<!-- platform template v1.1.0 -->" in (platform / "README.md").read_text()
+    assert yaml.safe_load((platform / ".copier-answers.yml").read_text())["_commit"] == "v1.1.0"
+    assert recorded_version(platform / "apps/shop") == "v1.0.0"
+    assert "platform" in out and "v1.0.0 → v1.1.0" in out
+
+
+def test_update_brings_the_platform_facts_to_the_app(
+    repos: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A platform whose git URL changed hands the new URL to its apps on their next update."""
+    template, platform = repos
+    add_apps(platform, "shop")
+    edit(
+        platform / ".copier-answers.yml",
+        "repo_url: https://git.example.com/acme/platform",
+        "repo_url: https://git.example.com/acme/platform-moved",
+    )
+    commit_all(platform, "platform moved")
+    change_template(template, DEPLOYMENT, "  revisionHistoryLimit: 5\n", "  revisionHistoryLimit: 6\n", "v1.1.0")
+
+    code, _, err = run(platform, "update", "shop", capsys=capsys)
+
+    assert code == 0, err
+    application = yaml.safe_load((platform / "apps/shop/argocd/dev.yaml").read_text())
+    assert application["spec"]["source"]["repoURL"] == "https://git.example.com/acme/platform-moved"
