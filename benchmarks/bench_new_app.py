@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -30,7 +28,7 @@ import yaml  # noqa: E402
 from comind_scaffold.app_answers import app_answers  # noqa: E402
 from comind_scaffold.repo import PlatformRepo  # noqa: E402
 from comind_scaffold.scaffold import new_app  # noqa: E402
-from tests.helpers_scaffold import GIT_IDENTITY, commit_all, make_platform, make_template_repo  # noqa: E402
+from tests.helpers_scaffold import commit_all, console_scripts, scratch_platform  # noqa: E402
 
 
 def timed(action) -> float:  # type: ignore[no-untyped-def]
@@ -43,47 +41,87 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    comind = shutil.which("comind")
-    copier_cli = shutil.which("copier")
-    if not comind or not copier_cli:
-        print("needs the comind and copier console scripts on PATH", file=sys.stderr)
-        return 2
-    env = {**os.environ, **GIT_IDENTITY}
-    os.environ.update(GIT_IDENTITY)
-    with tempfile.TemporaryDirectory(prefix="bench-new-app-") as scratch:
-        root = Path(scratch)
-        template = make_template_repo(root / "template")
-        platform = make_platform(template, root / "platform")
+    comind, copier_cli = console_scripts()
+    env = dict(os.environ)
+    with scratch_platform("bench-new-app-") as (root, template, platform):
         repo = PlatformRepo(platform)
         cli_comind, cli_copier, lib_comind, lib_copier = [], [], [], []
         for run in range(args.runs):
             name = f"cli{run}"
-            cli_comind.append(timed(lambda n=name: subprocess.run(
-                [comind, "new-app", n, "--team", "payments", "--with-database", "--platform-dir", str(platform)],
-                env=env, check=True, capture_output=True)))
+            cli_comind.append(
+                timed(
+                    lambda n=name: subprocess.run(
+                        [
+                            comind,
+                            "new-app",
+                            n,
+                            "--team",
+                            "payments",
+                            "--with-database",
+                            "--platform-dir",
+                            str(platform),
+                        ],
+                        env=env,
+                        check=True,
+                        capture_output=True,
+                    )
+                )
+            )
             commit_all(platform, name)
             raw = f"raw{run}"
             answers = app_answers(repo, raw, "payments", {"with_database": True})
             data_file = root / f"{raw}.yml"
             data_file.write_text(yaml.safe_dump(answers))
-            cli_copier.append(timed(lambda r=raw, f=data_file: subprocess.run(
-                [copier_cli, "copy", "--trust", "--defaults", "--quiet", "--data-file", str(f), "--vcs-ref", "v1.0.0",
-                 str(template), str(platform / "apps" / r)], env=env, check=True, capture_output=True)))
+            cli_copier.append(
+                timed(
+                    lambda r=raw, f=data_file: subprocess.run(
+                        [
+                            copier_cli,
+                            "copy",
+                            "--trust",
+                            "--defaults",
+                            "--quiet",
+                            "--data-file",
+                            str(f),
+                            "--vcs-ref",
+                            "v1.0.0",
+                            str(template),
+                            str(platform / "apps" / r),
+                        ],
+                        env=env,
+                        check=True,
+                        capture_output=True,
+                    )
+                )
+            )
             commit_all(platform, raw)
             lib = f"lib{run}"
-            lib_comind.append(timed(lambda n=lib: new_app(n, "payments", platform_dir=platform,
-                                                          options={"with_database": True})))
+            lib_comind.append(
+                timed(lambda n=lib: new_app(n, "payments", platform_dir=platform, options={"with_database": True}))
+            )
             commit_all(platform, lib)
             rawlib = f"rawlib{run}"
             answers = app_answers(repo, rawlib, "payments", {"with_database": True})
-            lib_copier.append(timed(lambda a=answers, r=rawlib: copier.run_copy(
-                str(template), platform / "apps" / r, data=a, defaults=True, unsafe=True, quiet=True,
-                vcs_ref="v1.0.0")))
+            lib_copier.append(
+                timed(
+                    lambda a=answers, r=rawlib: copier.run_copy(
+                        str(template),
+                        platform / "apps" / r,
+                        data=a,
+                        defaults=True,
+                        unsafe=True,
+                        quiet=True,
+                        vcs_ref="v1.0.0",
+                    )
+                )
+            )
             commit_all(platform, rawlib)
-        startup = statistics.median(timed(lambda: subprocess.run([comind, "--help"], capture_output=True, check=True))
-                                    for _ in range(3))
+        startup = statistics.median(
+            timed(lambda: subprocess.run([comind, "--help"], capture_output=True, check=True)) for _ in range(3)
+        )
         copier_startup = statistics.median(
-            timed(lambda: subprocess.run([copier_cli, "--help"], capture_output=True, check=True)) for _ in range(3))
+            timed(lambda: subprocess.run([copier_cli, "--help"], capture_output=True, check=True)) for _ in range(3)
+        )
 
     rows = [
         ("process: comind new-app vs copier copy", statistics.median(cli_comind), statistics.median(cli_copier)),

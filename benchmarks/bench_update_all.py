@@ -16,7 +16,6 @@ import resource
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from comind_scaffold.scaffold import new_app  # noqa: E402
-from tests.helpers_scaffold import GIT_IDENTITY, commit_all, git, make_platform, make_template_repo  # noqa: E402
+from tests.helpers_scaffold import commit_all, console_scripts, git, scratch_platform  # noqa: E402
 
 SEED = "seedapp"
 
@@ -66,16 +65,9 @@ def main() -> int:
     parser.add_argument("--apps", type=int, default=50)
     parser.add_argument("--jobs", type=int, default=None)
     args = parser.parse_args()
-    comind, copier_cli = shutil.which("comind"), shutil.which("copier")
-    if not comind or not copier_cli:
-        print("needs the comind and copier console scripts on PATH", file=sys.stderr)
-        return 2
-    env = {**os.environ, **GIT_IDENTITY}
-    os.environ.update(GIT_IDENTITY)
-    with tempfile.TemporaryDirectory(prefix="bench-update-all-") as scratch:
-        root = Path(scratch)
-        template = make_template_repo(root / "template")
-        platform = make_platform(template, root / "platform")
+    comind, copier_cli = console_scripts()
+    env = dict(os.environ)
+    with scratch_platform("bench-update-all-") as (_, template, platform):
         new_app(SEED, "payments", platform_dir=platform, options={"with_database": True})
         names = clone_apps(platform, args.apps)
         commit_all(platform, f"{args.apps} apps")
@@ -108,11 +100,15 @@ def main() -> int:
         same = tree_digest(platform) == expected
 
     load = os.getloadavg()[0]
-    print(f"update --all benchmark: {args.apps} apps, one template change (v1.0.0 -> v1.1.0), "
-          f"{os.cpu_count()} CPUs, load average {load:.1f}")
+    print(
+        f"update --all benchmark: {args.apps} apps, one template change (v1.0.0 -> v1.1.0), "
+        f"{os.cpu_count()} CPUs, load average {load:.1f}"
+    )
     print(f"{'':40} {'wall s':>8} {'per app':>8} {'CPU s':>8} {'per app':>8}")
-    for label, wall, used in (("baseline: shell loop of copier update", baseline, baseline_cpu),
-                              ("comind update --all", mine, mine_cpu)):
+    for label, wall, used in (
+        ("baseline: shell loop of copier update", baseline, baseline_cpu),
+        ("comind update --all", mine, mine_cpu),
+    ):
         print(f"{label:40} {wall:8.2f} {wall / args.apps:8.3f} {used:8.2f} {used / args.apps:8.3f}")
     ratios = f"wall {mine / baseline:.2f}x (target <= 0.30x), CPU {mine_cpu / baseline_cpu:.2f}x"
     print(f"ratio comind / baseline: {ratios}; same resulting files: {same}")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -77,3 +80,21 @@ def status(repo: Path) -> str:
 
 def load_yaml_docs(path: Path) -> list[dict[str, Any]]:
     return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+def console_scripts() -> tuple[str, str]:
+    """The `comind` and `copier` executables (benchmarks run both as a user would); sets a git identity."""
+    comind, copier_cli = shutil.which("comind"), shutil.which("copier")
+    if not comind or not copier_cli:
+        raise SystemExit("needs the comind and copier console scripts on PATH")
+    os.environ.update(GIT_IDENTITY)
+    return comind, copier_cli
+
+
+@contextlib.contextmanager
+def scratch_platform(prefix: str) -> Iterator[tuple[Path, Path, Path]]:
+    """A temporary folder with a template repository (v1.0.0) and a platform generated from it."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as scratch:
+        root = Path(scratch)
+        template = make_template_repo(root / "template")
+        yield root, template, make_platform(template, root / "platform")

@@ -169,3 +169,13 @@ def test_init_refuses_a_non_empty_destination(tmp_path: Path, capsys: pytest.Cap
     assert code == 2
     assert "is not empty" in err
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+def test_init_bad_answer_is_one_line_and_leaves_no_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    template = make_template_repo(tmp_path / "template")
+    dest = tmp_path / "plat"
+    code, _, err = run(["init", str(dest), "--template", str(template), "--data", "platform_name=Not_A_Label"], capsys)
+    assert code == 2
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "platform_name: " in lines[0] and "Traceback" not in err
+    assert not dest.exists()
