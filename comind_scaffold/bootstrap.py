@@ -317,7 +317,8 @@ def phase_cluster(repo: PlatformRepo, options: BootstrapOptions) -> tuple[str, s
         if not plan.changed:
             return "unchanged", f"{workdir.relative_to(repo.root)}: no changes"
         if options.dry_run:
-            return "planned", f"{workdir.relative_to(repo.root)}: changes pending (terraform plan)"
+            summary = next((line for line in plan.output.splitlines() if line.startswith("Plan: ")), "changes pending")
+            return "planned", f"{workdir.relative_to(repo.root)}: {summary.rstrip('.')}"
         done = runner.apply(plan_file=plan_file)
         return "done", f"{done.added} added, {done.changed} changed, {done.destroyed} destroyed"
     finally:
