@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import uuid
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.components.kube import KubeCluster, _PKI, read_versions
+from tests.components.kube import _PKI, KubeCluster, read_versions
 
 pytestmark = pytest.mark.cluster
 
@@ -38,8 +40,8 @@ spec:
 """
 
 
-def _application(name: str, **spec_overrides: object) -> dict:
-    spec: dict = {
+def _application(name: str, **spec_overrides: object) -> dict[str, Any]:
+    spec: dict[str, Any] = {
         "project": "default",
         "source": {"repoURL": "https://git.example.invalid/platform.git", "path": "apps/web",
                    "targetRevision": "main"},
@@ -99,7 +101,7 @@ def test_deployment_becomes_available_with_ready_endpoints(kube_cluster: KubeClu
     assert addresses == pod_ips
 
 
-def test_unauthenticated_requests_are_refused(kube_cluster: KubeCluster, tmp_path) -> None:
+def test_unauthenticated_requests_are_refused(kube_cluster: KubeCluster, tmp_path: Path) -> None:
     # No client certificate: the request is anonymous and RBAC refuses it.
     status, body = kube_cluster.request("GET", "/api/v1/namespaces/kube-system/secrets",
                                         authenticated=False)

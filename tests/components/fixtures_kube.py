@@ -8,7 +8,8 @@ Fixtures:
 Missing binaries skip the test (fail under --require-real / COMIND_REQUIRE_REAL=1) with
 "kube-apiserver not found: run tests/testbin/build-kube.sh or set KUBEBUILDER_ASSETS".
 A control plane that is built but fails to start is an error, never a skip.
-Environment: COMIND_KUBE_NODES (node count, default 3), COMIND_KEEP_KUBE_DIR=1 (keep logs).
+Environment: COMIND_KUBE_NODES (node count, default 3), COMIND_KUBE_TIMEOUT (seconds per startup
+wait, default 180), COMIND_KEEP_KUBE_DIR=1 (keep the tmp folder with logs and certificates).
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ def kube_cluster(request: pytest.FixtureRequest) -> Iterator[KubeCluster]:
         find_binaries()
     except MissingBinaryError as exc:
         skip_or_fail(str(exc), request.config)
-    cluster = KubeCluster(nodes=int(os.environ.get("COMIND_KUBE_NODES", "3")))
+    cluster = KubeCluster(nodes=int(os.environ.get("COMIND_KUBE_NODES", "3")),
+                          startup_timeout=float(os.environ.get("COMIND_KUBE_TIMEOUT", "180")))
     cluster.start()  # KubeClusterError (with every log tail) when it does not come up
     try:
         yield cluster

@@ -31,7 +31,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import yaml
 
@@ -134,7 +134,7 @@ def argocd_crds_dir() -> Path:
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((LOCALHOST, 0))
-        return s.getsockname()[1]
+        return int(s.getsockname()[1])
 
 
 class _PKI:
@@ -150,7 +150,7 @@ class _PKI:
         self._eku, self._name_oid = ExtendedKeyUsageOID, NameOID
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
-        now = _dt.datetime.now(_dt.timezone.utc)
+        now = _dt.datetime.now(_dt.UTC)
         self._not_before = now - _dt.timedelta(hours=1)
         self._not_after = now + _dt.timedelta(days=2)
 
@@ -510,7 +510,8 @@ class KubeCluster:
 
         from kubernetes import client, config
 
-        self.api_client = config.new_client_from_config(config_file=str(self.kubeconfig))
+        self.api_client = config.new_client_from_config(  # type: ignore[no-untyped-call]
+            config_file=str(self.kubeconfig))
         self.version = client.VersionApi(self.api_client).get_code().git_version
         self._mark("kube-apiserver")
 
@@ -565,9 +566,9 @@ class KubeCluster:
                 pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="crds")
                 crd_future = pool.submit(self._create_crds, files)
 
-        from kubernetes.client.rest import ApiException
+        from kubernetes.client.exceptions import ApiException
 
-        core = client.CoreV1Api(self.api_client)
+        core: Any = client.CoreV1Api(self.api_client)
 
         def default_sa() -> bool:
             try:
@@ -614,7 +615,7 @@ class KubeCluster:
         """Create the CRDs (run in a thread while the other components start)."""
         from kubernetes import client
 
-        ext = client.ApiextensionsV1Api(self.api_client)
+        ext: Any = client.ApiextensionsV1Api(self.api_client)
         names = []
         for f in files:
             for doc in yaml.load_all(f.read_text(), Loader=_YAML_LOADER):
@@ -626,7 +627,7 @@ class KubeCluster:
     def _await_crds(self, names: list[str], timeout: float, procs: list[_Proc]) -> None:
         from kubernetes import client
 
-        ext = client.ApiextensionsV1Api(self.api_client)
+        ext: Any = client.ApiextensionsV1Api(self.api_client)
 
         def established() -> bool:
             for n in names:
@@ -712,7 +713,7 @@ class KubeCluster:
             from kubernetes.dynamic import DynamicClient
 
             assert self.workdir is not None
-            self._dynamic = DynamicClient(self.api_client,
+            self._dynamic = DynamicClient(self.api_client,  # type: ignore[no-untyped-call]
                                           cache_file=str(self.workdir / "discovery.json"))
         return self._dynamic
 
@@ -759,7 +760,7 @@ class KubeCluster:
     def get(self, api_version: str, kind: str, name: str,
             namespace: str | None = None) -> dict[str, Any]:
         res = self._resource(api_version, kind)
-        return self.dynamic.get(res, name=name, namespace=namespace).to_dict()
+        return cast(dict[str, Any], self.dynamic.get(res, name=name, namespace=namespace).to_dict())
 
     def get_application(self, name: str, namespace: str = "argocd") -> dict[str, Any]:
         self.require_argocd_crds()
@@ -784,7 +785,7 @@ class KubeCluster:
         self.require_argocd_crds()
         app = self.get_application(name, namespace)
         spec = app.get("spec", {})
-        now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        now = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         compared: dict[str, Any] = {"destination": spec.get("destination", {})}
         if spec.get("source"):
             compared["source"] = spec["source"]
@@ -813,7 +814,7 @@ class KubeCluster:
         patched = self.dynamic.patch(res, body={"status": status}, name=name,
                                      namespace=namespace,
                                      content_type="application/merge-patch+json")
-        return patched.to_dict()
+        return cast(dict[str, Any], patched.to_dict())
 
     def _has_status_subresource(self, crd_name: str) -> bool:
         from kubernetes import client
@@ -827,7 +828,7 @@ class KubeCluster:
         """Wait until the Deployment is rolled out: Available, all replicas updated and available."""
         from kubernetes import client
 
-        apps = client.AppsV1Api(self.api_client)
+        apps: Any = client.AppsV1Api(self.api_client)
         last: dict[str, Any] = {}
 
         def available() -> dict[str, Any] | None:
@@ -871,12 +872,13 @@ class KubeCluster:
     def create_namespace(self, name: str, labels: Mapping[str, str] | None = None) -> None:
         from kubernetes import client
 
-        client.CoreV1Api(self.api_client).create_namespace(
+        core: Any = client.CoreV1Api(self.api_client)
+        core.create_namespace(
             {"metadata": {"name": name, "labels": dict(labels or {})}})
 
     def delete_namespace(self, name: str) -> None:
         from kubernetes import client
-        from kubernetes.client.rest import ApiException
+        from kubernetes.client.exceptions import ApiException
 
         try:
             client.CoreV1Api(self.api_client).delete_namespace(name)
