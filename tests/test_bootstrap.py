@@ -252,3 +252,23 @@ def test_run_stopped_by_ctrl_c_resumes_at_the_phase_it_was_in(platform: Platform
         "preflight": "unchanged", "services": "resumed", "cluster": "resumed", "root-app": "done",
         "wait": "unchanged",
     }
+
+
+@pytest.mark.terraform
+def test_cluster_phase_applies_once_then_reports_unchanged(platform: PlatformRepo) -> None:
+    """The cluster phase's plan/apply handling with real terraform, on a provider-less stand-in environment
+    (the real environments/local needs k3d, helm and providers this machine cannot have)."""
+    from comind_scaffold.bootstrap import phase_cluster
+
+    environment = platform.root / "infra" / "terraform" / "environments" / "local"
+    environment.mkdir(parents=True)
+    (environment / "main.tf").write_text('resource "terraform_data" "cluster" {\n  input = "v1"\n}\n')
+    options = BootstrapOptions(profile="local")
+    first = phase_cluster(platform, options)
+    second = phase_cluster(platform, options)
+    (environment / "main.tf").write_text('resource "terraform_data" "cluster" {\n  input = "v2"\n}\n')
+    planned = phase_cluster(platform, BootstrapOptions(profile="local", dry_run=True))
+    assert (first, second) == (("done", "1 added, 0 changed, 0 destroyed"),
+                               ("unchanged", "infra/terraform/environments/local: no changes"))
+    assert planned == ("planned", "infra/terraform/environments/local: Plan: 0 to add, 1 to change, 0 to destroy")
+    assert not list((platform.root / ".comind").glob("*.tfplan"))
