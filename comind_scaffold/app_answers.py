@@ -279,6 +279,8 @@ def _check_runtime(answers: Mapping[str, Any]) -> None:
         raise InputError("port", f"{port} must be 1024-65535 (unprivileged: the container runs as non-root)")
     if not str(answers["health_path"]).startswith("/") or " " in answers["health_path"]:
         raise InputError("health_path", f"{answers['health_path']!r} must be an absolute URL path without spaces")
+    if answers["image"] == DEFAULT_IMAGE and port != 8080:
+        raise InputError("image", f"the default image listens on 8080 only; with port {port} give an image of your own")
     if not _IMAGE.match(answers["image"]):
         raise InputError("image", f"{answers['image']!r} must be an image name without tag; put the tag in image_tag")
     tag = answers["image_tag"]

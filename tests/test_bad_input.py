@@ -39,6 +39,7 @@ CASES: dict[str, Case] = {
     "empty-env-list": Case([*BASE, "--data", "environments=[]"], "shop", "env", {"environments": []}, "environments"),
     "port-privileged": Case([*BASE, "--port", "80"], "shop", "port", {"port": 80}),
     "port-out-of-range": Case([*BASE, "--port", "70000"], "shop", "port", {"port": 70000}),
+    "port-the-default-image-ignores": Case([*BASE, "--port", "9000"], "shop", "image", {"port": 9000}),
     "replicas-zero": Case([*BASE, "--replicas", "0"], "shop", "replicas", {"replicas": {"dev": 0}}),
     "replicas-negative": Case([*BASE, "--replicas", "prod=-1"], "shop", "replicas", {"replicas": {"prod": -1}}),
     "cpu-malformed": Case([*BASE, "--data", "cpu_request=lots"], "shop", "cpu_request", {"cpu_request": "lots"}),
@@ -73,7 +74,7 @@ CASES: dict[str, Case] = {
     ),
     # Only the whole repository can tell these; Copier sees one app at a time.
     "name-taken": Case(BASE, "taken", "name", None),
-    "port-collision": Case([*BASE, "--port", "9001"], "shop", "port", None),
+    "port-collision": Case([*BASE, "--port", "9001", "--image", "ghcr.io/acme/shop"], "shop", "port", None),
     "port-not-a-number": Case([*BASE, "--data", "port=eighty"], "shop", "port", None),
     "replicas-for-unused-env": Case([*BASE, "--env", "dev", "--replicas", "prod=2"], "shop", "replicas", None),
     "unknown-question": Case([*BASE, "--data", "colour=blue"], "shop", "colour", None),
@@ -86,7 +87,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("bad-input")
     template = make_template_repo(root / "template")
     platform = make_platform(template, root / "platform")  # redis disabled, elasticmq enabled
-    new_app("taken", "web", platform_dir=platform, options={"port": 9001})
+    new_app("taken", "web", platform_dir=platform, options={"port": 9001, "image": "ghcr.io/acme/taken"})
     commit_all(platform, "app taken")
     return template, platform
 
@@ -194,5 +195,5 @@ def test_platform_without_template_source(
 def test_a_good_answer_passes_the_same_checks(setup: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
     """The cases above fail for their bad answer, not for the setup: the same call with good answers works."""
     _, platform = setup
-    code, lines = run_cli(platform, ["shop", *BASE, "--port", "9002", "--pretend"], capsys)
+    code, lines = run_cli(platform, ["shop", *BASE, "--port", "9002", "--image", "ghcr.io/acme/shop", "--pretend"], capsys)
     assert code == 0, lines
