@@ -195,5 +195,7 @@ def test_platform_without_template_source(
 def test_a_good_answer_passes_the_same_checks(setup: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
     """The cases above fail for their bad answer, not for the setup: the same call with good answers works."""
     _, platform = setup
-    code, lines = run_cli(platform, ["shop", *BASE, "--port", "9002", "--image", "ghcr.io/acme/shop", "--pretend"], capsys)
+    code, lines = run_cli(
+        platform, ["shop", *BASE, "--port", "9002", "--image", "ghcr.io/acme/shop", "--pretend"], capsys
+    )
     assert code == 0, lines
