@@ -261,3 +261,27 @@ def test_latest_image_allowed_in_dev(tmp_path: Path) -> None:
     report = validate(repo)
 
     assert report.ok, [r.line() for r in report.failures]
+
+
+def test_schemas_follow_the_platforms_kubernetes_version(tmp_path: Path) -> None:
+    repo = copy_fixture(tmp_path / "repo")
+    edit(repo, ".copier-answers.yml", "kubernetes_version: 1.34.2", "kubernetes_version: 1.30.4")
+
+    report = validate(repo)
+
+    assert report.kubernetes_version == "1.30"
+    assert any("Kubernetes 1.30" in r.message for r in report.results if r.name == "schema")
+
+
+def test_applicationset_without_template(tmp_path: Path) -> None:
+    appset = (
+        "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata: {name: previews, namespace: argocd}\n"
+        "spec:\n  generators: [{list: {elements: []}}]\n"
+    )
+    repo = copy_fixture(tmp_path / "repo", {"appsets/previews.yaml": appset})
+
+    report = validate(repo)
+
+    [found] = failures(report.results, "schema")
+    assert found.object == "ApplicationSet argocd/previews (appsets/previews.yaml)"
+    assert found.message == "spec: missing required field 'template'"
