@@ -272,3 +272,32 @@ def test_cluster_phase_applies_once_then_reports_unchanged(platform: PlatformRep
                                ("unchanged", "infra/terraform/environments/local: no changes"))
     assert planned == ("planned", "infra/terraform/environments/local: Plan: 0 to add, 1 to change, 0 to destroy")
     assert not list((platform.root / ".comind").glob("*.tfplan"))
+
+
+@pytest.mark.docker
+@pytest.mark.cluster
+def test_local_bootstrap_starts_the_services_then_leaves_them_alone(
+    tmp_path: Path, cluster: Any, service_images: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from comind_scaffold._docker import DockerEngine
+    from comind_scaffold.services import clean
+    from tests.components import docker_stack as ds
+    from tests.helpers_services import image_refs, services_yaml, unique_platform, write_platform
+
+    monkeypatch.setenv("DOCKER_HOST", ds.docker_host())
+    repo = write_platform(tmp_path, services_yaml(unique_platform("bs"), image_refs(*service_images)))
+    (tmp_path / "k8s" / "kustomize" / "projects").mkdir(parents=True)
+    for name in ("root-app.yaml", f"projects/{ROOT_APP}.yaml"):
+        shutil.copyfile(REPO_ROOT / "k8s" / "kustomize" / name, tmp_path / "k8s" / "kustomize" / name)
+    options = _options(cluster, skip_services=False)
+    try:
+        first = bootstrap(repo, options, progress=_mark_healthy_while_waiting(cluster))
+        again = bootstrap(repo, options)
+    finally:
+        clean(repo, engine=DockerEngine(ds.docker_host()))
+    assert [(p.phase, p.outcome) for p in first.phases][:2] == [("preflight", "unchanged"), ("services", "done")]
+    assert {p.phase: p.outcome for p in again.phases} == {
+        "preflight": "unchanged", "services": "unchanged", "cluster": "skipped", "root-app": "unchanged",
+        "wait": "unchanged",
+    }
+    assert again.changed is False
