@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,10 @@ def test_version_is_the_pinned_release(kube_cluster: KubeCluster) -> None:
     assert status == 200
     assert (body["gitVersion"], body["major"], body["minor"]) == (pinned, "1", "34")
     assert kube_cluster.server.startswith("https://127.0.0.1:")
+    # what a subprocess (the product's CLI, kubectl) sees through KUBECONFIG
+    out = subprocess.run(["kubectl", "version", "-o", "json"], env=kube_cluster.env(),
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    assert json.loads(out)["serverVersion"]["gitVersion"] == pinned
 
 
 def test_fake_nodes_are_ready(kube_cluster: KubeCluster) -> None:

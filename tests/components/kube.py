@@ -886,6 +886,16 @@ class KubeCluster:
             if exc.status != 404:
                 raise
 
+    def env(self) -> dict[str, str]:
+        """os.environ plus KUBECONFIG for this cluster: for subprocesses (kubectl, the product's CLI)."""
+        return {**os.environ, "KUBECONFIG": str(self.kubeconfig)}
+
+    def wait_for(self, what: str, check: Callable[[], T | None], timeout: float = 60.0,
+                 interval: float = 0.2) -> T:
+        """Poll ``check`` until truthy (returned); TimeoutError naming ``what``; fails fast if a
+        control-plane process died."""
+        return _wait_for(what, check, timeout, self._procs, interval)
+
     def log_tails(self, lines: int = 30) -> str:
         return "\n".join(f"---- {p.name} ----\n{p.tail(lines)}" for p in self._procs)
 
