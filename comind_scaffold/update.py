@@ -246,7 +246,7 @@ def abort_update(platform_dir: Path | str = ".") -> list[str]:
         The folders restored.
 
     Raises:
-        TemplateError: No update to abort.
+        TemplateError: No update to abort, or it was committed since (HEAD moved).
 
     """
     repo = find_platform(platform_dir)
@@ -257,6 +257,11 @@ def abort_update(platform_dir: Path | str = ".") -> list[str]:
         raise TemplateError("update: there is no update to abort (no .comind/update-state.json)") from err
     except json.JSONDecodeError as err:
         raise TemplateError(f"{STATE_FILE}: not valid JSON; restore by hand with git checkout") from err
+    if _git.head(repo.root) != state["commit"]:
+        raise TemplateError(
+            f"update: HEAD moved since the last update (it was {state['commit'][:12]}), so it was committed or "
+            f"reset; nothing aborted (remove {STATE_FILE} to forget it)"
+        )
     _git.restore(repo.root, state["commit"], state["folders"], state["created"])
     path.unlink()
     return list(state["folders"])

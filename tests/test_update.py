@@ -294,3 +294,20 @@ def test_update_brings_the_platform_facts_to_the_app(
     assert code == 0, err
     application = yaml.safe_load((platform / "apps/shop/argocd/dev.yaml").read_text())
     assert application["spec"]["source"]["repoURL"] == "https://git.example.com/acme/platform-moved"
+
+
+def test_abort_refuses_once_the_update_is_committed(
+    repos: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    template, platform = repos
+    add_apps(platform, "shop")
+    change_template(template, DEPLOYMENT, "  revisionHistoryLimit: 5\n", "  revisionHistoryLimit: 6\n", "v1.1.0")
+    assert run(platform, "update", "shop", capsys=capsys)[0] == 0
+    commit_all(platform, "take the update")
+    after = snapshot(platform)
+
+    code, _, err = run(platform, "update", "--abort", capsys=capsys)
+
+    assert code == 2
+    assert "HEAD moved since the last update" in err
+    assert snapshot(platform) == after
