@@ -204,8 +204,8 @@ class Terraform:
         else:
             done = self.run("apply", "-no-color", "-input=false", "-auto-approve", variables=variables)
         found = _APPLY_SUMMARY.search(done.stdout)
-        counts = [int(n) for n in found.groups()] if found else [0, 0, 0]
-        return ApplyResult(*counts, output=done.stdout)
+        added, changed, destroyed = (int(n) for n in found.groups()) if found else (0, 0, 0)
+        return ApplyResult(added, changed, destroyed, output=done.stdout)
 
     def destroy(self, variables: Mapping[str, Any] | None = None) -> ApplyResult:
         """`terraform destroy -auto-approve`."""

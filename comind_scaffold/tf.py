@@ -74,7 +74,7 @@ def local_variables(repo: PlatformRepo, app: AppSpec, env: str, kubeconfig: Path
     if creds is None:
         raise TemplateError(f"{repo.credentials_path}: missing", hint="run `comind services up` first")
     enabled = services.enabled()
-    ports = {name: spec.port for name, spec in services.services.items()}
+    ports: dict[str, int] = {name: spec.port for name, spec in services.services.items()}
     variables: dict[str, Any] = {
         "environment": env,
         "ports": {key: ports.get(key, default) for key, default in
