@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from comind_scaffold.models import Status
 from comind_scaffold.validation.run import validate
 from tests.helpers_validate import FIXTURE_PLATFORM, copy_fixture, edit, failures
 
@@ -285,3 +286,16 @@ def test_applicationset_without_template(tmp_path: Path) -> None:
     [found] = failures(report.results, "schema")
     assert found.object == "ApplicationSet argocd/previews (appsets/previews.yaml)"
     assert found.message == "spec: missing required field 'template'"
+
+
+def test_file_no_kustomization_reads_is_flagged_and_still_checked(tmp_path: Path) -> None:
+    stray = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: stray}\ndata: {size: 3}\n"
+    repo = copy_fixture(tmp_path / "repo", {"apps/api/k8s/base/stray.yaml": stray})
+
+    report = validate(repo)
+
+    [warning] = [r for r in report.results if r.name == "kustomize.unreferenced"]
+    assert warning.status is Status.WARN and warning.object == "apps/api/k8s/base/stray.yaml"
+    [invalid] = failures(report.results, "schema")
+    assert invalid.object == "ConfigMap stray (apps/api/k8s/base/stray.yaml)"
+    assert invalid.message == "data.size: expected string or null, got integer"

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from comind_scaffold import constants as c
-from comind_scaffold.models import CheckResult, failed, passed, skipped
+from comind_scaffold.models import CheckResult, failed, passed, skipped, warned
 from comind_scaffold.validation.objects import RenderedObject, containers
 from comind_scaffold.validation.scan import RepoScan
 from comind_scaffold.validation.secrets import is_scanned, scan_file
@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 LAYER = "static"
+ARGOCD_GROUP = "argoproj.io/"
 ARGOCD_API = "argoproj.io/v1alpha1"
 PROJECTS_DIR = f"{c.KUSTOMIZE_ROOT}/projects"
 PSA_ENFORCE = "pod-security.kubernetes.io/enforce"
@@ -78,6 +79,19 @@ def check_builds(scan: RepoScan) -> list[CheckResult]:
             results.append(passed("kustomize.build", LAYER, scan.rel(path), f"builds ({len(build.objects)} objects)"))
         else:
             results.append(failed("kustomize.build", LAYER, scan.rel(path), build.error))
+    entry_points = {o.source for o in scan.loose_objects if o.api_version.startswith(ARGOCD_GROUP)}
+    for rel in scan.unreferenced:
+        if rel in entry_points:
+            continue  # an Argo CD manifest applied on its own, like the root app-of-apps
+        results.append(
+            warned(
+                "kustomize.unreferenced",
+                LAYER,
+                rel,
+                "inside a kustomization's folder but read by no kustomization: it is never deployed",
+                hint="list it in the kustomization (resources, patches, generators) or move it out",
+            )
+        )
     for app in scan.apps:
         for env in app.environments:
             overlay = scan.root / c.APPS_DIR / app.app_name / c.APP_K8S_OVERLAYS / env

@@ -76,21 +76,45 @@ def _kustomization_file(folder: Path) -> Path | None:
     return None
 
 
-def _referenced_dirs(folder: Path, kustomization: Path) -> set[Path]:
+def _entries(data: dict[str, Any]) -> Iterator[str]:
+    """Every local path a kustomization names: resources, patches, generator inputs, transformers…"""
+    for key in (
+        "resources",
+        "bases",
+        "components",
+        "crds",
+        "configurations",
+        "transformers",
+        "generators",
+        "validators",
+        "patchesStrategicMerge",
+    ):
+        value = data.get(key)
+        yield from (v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+    for key in ("patches", "patchesJson6902", "replacements"):
+        value = data.get(key)
+        for item in value if isinstance(value, list) else ():
+            if isinstance(item, dict) and isinstance(item.get("path"), str):
+                yield item["path"]
+    for key in ("configMapGenerator", "secretGenerator"):
+        value = data.get(key)
+        for item in value if isinstance(value, list) else ():
+            for field in ("files", "envs"):
+                names = item.get(field) if isinstance(item, dict) else None
+                yield from (n.split("=", 1)[-1] for n in names if isinstance(n, str)) if isinstance(names, list) else ()
+            if isinstance(item, dict) and isinstance(item.get("env"), str):
+                yield item["env"]
+
+
+def _references(folder: Path, kustomization: Path) -> set[Path]:
+    """The files and folders a kustomization reads (remote and unreadable entries left out)."""
     try:
         data = yaml.load(kustomization.read_text(), Loader=_Loader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return set()
     if not isinstance(data, dict):
         return set()
-    found = set()
-    for key in ("resources", "bases", "components"):
-        for entry in data.get(key) or []:
-            if isinstance(entry, str) and not _REMOTE.match(entry):
-                target = (folder / entry).resolve()
-                if target.is_dir():
-                    found.add(target)
-    return found
+    return {(folder / entry).resolve() for entry in _entries(data) if not _REMOTE.match(entry)}
 
 
 @dataclass
@@ -106,6 +130,7 @@ class RepoScan:
         files: Every file outside ignored folders.
         kustomizations: Every folder holding a kustomization file.
         build_roots: The kustomizations to build: those no other one includes, plus every app overlay.
+        referenced: Every file and folder some kustomization reads.
         schemas: The schema set for the platform's Kubernetes version and the chosen Argo CD schemas.
         kustomizer: Builds folders; shared so that no folder is built twice.
 
@@ -119,6 +144,7 @@ class RepoScan:
     yaml_files: list[YamlFile]
     kustomizations: set[Path]
     build_roots: list[Path]
+    referenced: set[Path]
     schemas: SchemaSet
     kustomizer: Kustomizer
     _futures: dict[Path, Future[KustomizeBuild]] = field(default_factory=dict, repr=False)
@@ -149,12 +175,25 @@ class RepoScan:
         return None, generic.group(1) if generic else None
 
     @cached_property
-    def loose_objects(self) -> list[RenderedObject]:
-        """Objects in YAML files that no kustomization covers (e.g. Argo CD manifests, plain YAML folders)."""
+    def unreferenced(self) -> list[str]:
+        """YAML files inside a kustomization's folder that no kustomization reads (so they are never deployed)."""
         covered = tuple(f"{k}/" for k in self.kustomizations)
+        found = []
+        for yaml_file in self.yaml_files:
+            path = yaml_file.path
+            if path.name in KUSTOMIZATION_FILES or not str(path).startswith(covered) or path in self.referenced:
+                continue
+            found.append(yaml_file.rel)
+        return found
+
+    @cached_property
+    def loose_objects(self) -> list[RenderedObject]:
+        """Objects in YAML files no kustomization renders (Argo CD manifests, plain YAML folders, stray files)."""
+        covered = tuple(f"{k}/" for k in self.kustomizations)
+        unreferenced = set(self.unreferenced)
         objects = []
         for yaml_file in self.yaml_files:
-            if str(yaml_file.path).startswith(covered):
+            if str(yaml_file.path).startswith(covered) and yaml_file.rel not in unreferenced:
                 continue
             for doc in yaml_file.docs:
                 if isinstance(doc, dict) and "apiVersion" in doc and "kind" in doc:
@@ -240,7 +279,7 @@ def scan(
     for folder in folders:
         file = _kustomization_file(folder)
         if file is not None:
-            referenced |= _referenced_dirs(folder, file)
+            referenced |= _references(folder, file)
     overlays = [root / c.APPS_DIR / app.app_name / c.APP_K8S_OVERLAYS / env for app in apps for env in app.environments]
     known = set(folders)
     roots = [f for f in folders if f not in referenced]
@@ -259,6 +298,7 @@ def scan(
         yaml_files=yaml_files,
         kustomizations=set(folders),
         build_roots=roots,
+        referenced=referenced,
         schemas=SchemaSet(version, argocd if argocd is not None else ArgoCDSchemas.resolve()),
         kustomizer=kustomizer,
         _futures=futures,
