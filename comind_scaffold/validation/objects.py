@@ -49,6 +49,7 @@ class YamlFile:
         error: `line N: problem` when it is not valid YAML (or cannot be read).
         nodes: The composed documents (with line numbers), for the secret scan.
         text: The file's text, when it could be read.
+
     """
 
     def __init__(

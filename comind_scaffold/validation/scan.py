@@ -77,7 +77,7 @@ def _kustomization_file(folder: Path) -> Path | None:
 
 
 def _entries(data: dict[str, Any]) -> Iterator[str]:
-    """Every local path a kustomization names: resources, patches, generator inputs, transformers…"""
+    """Every local path a kustomization names: resources, patches, generator inputs, transformers."""
     for key in (
         "resources",
         "bases",
@@ -99,8 +99,8 @@ def _entries(data: dict[str, Any]) -> Iterator[str]:
     for key in ("configMapGenerator", "secretGenerator"):
         value = data.get(key)
         for item in value if isinstance(value, list) else ():
-            for field in ("files", "envs"):
-                names = item.get(field) if isinstance(item, dict) else None
+            for key_of_names in ("files", "envs"):
+                names = item.get(key_of_names) if isinstance(item, dict) else None
                 yield from (n.split("=", 1)[-1] for n in names if isinstance(n, str)) if isinstance(names, list) else ()
             if isinstance(item, dict) and isinstance(item.get("env"), str):
                 yield item["env"]

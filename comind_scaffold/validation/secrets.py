@@ -229,6 +229,7 @@ def scan_file(
         rel: Its name in findings.
         text: Its text, when already read.
         nodes: Its composed YAML documents, when already parsed.
+
     """
     kind = _kind_of(path)
     if kind is None:
