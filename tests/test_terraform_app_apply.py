@@ -156,3 +156,18 @@ def test_apply_refuses_a_database_it_did_not_create(platform: PlatformRepo, kube
     finally:
         with psycopg.connect(**admin) as conn:
             conn.execute("DROP DATABASE IF EXISTS shop_prod")
+
+
+def test_cli_output_prints_the_outputs_as_json(applied: PlatformRepo, kube_cluster: Any,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from comind_scaffold.cli import main
+
+    capsys.readouterr()
+    code = main(["tf", "output", "shop", "--env", "dev", "--json", "--kubeconfig", str(kube_cluster.kubeconfig),
+                 "--platform-dir", str(applied.root)])
+    printed = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert (printed["action"], printed["changed"]) == ("output", False)
+    assert printed["outputs"]["namespace"] == "shop-dev"
+    assert printed["outputs"]["queue_url"].endswith("/shop-dev")
+    assert "service_account_role_arn" not in printed["outputs"]  # null outputs are not kept in state

@@ -12,8 +12,6 @@ from comind_scaffold.cli._output import console, print_json
 from comind_scaffold.repo import PlatformRepo
 from comind_scaffold.tf import ACTIONS, tf
 
-_SENSITIVE_HINT = "values are printed as they are: the local profile's connection details are local-only"
-
 
 def _command(action: str) -> Callable[..., None]:
     def run(
@@ -35,8 +33,6 @@ def _command(action: str) -> Callable[..., None]:
         console.print(result.summary)
         for name, value in sorted(result.outputs.items()):
             console.print(f"  {name} = {value}")
-        if action == "output" and result.outputs:
-            console.print(f"[dim]({_SENSITIVE_HINT})[/]", markup=True)
 
     run.__doc__ = {
         "plan": "Show what Terraform would change for an app in one environment.",
