@@ -122,3 +122,14 @@ def test_references_and_placeholders_are_not_secrets(tmp_path: Path, text: str) 
     path = build_file_tree(tmp_path, {"ok.yaml": text}) / "ok.yaml"
 
     assert scan_file(path, "ok.yaml") == []
+
+
+def test_sealed_secret_ciphertext_is_not_a_secret(tmp_path: Path) -> None:
+    sealed = (
+        "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {name: api-db, namespace: api-prod}\n"
+        f"spec:\n  encryptedData:\n    password: AgB{GENERATED}x9Qz\n"
+        f"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c}}\ndata:\n  checksum: {GENERATED}\n"
+    )
+    path = build_file_tree(tmp_path, {"sealed.yaml": sealed}) / "sealed.yaml"
+
+    assert [(f.line, f.rule) for f in scan_file(path, "sealed.yaml")] == [(12, "high-entropy")]

@@ -155,12 +155,19 @@ def _yaml_pairs(node: yaml.Node, in_secret_data: bool = False) -> Iterator[tuple
                 yield from _yaml_pairs(item, in_secret_data)
 
 
-def _yaml_findings(rel: str, text: str, nodes: Sequence[yaml.Node] | None) -> Iterator[SecretFinding]:
-    if nodes is None:
-        try:
-            nodes = list(yaml.compose_all(text, Loader=_Loader))
-        except yaml.YAMLError:
-            return  # a broken file is reported by the YAML check; line rules still ran on it
+def _encrypted_lines(nodes: Sequence[yaml.Node]) -> set[int]:
+    """Lines of SealedSecret documents: ciphertext looks random by design and is safe to commit."""
+    lines: set[int] = set()
+    for document in nodes:
+        if isinstance(document, yaml.MappingNode) and any(
+            getattr(k, "value", None) == "kind" and getattr(v, "value", None) == "SealedSecret"
+            for k, v in document.value
+        ):
+            lines.update(range(document.start_mark.line + 1, document.end_mark.line + 2))
+    return lines
+
+
+def _yaml_findings(rel: str, text: str, nodes: Sequence[yaml.Node]) -> Iterator[SecretFinding]:
     for document in nodes:
         if document is None:
             continue
@@ -244,7 +251,14 @@ def scan_file(
     lines = text.splitlines()
     findings = list(_line_findings(rel, lines))
     if kind == "yaml":
+        if nodes is None:
+            try:
+                nodes = list(yaml.compose_all(text, Loader=_Loader))
+            except yaml.YAMLError:
+                nodes = []  # a broken file is reported by the YAML check; line rules still ran on it
         findings += _yaml_findings(rel, text, nodes)
+        encrypted = _encrypted_lines(nodes)
+        findings = [f for f in findings if f.line not in encrypted or f.rule in ("private-key", "known-token")]
     elif kind == "hcl":
         findings += _hcl_findings(rel, lines)
     elif kind in ("env", "text") and path.suffix not in (".json", ".pem", ".key"):
