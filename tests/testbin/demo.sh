@@ -21,8 +21,9 @@ git init -q -b main && git add -A && git commit -qm "platform from comind-ops"
 
 step "2/5 onboard two apps"
 "$comind" new-app orders-api --team backend --with-database --with-cache --with-storage
+git add -A && git commit -qm "orders-api"
 "$comind" new-app billing-worker --team frontend --with-queue --env dev --env stage
-git add -A && git commit -qm "two apps"
+git add -A && git commit -qm "billing-worker"
 
 step "3/5 validate offline (kustomize + schemas + policy)"
 "$comind" validate .
