@@ -30,6 +30,8 @@ step "3/5 validate offline (kustomize + schemas + policy)"
 
 step "4/5 local services"
 if "$vpy" -c 'import docker,sys; docker.from_env(timeout=3).ping()' >/dev/null 2>&1; then
+  # No registry is reachable on an offline machine: fall back to the locally built images of the test suite.
+  "$vpy" "$repo/tests/testbin/demo_local_images.py" "$repo/tests/testbin/images/versions.env" infra/docker/registry/services.yaml
   "$comind" services up && "$comind" services status
   layers="static or services"
 else
@@ -41,5 +43,5 @@ step "5/5 verifier layers that can run here: $layers"
 "$vpy" -m pytest "$repo/verify" --profile local --platform-dir "$platform" -m "$layers" -q
 
 step "made"
-find "$platform" -path '*/.git' -prune -o -type f -print | sed "s|$platform/||" | sort | awk -F/ '{print $1"/"$2}' | sort | uniq -c
+git ls-files | awk -F/ '{print (NF > 2 ? $1"/"$2"/" : $0)}' | sort | uniq -c
 echo "platform repository: $platform"
