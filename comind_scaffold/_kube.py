@@ -134,7 +134,7 @@ class KubeClient:
             raw = response.read()
         except (ApiException, urllib3.exceptions.HTTPError, OSError) as err:
             raise ClusterUnreachableError(
-                f"API server {self.server}: unreachable ({_first_line(err)})",
+                f"API server {self.server}: unreachable ({self._reason(err)})",
                 hint="check --kubeconfig/--context and that the cluster is running",
             ) from err
         if response.status == 404:
@@ -147,6 +147,19 @@ class KubeClient:
         if not isinstance(data, dict):
             raise ClusterUnreachableError(f"API server {self.server}: unexpected answer on GET {path}")
         return data
+
+    def _reason(self, err: BaseException) -> str:
+        import urllib3
+
+        if isinstance(err, urllib3.exceptions.MaxRetryError) and err.reason is not None:
+            err = err.reason
+        if isinstance(err, urllib3.exceptions.ReadTimeoutError | TimeoutError):
+            return f"no answer within {self.timeout:g}s"
+        if isinstance(err, urllib3.exceptions.ConnectTimeoutError):
+            return f"no connection within {self.timeout:g}s"
+        if isinstance(err, urllib3.exceptions.NewConnectionError):
+            return "connection refused" if "refused" in str(err).lower() else _first_line(err).split(": ", 1)[-1]
+        return _first_line(err)
 
     def version(self) -> str:
         """Return the server's gitVersion (`v1.34.4`)."""

@@ -114,7 +114,30 @@ def pytest_configure(config: pytest.Config) -> None:
         repo = session.platform().value
         options.profile = repo.spec.default_profile if repo else "local"
     config.stash[_SESSION] = session
+    session.connect_in_background(_selected_layers(config, options.profile))
     config.pluginmanager.register(LayerReport(options.profile, options.json_path), "comind-verify-report")
+
+
+def _selected_layers(config: pytest.Config, profile: str) -> set[str]:
+    """Layers that the profile applies and `-m` (if given) selects."""
+    layers = set(PROFILE_LAYERS[profile])
+    expression = config.getoption("markexpr", "")
+    if not expression:
+        return layers
+    from _pytest.mark.expression import Expression
+
+    try:
+        compiled = Expression.compile(expression)
+    except Exception:  # pytest reports a bad -m itself
+        return layers
+    return {layer for layer in layers if compiled.evaluate(_only(layer))}
+
+
+def _only(layer: str) -> Any:
+    def matches(name: str, /, **kwargs: object) -> bool:
+        return name == layer
+
+    return matches
 
 
 def _session(config: pytest.Config) -> VerifySession | None:

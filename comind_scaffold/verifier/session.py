@@ -6,7 +6,10 @@ that one line, every other test of the layer is reported as not run.
 
 from __future__ import annotations
 
+import importlib
 import os
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -60,9 +63,18 @@ class VerifySession:
         self.targets: dict[str, Target] = {}
         self.waited = 0.0
         self._settled = False
+        self._lock = threading.Lock()
+        self._building: dict[str, Future[Target]] = {}
 
     def _target(self, name: str, build: Any) -> Target:
-        if name not in self.targets:
+        with self._lock:
+            future = self._building.get(name)
+            if future is None:
+                future = self._building[name] = Future()
+                owner = True
+            else:
+                owner = False
+        if owner:
             target = Target(name)
             try:
                 target.value = build()
@@ -70,8 +82,32 @@ class VerifySession:
                 target.error, target.hint = err.message, err.hint or ""
             except ComindError as err:
                 target.error = str(err)
+            except BaseException as err:  # a bug: every waiter gets it, nobody waits forever
+                future.set_exception(err)
+                raise
             self.targets[name] = target
-        return self.targets[name]
+            future.set_result(target)
+        return future.result()
+
+    def connect_in_background(self, layers: set[str]) -> None:
+        """Start connecting to the targets these layers need, all at once, while pytest collects.
+
+        An unreachable target then costs one timeout for the whole run, not one per target in turn.
+        """
+        wanted, modules = [], []
+        if layers & {"cluster", "gitops", "apps", "aws"}:
+            wanted.append(self.kube)
+            modules += ["kubernetes.client", "kubernetes.config"]
+        if "services" in layers:
+            wanted.append(self.docker)
+            modules += ["docker", "comind_scaffold._docker"]
+        if "aws" in layers:
+            wanted.append(self.aws)
+            modules += ["boto3", "botocore.config"]
+        for module in modules:  # imported here: two threads importing requests at once can see it half-initialised
+            importlib.import_module(module)
+        for connect in wanted:
+            threading.Thread(target=connect, name=f"comind-connect-{connect.__name__}", daemon=True).start()
 
     def platform(self) -> Target:
         """Return the platform repository (from --platform-dir, else found from the current folder)."""

@@ -1,4 +1,7 @@
-"""Apps layer, per app and environment (ids read `[<app>-<env>]`)."""
+"""Apps layer, per app and environment (ids read `[<app>-<env>]`).
+
+PYTEST_DONT_REWRITE: a failing check already says what is wrong; pytest's introspection would only repeat it.
+"""
 
 import pytest
 

@@ -1,4 +1,7 @@
-"""AWS layer: EKS, node groups, VPC tags, app resources, the load-balancer controller."""
+"""AWS layer: EKS, node groups, VPC tags, app resources, the load-balancer controller.
+
+PYTEST_DONT_REWRITE: a failing check already says what is wrong; pytest's introspection would only repeat it.
+"""
 
 import pytest
 

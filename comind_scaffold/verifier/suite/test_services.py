@@ -1,4 +1,7 @@
-"""Services layer (local): each enabled service's container, port and protocol, and every app's resources."""
+"""Services layer (local): each enabled service's container, port and protocol, and every app's resources.
+
+PYTEST_DONT_REWRITE: a failing check already says what is wrong; pytest's introspection would only repeat it.
+"""
 
 import pytest
 

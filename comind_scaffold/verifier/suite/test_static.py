@@ -1,4 +1,7 @@
-"""Static layer (no cluster): what `comind validate` checks, on the platform repository."""
+"""Static layer (no cluster): what `comind validate` checks, on the platform repository.
+
+PYTEST_DONT_REWRITE: a failing check already says what is wrong; pytest's introspection would only repeat it.
+"""
 
 import pytest
 
