@@ -105,7 +105,7 @@ class Kustomizer:
         batch_size: Folders per tool run in `submit_many` (1 turns batching off).
     """
 
-    def __init__(self, command: Sequence[str] | None = None, workers: int | None = None, batch_size: int = 8) -> None:
+    def __init__(self, command: Sequence[str] | None = None, workers: int | None = None, batch_size: int = 16) -> None:
         self._command = list(command) if command else None
         self.workers = workers or max(2, min(8, os.cpu_count() or 2))
         self.batch_size = max(1, batch_size)
