@@ -103,6 +103,7 @@ class Kustomizer:
         command: The build command without the folder; found with `kustomize_command()` when omitted.
         workers: Builds running at once; defaults to the number of CPUs (at least 2, at most 8).
         batch_size: Folders per tool run in `submit_many` (1 turns batching off).
+
     """
 
     def __init__(self, command: Sequence[str] | None = None, workers: int | None = None, batch_size: int = 16) -> None:
