@@ -22,7 +22,7 @@ run_logged() { # name script… : run a setup step, keep its log, show its summa
 }
 
 # The Docker engine first (images need it); Go builds run meanwhile. Each group is independent.
-run_logged kube bash "$here/build-kube.sh" & kube_pid=$!
+( run_logged kube bash "$here/build-kube.sh" && run_logged kustomize bash "$here/build-kustomize.sh" ) & kube_pid=$!
 run_logged providers bash "$here/build-providers.sh" & providers_pid=$!
 ( run_logged docker bash "$here/setup-docker.sh" && run_logged images bash "$here/build-images.sh" ) & docker_pid=$!
 
