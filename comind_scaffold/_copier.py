@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from comind_scaffold._git import identity_env
+from comind_scaffold._git import git, identity_env
 from comind_scaffold.errors import InputError, TemplateError
 
 # "Validation error for question 'port': port: 80 must be 1024-65535 …" — our validators start with the field.
@@ -87,10 +87,41 @@ def _memoise_jinja_compile() -> None:
     Environment.compile = compile_once  # type: ignore[method-assign]
 
 
+def _memoise_template_config() -> None:
+    """Parse each template commit's copier.yml once per process.
+
+    Copier re-reads copier.yml (and its includes) from a fresh clone for every render, four times per update,
+    with the pure-Python YAML loader. A clone is a checkout of one commit, so the commit identifies the config;
+    a folder that is not a clean git checkout is parsed every time.
+    """
+    import copy as copying
+
+    from copier import _template
+
+    if getattr(_template.load_template_config, "_comind_memoised", False):
+        return
+    original = _template.load_template_config
+    cache: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def load_once(conf_path: Path, quiet: bool = False) -> dict[str, Any]:
+        folder = Path(conf_path).parent
+        commit = git(folder, "rev-parse", "HEAD", check=False).strip()
+        if not commit or git(folder, "status", "--porcelain", check=False).strip():
+            return original(conf_path, quiet)
+        key = (commit, Path(conf_path).name)
+        if key not in cache:
+            cache[key] = original(conf_path, quiet)
+        return copying.deepcopy(cache[key])
+
+    load_once._comind_memoised = True  # type: ignore[attr-defined]
+    _template.load_template_config = load_once
+
+
 @contextlib.contextmanager
 def _quiet_copier() -> Iterator[None]:
     """Silence Copier's warnings and stderr chatter and give git an identity for its scratch commits."""
     _memoise_jinja_compile()
+    _memoise_template_config()
     saved = {key: os.environ.get(key) for key in identity_env()}
     os.environ.update(identity_env())
     try:
@@ -210,3 +241,4 @@ def preload() -> None:
     import copier  # noqa: F401
 
     _memoise_jinja_compile()
+    _memoise_template_config()
