@@ -144,8 +144,9 @@ def _session(config: pytest.Config) -> VerifySession | None:
     return config.stash.get(_SESSION, None)
 
 
+@pytest.hookimpl(trylast=True)  # after -m/-k, so only selected tests wait for their targets
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Deselect layers the profile does not apply to; run layers in order (static … aws)."""
+    """Deselect layers the profile does not apply to; run layers in order; report tests of unusable targets."""
     session = _session(config)
     if session is None:
         return
@@ -156,6 +157,51 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         config.hook.pytest_deselected(items=dropped)
     keep.sort(key=lambda item: LAYERS.index(layer_of(item.keywords)))
     items[:] = keep
+    _report_unusable_as_not_run(config, session, items)
+
+
+# fixture a test requests -> the target it needs, and the fixture of that target's own reachability test
+_NEEDS = {
+    "kube": ("kube", "kube_target"),
+    "aws": ("aws", "aws_target"),
+    "docker": ("docker", ""),
+    "service_rows": ("docker", ""),
+    "local_credentials": ("docker", ""),
+}
+
+
+def _report_unusable_as_not_run(config: pytest.Config, session: VerifySession, items: list[pytest.Item]) -> None:
+    """Report tests whose target is unusable as not run instead of running them only to skip.
+
+    With hundreds of apps a down cluster would otherwise mean thousands of skipping tests; the one failure
+    naming the target stays (its reachability test, or else the first test that needs it).
+    """
+    report = config.pluginmanager.get_plugin("comind-verify-report")
+    if not isinstance(report, LayerReport):
+        return
+    targets = {"kube": session.kube, "aws": session.aws, "docker": session.docker}
+    needing: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        for fixture, (needed, _) in _NEEDS.items():
+            if fixture in names:
+                needing.setdefault(needed, []).append(item)
+                break
+    not_run: list[pytest.Item] = []
+    for target_name, waiting in needing.items():
+        target = targets[target_name]()
+        if not target.error:
+            continue
+        probe = next((f for t, f in _NEEDS.values() if t == target_name and f), "")
+        has_probe = any(probe in getattr(item, "fixturenames", ()) for item in items) if probe else False
+        skipped = waiting if has_probe else waiting[1:]
+        not_run += skipped
+        for item in skipped:
+            report.not_run(item.nodeid, layer_of(item.keywords), f"not run: {target.name} unusable ({target.error})")
+    if not_run:
+        dropped = set(not_run)
+        config.hook.pytest_deselected(items=not_run)
+        items[:] = [item for item in items if item not in dropped]
 
 
 @pytest.hookimpl(wrapper=True)

@@ -55,6 +55,10 @@ class LayerReport:
             outcome.status = Status.WARN
             outcome.message = "; ".join(r.line() for r in outcome.results if r.status is Status.WARN)
 
+    def not_run(self, nodeid: str, layer: str, reason: str) -> None:
+        """Count a test that was not run because its target is unusable (shown as SKIP with the reason)."""
+        self.outcomes[nodeid] = TestOutcome(nodeid, layer, Status.SKIP, 0.0, reason)
+
     def counts(self) -> dict[str, dict[str, Any]]:
         """Per layer: PASS/WARN/FAIL/SKIP counts and seconds."""
         table: dict[str, dict[str, Any]] = {}
@@ -67,6 +71,12 @@ class LayerReport:
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         """Print warnings, then the table by layer; write --json."""
+        not_run: dict[str, int] = {}
+        for outcome in self.outcomes.values():
+            if outcome.status is Status.SKIP and outcome.message.startswith("not run: "):
+                not_run[outcome.message] = not_run.get(outcome.message, 0) + 1
+        for reason, count in not_run.items():
+            terminalreporter.line(f"{count} test(s) {reason}")
         warns = [o for o in self.outcomes.values() if o.status is Status.WARN]
         if warns:
             terminalreporter.section("comind verify: warnings (not failures)", yellow=True)
