@@ -177,7 +177,7 @@ def _report_unusable_as_not_run(config: pytest.Config, session: VerifySession, i
     naming the target stays (its reachability test, or else the first test that needs it).
     """
     report = config.pluginmanager.get_plugin("comind-verify-report")
-    if not isinstance(report, LayerReport):
+    if not isinstance(report, LayerReport) or config.option.collectonly:  # --co lists every test
         return
     targets = {"kube": session.kube, "aws": session.aws, "docker": session.docker}
     needing: dict[str, list[pytest.Item]] = {}
