@@ -109,3 +109,22 @@ def test_status_inside_a_generated_platform_runs_the_installed_suite(
     assert code == 0, capsys.readouterr().out[-3000:]
     layers = json.loads(report.read_text())["layers"]
     assert layers == {"static": {"PASS": 1, "WARN": 0, "FAIL": 0, "SKIP": 0, "seconds": layers["static"]["seconds"]}}
+
+
+def test_local_runs_use_the_kubeconfig_bootstrap_wrote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from comind_scaffold.bootstrap import LOCAL_KUBECONFIG
+    from comind_scaffold.verifier.session import Options, VerifySession
+    from tests.helpers_services import write_platform
+
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    repo = write_platform(tmp_path, {"platform": "demo", "services": {}})
+    session = VerifySession(Options(profile="local", platform_dir=str(repo.root)))
+    assert session.kubeconfig() is None  # nothing written yet: kubectl's default
+    (repo.root / LOCAL_KUBECONFIG).parent.mkdir(parents=True, exist_ok=True)
+    (repo.root / LOCAL_KUBECONFIG).write_text("apiVersion: v1\n")
+    assert VerifySession(Options(profile="local", platform_dir=str(repo.root))).kubeconfig() == str(
+        repo.root / LOCAL_KUBECONFIG
+    )
+    assert VerifySession(Options(profile="aws", platform_dir=str(repo.root))).kubeconfig() is None
+    explicit = VerifySession(Options(profile="local", platform_dir=str(repo.root), kubeconfig="/k"))
+    assert explicit.kubeconfig() == "/k"

@@ -131,7 +131,7 @@ class VerifySession:
         def build() -> Snapshot:
             from comind_scaffold._kube import KubeClient
 
-            client = KubeClient(self.options.kubeconfig, self.options.context, timeout=self.options.timeout)
+            client = KubeClient(self.kubeconfig(), self.options.context, timeout=self.options.timeout)
             snapshot = Snapshot(client)
             _ = snapshot.version  # one request decides whether the cluster can be checked at all
             return snapshot
@@ -140,6 +140,19 @@ class VerifySession:
         if target.error and "kubeconfig" not in target.error:
             target.hint = target.hint or "check --kubeconfig/--context and that the cluster is running"
         return target
+
+    def kubeconfig(self) -> str | None:
+        """--kubeconfig; else $KUBECONFIG; else, locally, the kubeconfig `comind bootstrap` wrote; else kubectl's."""
+        if self.options.kubeconfig or os.environ.get("KUBECONFIG"):
+            return self.options.kubeconfig
+        repo = self.platform().value
+        if repo is not None and self.options.profile == "local":
+            from comind_scaffold.bootstrap import LOCAL_KUBECONFIG
+
+            written = repo.root / LOCAL_KUBECONFIG
+            if written.is_file():
+                return str(written)
+        return None
 
     def settled_snapshot(self) -> Snapshot | None:
         """Return the snapshot after waiting (up to --wait) for Progressing Applications."""
