@@ -71,14 +71,16 @@ def kubectl_apply(cluster: KubeCluster, objects: list[dict[str, Any]], workers: 
     """Server-side apply many objects through the real kubectl, several batches at once."""
 
     def apply(batch: list[dict[str, Any]]) -> None:
-        subprocess.run(
+        done = subprocess.run(
             ["kubectl", f"--kubeconfig={cluster.kubeconfig}", "apply", "--server-side", "--force-conflicts", "-f", "-"],
             input=yaml.safe_dump_all(batch),
             text=True,
-            check=True,
+            check=False,
             capture_output=True,
             timeout=1800,
         )
+        if done.returncode != 0:
+            raise SystemExit(f"kubectl apply failed: {done.stderr.strip()[-1000:]}")
 
     size = max(1, -(-len(objects) // workers))
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -119,7 +121,7 @@ def build(cluster: KubeCluster, workdir: Path, apps: int, envs: tuple[str, ...])
                 "metadata": {"name": pair.namespace, "labels": app_namespace_labels(application)},
             },
         ]
-    kubectl_apply(cluster, [o for o in objects if o])
+    kubectl_apply(cluster, [o for o in objects if o], workers=1)  # namespaces before what lives in them
     # what the checks look at (ConfigMaps and PodDisruptionBudgets only slow the setup down)
     app_objects = [
         o
