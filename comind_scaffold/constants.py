@@ -23,6 +23,8 @@ APP_K8S_OVERLAYS = "k8s/overlays"
 APP_ARGOCD_DIR = "argocd"
 APP_TERRAFORM_DIR = "terraform"
 KUSTOMIZE_ROOT = "k8s/kustomize"
+# Where a platform repository keeps what it deploys; other folders (docs, tests, tools) hold no manifests.
+PLATFORM_MANIFEST_DIRS = ("apps", "k8s", "infra")
 SERVICES_FILE = "infra/docker/registry/services.yaml"
 TERRAFORM_ROOT = "infra/terraform"
 TERRAFORM_ENVIRONMENTS = "infra/terraform/environments"

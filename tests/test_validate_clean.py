@@ -131,3 +131,17 @@ def test_checks_run_one_by_one_on_a_scan() -> None:
             assert all(r.ok for r in results), [r.line() for r in results]
     finally:
         repo.kustomizer.close()
+
+
+def test_manifests_outside_the_platform_folders_are_not_deployed_but_secrets_there_are_found(tmp_path: Path) -> None:
+    from tests.helpers_validate import copy_fixture
+
+    broken = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: ns}\nspec: {bogus: 1}\n"
+    repo = copy_fixture(
+        tmp_path / "repo",
+        {"tests/fixtures/broken.yaml": broken, "docs/setup.yaml": "database:\n  password: hunter2\n"},
+    )
+    found = failures(validate(repo).results)
+    assert [(r.name.split(".")[0], r.object) for r in found] == [("secrets", "docs/setup.yaml:2")], [
+        r.line() for r in found
+    ]

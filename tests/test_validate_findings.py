@@ -279,12 +279,12 @@ def test_applicationset_without_template(tmp_path: Path) -> None:
         "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata: {name: previews, namespace: argocd}\n"
         "spec:\n  generators: [{list: {elements: []}}]\n"
     )
-    repo = copy_fixture(tmp_path / "repo", {"appsets/previews.yaml": appset})
+    repo = copy_fixture(tmp_path / "repo", {"k8s/appsets/previews.yaml": appset})
 
     report = validate(repo)
 
     [found] = failures(report.results, "schema")
-    assert found.object == "ApplicationSet argocd/previews (appsets/previews.yaml)"
+    assert found.object == "ApplicationSet argocd/previews (k8s/appsets/previews.yaml)"
     assert found.message == "spec: missing required field 'template'"
 
 

@@ -274,7 +274,8 @@ def scan(
         for n in nested
     ]
 
-    folders = sorted({f.parent for f in files if f.name in KUSTOMIZATION_FILES})
+    manifests = _manifest_files(root, files) if platform is not None else files
+    folders = sorted({f.parent for f in manifests if f.name in KUSTOMIZATION_FILES})
     referenced: set[Path] = set()
     for folder in folders:
         file = _kustomization_file(folder)
@@ -287,7 +288,7 @@ def scan(
 
     kustomizer = kustomizer or Kustomizer()
     futures = kustomizer.submit_many(roots)
-    yaml_files = [read_yaml_file(f, _rel(root, f)) for f in files if f.suffix in YAML_SUFFIXES]
+    yaml_files = [read_yaml_file(f, _rel(root, f)) for f in manifests if f.suffix in YAML_SUFFIXES]
     version = (platform or PlatformSpec()).kubernetes_version
     return RepoScan(
         root=root,
@@ -303,6 +304,14 @@ def scan(
         kustomizer=kustomizer,
         _futures=futures,
     )
+
+
+def _manifest_files(root: Path, files: list[Path]) -> list[Path]:
+    """In a platform repository, the files that can be deployed: top-level ones and those under apps/, k8s/, infra/.
+
+    Test fixtures, docs or tools elsewhere are not manifests of this platform (the secret scan still reads them).
+    """
+    return [f for f in files if len(parts := f.relative_to(root).parts) == 1 or parts[0] in c.PLATFORM_MANIFEST_DIRS]
 
 
 def _rel(root: Path, path: Path) -> str:
