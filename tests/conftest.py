@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 pytest_plugins = [
@@ -18,3 +20,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="fail (instead of skip) every test whose real component (Docker, apiserver, terraform…) is missing",
     )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Run from `make test`, the outer make's state would leak into the `make` the tests run (it then prints
+    # "Entering directory" lines and inherits flags): tests see the environment a user's shell has.
+    for name in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES"):
+        os.environ.pop(name, None)

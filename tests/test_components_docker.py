@@ -15,12 +15,12 @@ pytestmark = pytest.mark.docker
 
 
 def _pg_connect(ep: ServiceEndpoint) -> Any:
-    psycopg = pytest.importorskip("psycopg")
+    import psycopg
     return psycopg.connect(ep.url, connect_timeout=10, autocommit=True)
 
 
 def _sqs(ep: ServiceEndpoint) -> Any:
-    boto3 = pytest.importorskip("boto3")
+    import boto3
     c = ep.credentials
     return boto3.client(
         "sqs",
@@ -32,7 +32,7 @@ def _sqs(ep: ServiceEndpoint) -> Any:
 
 
 def _s3(ep: ServiceEndpoint) -> Any:
-    boto3 = pytest.importorskip("boto3")
+    import boto3
     from botocore.config import Config
 
     c = ep.credentials
@@ -69,14 +69,14 @@ def test_postgres_sql_round_trip(service_stack: ServiceStack) -> None:
 
 
 def test_postgres_rejects_wrong_password(service_stack: ServiceStack) -> None:
-    psycopg = pytest.importorskip("psycopg")
+    import psycopg
     ep = service_stack.postgres
     with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
         psycopg.connect(host=ep.host, port=ep.port, user="postgres", password="wrong", dbname="postgres")
 
 
 def test_redis_set_get_with_password(service_stack: ServiceStack) -> None:
-    redis = pytest.importorskip("redis")
+    import redis
     ep = service_stack.redis
     client = redis.Redis(host=ep.host, port=ep.port, password=ep.credentials["password"], socket_timeout=5)
     key = f"smoke:{uuid.uuid4().hex}"
@@ -152,7 +152,7 @@ def test_restart_keeps_postgres_row_and_sqs_message(service_stack: ServiceStack)
 
 @pytest.fixture
 def testinfra_host(monkeypatch: pytest.MonkeyPatch, docker_engine: Any) -> Any:
-    testinfra = pytest.importorskip("testinfra")
+    import testinfra
     # testinfra's docker backend shells out to the docker CLI: point it at the test engine.
     monkeypatch.setenv("DOCKER_HOST", docker_host())
 
@@ -183,7 +183,7 @@ def test_testinfra_sees_redis_and_elasticmq(service_stack: ServiceStack, testinf
 
 
 def test_elasticmq_rejects_unknown_queue(service_stack: ServiceStack) -> None:
-    botocore = pytest.importorskip("botocore")
+    import botocore
     sqs = _sqs(service_stack.elasticmq)
     with pytest.raises(botocore.exceptions.ClientError):
         sqs.get_queue_url(QueueName=f"missing-{uuid.uuid4().hex[:8]}")

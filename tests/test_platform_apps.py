@@ -39,8 +39,7 @@ BARE = {
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not dispatcher_ready():
-        pytest.skip("the root copier.yml cannot render apps yet (templates/app/copier-questions.yml missing)")
+    assert dispatcher_ready(), "the root copier.yml cannot render apps (templates/app/copier-questions.yml missing)"
     root = render_platform(
         tmp_path_factory.mktemp("apps") / "platform",
         {"environments": ENVIRONMENTS, "redis_enabled": True, "elasticmq_enabled": True},

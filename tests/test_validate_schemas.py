@@ -67,9 +67,9 @@ def platform_objects() -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def crds() -> ArgoCDSchemas:
+def crds(request: pytest.FixtureRequest) -> ArgoCDSchemas:
     if not SHARED_ARGOCD_CRDS.is_dir():
-        skip_or_fail(f"Argo CD CRDs not found at {SHARED_ARGOCD_CRDS}")
+        skip_or_fail(f"Argo CD CRDs not found at {SHARED_ARGOCD_CRDS}", request.config)
     return ArgoCDSchemas.from_crds(SHARED_ARGOCD_CRDS)
 
 
