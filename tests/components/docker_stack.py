@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from comind_scaffold.services.ports import port_is_free as product_port_is_free
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TESTBIN = REPO_ROOT / "tests" / "testbin"
 VERSIONS_FILE = TESTBIN / "images" / "versions.env"
@@ -199,14 +201,8 @@ def resolve_images(client: Any, *, build: bool = True) -> tuple[ImageSet, str]:
 
 
 def port_is_free(port: int, host: str = LOOPBACK) -> bool:
-    """True when nothing listens on host:port (a bind succeeds)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
+    """True when nothing listens on host:port (a bind succeeds) — the product's own test of it."""
+    return product_port_is_free(host, port)
 
 
 def free_port(host: str = LOOPBACK, avoid: Iterable[int] = ()) -> int:
