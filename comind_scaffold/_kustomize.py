@@ -20,11 +20,11 @@ from typing import Any
 
 import yaml
 
+from comind_scaffold._render_cache import KUSTOMIZATION_FILES, RenderCache
 from comind_scaffold.errors import TemplateError, ToolNotFoundError
 
 __all__ = ["KUSTOMIZATION_FILES", "KustomizeBuild", "Kustomizer", "build", "kustomize_command"]
 
-KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _TIMEOUT_SECONDS = 120
 _BATCH_ANNOTATION = "comind.ops/kustomize-batch-index"
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -97,17 +97,26 @@ class Kustomizer:
     Folders submitted together are built in batches: one tool run renders a few of them side by side (a
     generated kustomization lists each through a wrapper that tags its objects), which saves most of the
     tool's start-up per folder. A batch that fails for any reason is built again folder by folder, so errors
-    and objects are exactly those of separate builds.
+    and objects are exactly those of separate builds. With a render cache, a folder whose inputs are unchanged
+    since some earlier build (of this or another process) is not built at all.
 
     Args:
         command: The build command without the folder; found with `kustomize_command()` when omitted.
         workers: Builds running at once; defaults to the number of CPUs (at least 2, at most 8).
         batch_size: Folders per tool run in `submit_many` (1 turns batching off).
+        cache: Where successful builds are kept and looked up (none by default).
 
     """
 
-    def __init__(self, command: Sequence[str] | None = None, workers: int | None = None, batch_size: int = 16) -> None:
+    def __init__(
+        self,
+        command: Sequence[str] | None = None,
+        workers: int | None = None,
+        batch_size: int = 16,
+        cache: RenderCache | None = None,
+    ) -> None:
         self._command = list(command) if command else None
+        self.cache = cache
         self.workers = workers or max(2, min(8, os.cpu_count() or 2))
         self.batch_size = max(1, batch_size)
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="kustomize")
@@ -128,8 +137,10 @@ class Kustomizer:
         return self._command
 
     def close(self) -> None:
-        """Stop the worker threads (running builds finish first)."""
+        """Stop the worker threads (running builds finish first); drop renders unused for weeks."""
         self._pool.shutdown(wait=True)
+        if self.cache is not None and self._futures:
+            self.cache.prune()
 
     @property
     def builds_run(self) -> int:
@@ -153,14 +164,18 @@ class Kustomizer:
             return KustomizeBuild(path, error=_error_line(done.stderr))
         return _parse(path, done.stdout)
 
-    def _run_batch(self, paths: list[Path], futures: list[Future[KustomizeBuild]]) -> None:
+    def _run_batch(self, paths: list[Path], futures: list[Future[KustomizeBuild]], keys: list[str | None]) -> None:
         try:
             builds = _split(paths, self._run_wrapped(paths)) if len(paths) > 1 else None
         except Exception:  # noqa: BLE001 - any surprise: fall back to separate builds below
             builds = None
         for index, (path, future) in enumerate(zip(paths, futures, strict=True)):
             try:
-                future.set_result(builds[index] if builds is not None else self._run(path))
+                result = builds[index] if builds is not None else self._run(path)
+                digest = keys[index]
+                if self.cache is not None and digest is not None and result.ok:
+                    self.cache.store(digest, result.objects)
+                future.set_result(result)
             except Exception as err:  # noqa: BLE001 - never leave a caller waiting on a future
                 future.set_exception(err)
 
@@ -195,12 +210,29 @@ class Kustomizer:
             new = [key for key in keys if key not in self._futures]
             for key in new:
                 self._futures[key] = Future()
-        size = self.batch_size if len(new) > 1 else 1
-        for start in range(0, len(new), size):
-            chunk = new[start : start + size]
+        to_build, digests = self._from_cache(new)
+        size = self.batch_size if len(to_build) > 1 else 1
+        for start in range(0, len(to_build), size):
+            chunk = to_build[start : start + size]
             futures = [self._futures[key] for key in chunk]
-            self._pool.submit(self._run_batch, chunk, futures)
+            self._pool.submit(self._run_batch, chunk, futures, [digests.get(key) for key in chunk])
         return {key: self._futures[key] for key in keys}
+
+    def _from_cache(self, paths: list[Path]) -> tuple[list[Path], dict[Path, str]]:
+        """Resolve the folders whose render is cached; return the others and their cache keys."""
+        if self.cache is None:
+            return paths, {}
+        to_build, digests = [], {}
+        for path in paths:
+            digest = self.cache.key(path, self.command)
+            objects = self.cache.load(digest) if digest is not None else None
+            if objects is not None:
+                self._futures[path].set_result(KustomizeBuild(path, objects=objects))
+                continue
+            to_build.append(path)
+            if digest is not None:
+                digests[path] = digest
+        return to_build, digests
 
     def build(self, path: Path | str) -> KustomizeBuild:
         """Build one folder (or return the earlier build of it)."""

@@ -30,6 +30,7 @@ TERRAFORM_ROOT = "infra/terraform"
 TERRAFORM_ENVIRONMENTS = "infra/terraform/environments"
 TERRAFORM_APP_MODULE = "infra/terraform/modules/app"
 LOCAL_STATE_DIR = ".comind"
+RENDER_CACHE_DIR = f"{LOCAL_STATE_DIR}/cache/rendered"  # kustomize renders by input digest
 LOCAL_CREDENTIALS = ".comind/local-credentials.yaml"
 
 ARGOCD_NAMESPACE = "argocd"

@@ -25,7 +25,8 @@ class ValidationReport:
         timings: Seconds per phase (`scan`, `build`, then one entry per check) and `total`.
         kubernetes_version: The Kubernetes schema version used.
         argocd_schemas: Where the Argo CD schemas came from.
-        builds: How many kustomize builds ran.
+        builds: How many kustomize builds were needed.
+        cached_builds: How many of them came from the platform's render cache instead of kustomize.
         objects: How many rendered objects were checked.
 
     """
@@ -36,6 +37,7 @@ class ValidationReport:
     kubernetes_version: str = ""
     argocd_schemas: str = ""
     builds: int = 0
+    cached_builds: int = 0
     objects: int = 0
 
     @property
@@ -56,6 +58,7 @@ class ValidationReport:
             "kubernetes_version": self.kubernetes_version,
             "argocd_schemas": self.argocd_schemas,
             "builds": self.builds,
+            "cached_builds": self.cached_builds,
             "objects": self.objects,
             "counts": {s.value: sum(1 for r in self.results if r.status is s) for s in Status},
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
@@ -93,6 +96,7 @@ def validate(path: Path | str, *, argocd_crds: Path | str | None = None) -> Vali
             report.results.extend(check(repo))
             report.timings[check.__name__.removeprefix("check_")] = time.perf_counter() - mark
         report.builds = repo.kustomizer.builds_run
+        report.cached_builds = repo.kustomizer.cache.hits if repo.kustomizer.cache else 0
         report.objects = len(repo.objects)
         report.kubernetes_version = repo.schemas.kubernetes.version
         del builds

@@ -16,10 +16,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from comind_scaffold import constants as c
 from comind_scaffold._kustomize import KUSTOMIZATION_FILES, KustomizeBuild, Kustomizer
+from comind_scaffold._render_cache import RenderCache, kustomization_file, references
 from comind_scaffold.errors import InputError, TemplateError
 from comind_scaffold.models import CheckResult, failed, skipped
 from comind_scaffold.specs import AppSpec, PlatformSpec, load_app_spec, load_platform_spec
@@ -48,8 +47,6 @@ IGNORED_DIRS = frozenset(
 YAML_SUFFIXES = (".yaml", ".yml")
 _OVERLAY = re.compile(rf"(?:^|/){c.APPS_DIR}/([^/]+)/{c.APP_K8S_OVERLAYS}/([^/]+)$")
 _ANY_OVERLAY = re.compile(r"(?:^|/)overlays/([^/]+)$")
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_REMOTE = re.compile(r"^(?:[a-z]+://|git@|github\.com/|gitlab\.com/)")
 
 
 def _is_platform(folder: Path) -> bool:
@@ -67,54 +64,6 @@ def _walk(root: Path, nested: list[Path]) -> Iterator[Path]:
         dirs[:] = sorted(d for d in dirs if d not in IGNORED_DIRS)
         for name in sorted(files):
             yield here / name
-
-
-def _kustomization_file(folder: Path) -> Path | None:
-    for name in KUSTOMIZATION_FILES:
-        if (folder / name).is_file():
-            return folder / name
-    return None
-
-
-def _entries(data: dict[str, Any]) -> Iterator[str]:
-    """Every local path a kustomization names: resources, patches, generator inputs, transformers."""
-    for key in (
-        "resources",
-        "bases",
-        "components",
-        "crds",
-        "configurations",
-        "transformers",
-        "generators",
-        "validators",
-        "patchesStrategicMerge",
-    ):
-        value = data.get(key)
-        yield from (v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
-    for key in ("patches", "patchesJson6902", "replacements"):
-        value = data.get(key)
-        for item in value if isinstance(value, list) else ():
-            if isinstance(item, dict) and isinstance(item.get("path"), str):
-                yield item["path"]
-    for key in ("configMapGenerator", "secretGenerator"):
-        value = data.get(key)
-        for item in value if isinstance(value, list) else ():
-            for key_of_names in ("files", "envs"):
-                names = item.get(key_of_names) if isinstance(item, dict) else None
-                yield from (n.split("=", 1)[-1] for n in names if isinstance(n, str)) if isinstance(names, list) else ()
-            if isinstance(item, dict) and isinstance(item.get("env"), str):
-                yield item["env"]
-
-
-def _references(folder: Path, kustomization: Path) -> set[Path]:
-    """The files and folders a kustomization reads (remote and unreadable entries left out)."""
-    try:
-        data = yaml.load(kustomization.read_text(), Loader=_Loader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return set()
-    if not isinstance(data, dict):
-        return set()
-    return {(folder / entry).resolve() for entry in _entries(data) if not _REMOTE.match(entry)}
 
 
 @dataclass
@@ -278,15 +227,16 @@ def scan(
     folders = sorted({f.parent for f in manifests if f.name in KUSTOMIZATION_FILES})
     referenced: set[Path] = set()
     for folder in folders:
-        file = _kustomization_file(folder)
+        file = kustomization_file(folder)
         if file is not None:
-            referenced |= _references(folder, file)
+            referenced |= references(folder, file)
     overlays = [root / c.APPS_DIR / app.app_name / c.APP_K8S_OVERLAYS / env for app in apps for env in app.environments]
     known = set(folders)
     roots = [f for f in folders if f not in referenced]
     roots += [o for o in overlays if o in known and o in referenced]
 
-    kustomizer = kustomizer or Kustomizer()
+    # In a platform repository renders are shared with earlier runs and with the verifier (see _render_cache).
+    kustomizer = kustomizer or Kustomizer(cache=RenderCache(root / c.RENDER_CACHE_DIR) if platform else None)
     futures = kustomizer.submit_many(roots)
     yaml_files = [read_yaml_file(f, _rel(root, f)) for f in manifests if f.suffix in YAML_SUFFIXES]
     version = (platform or PlatformSpec()).kubernetes_version

@@ -104,6 +104,8 @@ class VerifySession:
         if "aws" in layers:
             wanted.append(self.aws)
             modules += ["boto3", "botocore.config"]
+        if "apps" in layers and "static" not in layers:  # with static, its `validate` fills the render cache first
+            wanted.append(self.start_rendering)
         for module in modules:  # imported here: two threads importing requests at once can see it half-initialised
             importlib.import_module(module)
         for connect in wanted:
@@ -124,6 +126,12 @@ class VerifySession:
         """What the repo declares for the chosen environments (None when the repo is unusable)."""
         repo = self.platform().value
         return Expected(repo, self.options.envs or None) if repo else None
+
+    def start_rendering(self) -> None:
+        """Start rendering the app overlays the apps layer compares against, so it overlaps the API calls."""
+        expected = self.expected
+        if expected is not None:
+            expected.start_rendering()
 
     def kube(self) -> Target:
         """Return the cluster snapshot; its error is set when the API server does not answer."""

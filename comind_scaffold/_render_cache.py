@@ -1,0 +1,189 @@
+"""What a kustomization reads, and renders kept on disk addressed by a digest of exactly that.
+
+kustomize costs about 30 ms of CPU per overlay, so a platform with 600 app overlays spends ~18 CPU-seconds
+rendering them. `comind validate`, the verifier's static layer and its apps layer all need the same renders:
+whichever runs first stores them, the others load them. A render is reused only when the build command, the
+kustomize binary and every file the build reads (followed through bases, components, patches, generator
+inputs) are byte for byte those it was made from, so a reused render is what kustomize would print now.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = ["KUSTOMIZATION_FILES", "RenderCache", "kustomization_file", "references"]
+
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+_REMOTE = re.compile(r"^(?:[a-z]+://|git@|github\.com/|gitlab\.com/)")
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_KEEP_UNUSED_SECONDS = 14 * 24 * 3600
+
+
+def kustomization_file(folder: Path) -> Path | None:
+    """The kustomization file of `folder`, if it has one."""
+    for name in KUSTOMIZATION_FILES:
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def _entries(data: dict[str, Any]) -> Iterator[str]:
+    """Every local path a kustomization names: resources, patches, generator inputs, transformers."""
+    for key in (
+        "resources",
+        "bases",
+        "components",
+        "crds",
+        "configurations",
+        "transformers",
+        "generators",
+        "validators",
+        "patchesStrategicMerge",
+    ):
+        value = data.get(key)
+        yield from (v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+    for key in ("patches", "patchesJson6902", "replacements"):
+        value = data.get(key)
+        for item in value if isinstance(value, list) else ():
+            if isinstance(item, dict) and isinstance(item.get("path"), str):
+                yield item["path"]
+    for key in ("configMapGenerator", "secretGenerator"):
+        value = data.get(key)
+        for item in value if isinstance(value, list) else ():
+            for key_of_names in ("files", "envs"):
+                names = item.get(key_of_names) if isinstance(item, dict) else None
+                yield from (n.split("=", 1)[-1] for n in names if isinstance(n, str)) if isinstance(names, list) else ()
+            if isinstance(item, dict) and isinstance(item.get("env"), str):
+                yield item["env"]
+    openapi = data.get("openapi")
+    if isinstance(openapi, dict) and isinstance(openapi.get("path"), str):
+        yield openapi["path"]
+
+
+def _load(kustomization: Path) -> dict[str, Any] | None:
+    try:
+        data = yaml.load(kustomization.read_text(), Loader=_Loader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def references(folder: Path, kustomization: Path) -> set[Path]:
+    """The local files and folders a kustomization reads (remote and unreadable entries left out)."""
+    data = _load(kustomization)
+    if data is None:
+        return set()
+    return {(folder / entry).resolve() for entry in _entries(data) if not _REMOTE.match(entry)}
+
+
+def _file_digest(file: Path) -> bytes:
+    """Read every time, never remembered: a long-running verifier must see edits made meanwhile."""
+    try:
+        return hashlib.sha256(file.read_bytes()).digest()
+    except OSError:
+        return b"missing or unreadable"
+
+
+class RenderCache:
+    """Renders of kustomization folders, one JSON file each under `folder`, named by the digest of their inputs.
+
+    Args:
+        folder: Where renders are kept (a platform's git-ignored `.comind/cache/rendered`).
+
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.hits = 0
+
+    def key(self, path: Path, command: Sequence[str]) -> str | None:
+        """The digest of the command, the binary and everything the build of `path` reads; None if not cacheable.
+
+        A build that reads a remote base, or a kustomization that cannot be parsed, is never cached.
+        """
+        digest = hashlib.sha256("\0".join(command).encode())
+        binary = shutil.which(command[0]) if command else None
+        if binary is None:
+            return None
+        stat = os.stat(binary)
+        digest.update(f"\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+        inputs: dict[Path, str] = {}
+        if not self._collect(path.resolve(), inputs, set()):
+            return None
+        for file in sorted(inputs):
+            digest.update(inputs[file].encode() + b"\0" + _file_digest(file) + b"\0")
+        return digest.hexdigest()
+
+    def _collect(self, folder: Path, inputs: dict[Path, str], seen: set[Path]) -> bool:
+        """Add every file the build of `folder` reads to `inputs` (relative names kept); False when not cacheable."""
+        if folder in seen:
+            return True
+        seen.add(folder)
+        kustomization = kustomization_file(folder)
+        data = _load(kustomization) if kustomization else None
+        if kustomization is None or data is None:
+            return False
+        inputs[kustomization] = kustomization.name
+        for entry in _entries(data):
+            if _REMOTE.match(entry):
+                return False
+            target = (folder / entry).resolve()
+            if target.is_dir():
+                if not self._collect(target, inputs, seen):
+                    return False
+            else:
+                inputs[target] = entry  # a missing file still counts: its absence is part of the input
+        return True
+
+    def load(self, key: str) -> tuple[dict[str, Any], ...] | None:
+        """The stored render for `key`, or None."""
+        entry = self.folder / f"{key}.json"
+        try:
+            objects = json.loads(entry.read_text())
+        except (OSError, ValueError):
+            return None
+        if not isinstance(objects, list) or not all(isinstance(o, dict) for o in objects):
+            return None
+        try:
+            os.utime(entry)  # in use: kept by prune()
+        except OSError:
+            pass
+        self.hits += 1
+        return tuple(objects)
+
+    def store(self, key: str, objects: Sequence[dict[str, Any]]) -> None:
+        """Keep a render; a folder that cannot be written only means no cache."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            tmp = self.folder / f".{key}.{os.getpid()}.tmp"
+            tmp.write_text(json.dumps(list(objects)))
+            tmp.replace(self.folder / f"{key}.json")
+        except OSError:
+            return
+
+    def prune(self, max_age: float = _KEEP_UNUSED_SECONDS) -> int:
+        """Delete renders unused for `max_age` seconds (only this cache's own `*.json` files); return how many."""
+        cutoff = time.time() - max_age
+        removed = 0
+        try:
+            entries = list(self.folder.glob("*.json"))
+        except OSError:
+            return 0
+        for entry in entries:
+            try:
+                if entry.stat().st_mtime < cutoff:
+                    entry.unlink()
+                    removed += 1
+            except OSError:
+                continue
+        return removed
