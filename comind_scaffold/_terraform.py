@@ -218,6 +218,17 @@ class Terraform:
         raw = json.loads(self.run("output", "-no-color", "-json").stdout or "{}")
         return {name: item.get("value") for name, item in raw.items()}
 
+    def resource_values(self, resource_type: str) -> list[dict[str, Any]]:
+        """Return the state's attribute values of every `resource_type` resource, child modules included."""
+        raw = json.loads(self.run("show", "-no-color", "-json").stdout or "{}")
+        found: list[dict[str, Any]] = []
+        modules = [raw.get("values", {}).get("root_module", {})]
+        while modules:
+            module = modules.pop()
+            found += [r.get("values") or {} for r in module.get("resources", []) if r.get("type") == resource_type]
+            modules += module.get("child_modules", [])
+        return found
+
     def validate(self) -> list[str]:
         """`terraform validate -json`: the error summaries (empty when valid)."""
         done = self.run("validate", "-no-color", "-json", ok_codes=(0, 1))

@@ -3,6 +3,10 @@
 The app's root module is `apps/<app>/terraform/<profile>/`; the workspace is the environment. On the local
 profile the services' addresses come from `services.yaml` and their logins from
 `.comind/local-credentials.yaml`, handed to terraform as `TF_VAR_*` variables (never written anywhere).
+
+Locally an app's database may already exist, made by `comind services up`: the module takes it over (both mark
+what they make) and sets its own generated password, which is then written back to the credentials file so
+that it keeps naming the login that works.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from comind_scaffold import constants as c
 from comind_scaffold._terraform import Terraform
 from comind_scaffold.errors import InputError, TemplateError
 from comind_scaffold.repo import PlatformRepo
-from comind_scaffold.services.credentials import load_credentials
+from comind_scaffold.services.credentials import load_credentials, save_credentials
 from comind_scaffold.specs import AppSpec
 
 Action = Literal["plan", "apply", "destroy", "output"]
@@ -169,5 +173,21 @@ def tf(repo: PlatformRepo, app_name: str, env: str, action: str, *, profile: str
         if not plan.changed:
             return TfResult(app_name, env, profile, action, False, f"{where}: no changes", runner.output())
         done = runner.apply(plan_file=plan.plan_file)
+    if profile == "local" and app.with_database:
+        _keep_database_password(repo, app, env, runner)
     summary = f"{where}: {done.added} added, {done.changed} changed, {done.destroyed} destroyed"
     return TfResult(app_name, env, profile, action, done.touched, summary, runner.output())
+
+
+def _keep_database_password(repo: PlatformRepo, app: AppSpec, env: str, runner: Terraform) -> None:
+    """Record the password Terraform gave the app's database role in the local credentials file."""
+    database = app.database(env)
+    passwords = [v.get("password") for v in runner.resource_values("localdev_postgresql_database")
+                 if v.get("name") == database]
+    creds = load_credentials(repo.credentials_path)
+    own = creds.apps.get(app.app_name, {}).get(env) if creds else None
+    if creds is None or own is None or not passwords or not isinstance(passwords[0], str):
+        return  # no logins of `comind services up` for this environment: nothing that could go stale
+    if own.database_password != passwords[0]:
+        own.database_password = passwords[0]
+        save_credentials(repo.credentials_path, creds)

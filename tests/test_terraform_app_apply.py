@@ -146,7 +146,8 @@ def test_apply_refuses_a_database_it_did_not_create(platform: PlatformRepo, kube
     with psycopg.connect(**admin) as conn:
         conn.execute("CREATE DATABASE shop_prod")
     try:
-        refused = 'postgresql: database "shop_prod" already exists and was not created by this state'
+        refused = 'postgresql: database "shop_prod" already exists without the comment'
+
         with pytest.raises(ToolFailedError, match=refused):
             tf(platform, "shop", "prod", "apply", kubeconfig=kube_cluster.kubeconfig)
         tf(platform, "shop", "prod", "destroy", kubeconfig=kube_cluster.kubeconfig)
@@ -156,6 +157,45 @@ def test_apply_refuses_a_database_it_did_not_create(platform: PlatformRepo, kube
     finally:
         with psycopg.connect(**admin) as conn:
             conn.execute("DROP DATABASE IF EXISTS shop_prod")
+
+
+def _services_up_objects(repo: PlatformRepo, env: str) -> None:
+    """What `comind services up` makes for the app's `env` after its containers are up: database, bucket, queues."""
+    from comind_scaffold.services import init
+    from comind_scaffold.services.credentials import load_credentials, save_credentials
+
+    creds = load_credentials(repo.credentials_path)
+    assert creds is not None
+    spec, host = repo.services.services, repo.services.bind_address
+    apps = [app.model_copy(update={"environments": [env]}) for app in repo.apps]
+    init.init_postgresql(spec["postgresql"], creds, apps, host)
+    init.init_minio(spec["minio"], creds, apps, repo.services.platform, host)
+    init.init_elasticmq(spec["elasticmq"], creds, apps, host)
+    save_credentials(repo.credentials_path, creds)
+
+
+def test_apply_takes_over_what_services_up_made(platform: PlatformRepo, kube_cluster: Any, service_stack: Any) -> None:
+    from comind_scaffold.services.credentials import load_credentials
+
+    _services_up_objects(platform, "prod")
+    before = load_credentials(platform.credentials_path).apps["shop"]["prod"].database_password  # type: ignore[union-attr]
+    try:
+        result = tf(platform, "shop", "prod", "apply", kubeconfig=kube_cluster.kubeconfig)
+        assert result.changed, result.summary
+        secret = _secret(kube_cluster, "shop-prod", "shop-infra")
+        assert secret is not None
+        password = secret["data"]["DATABASE_PASSWORD"]
+        after = load_credentials(platform.credentials_path).apps["shop"]["prod"].database_password  # type: ignore[union-attr]
+        assert (password != before, after) == (True, password)  # Terraform's password, written back
+        with psycopg.connect(host="127.0.0.1", port=service_stack.postgres.port, user="shop_prod",
+                             password=password, dbname="shop_prod", connect_timeout=10) as conn:
+            assert conn.execute("SELECT current_user").fetchone() == ("shop_prod",)
+        _services_up_objects(platform, "prod")  # services up again leaves Terraform's objects and password alone
+        assert tf(platform, "shop", "prod", "plan", kubeconfig=kube_cluster.kubeconfig).changed is False
+    finally:
+        tf(platform, "shop", "prod", "destroy", kubeconfig=kube_cluster.kubeconfig)
+    results = _verifier_results(platform, kube_cluster, "prod")
+    assert set(results.values()) == {Status.FAIL}, results  # taken over, so destroyed with the state
 
 
 def test_cli_output_prints_the_outputs_as_json(applied: PlatformRepo, kube_cluster: Any,

@@ -4,6 +4,10 @@ PostgreSQL: the platform database, and per app environment that asked for one a 
 owns (closed to PUBLIC). MinIO: per app environment with storage a bucket, plus on real MinIO a user whose
 policy reaches only that bucket. ElasticMQ: per app environment with a queue the queue and its dead-letter
 queue. Every step looks before it acts, so a second run reports everything unchanged.
+
+What is created here carries comind's mark (`app.kubernetes.io/managed-by=comind`: a database comment, a bucket
+tag, a queue tag), the same mark the app's Terraform module sets: `comind tf apply` takes over what carries it
+and refuses anything else of the same name.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from comind_scaffold.services.report import Action, Change
 from comind_scaffold.specs import AppSpec, ServiceSpec
 
 DLQ_MAX_RECEIVES = 5
+MANAGED_KEY, MANAGED_VALUE = "app.kubernetes.io/managed-by", "comind"
 _ADMIN_WORKERS = 4
 _TIMEOUT = 10.0
 
@@ -74,6 +79,8 @@ def _ensure_database(conn: psycopg.Connection[Any], database: str, owner: str | 
         return True
     conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(database), sql.Identifier(owner)))
     conn.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(database)))
+    mark = f"{MANAGED_KEY}={MANAGED_VALUE}"
+    conn.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(database), sql.Literal(mark)))
     return True
 
 
@@ -129,6 +136,7 @@ def _ensure_bucket(s3: Any, bucket: str) -> bool:
             raise ServiceError(f"minio: bucket {bucket}: {err}") from err
     try:
         s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": MANAGED_KEY, "Value": MANAGED_VALUE}]})
     except botocore.exceptions.ClientError as err:
         raise ServiceError(f"minio: bucket {bucket}: {err}") from err
     return True
@@ -183,4 +191,5 @@ def _ensure_queue(sqs: Any, name: str, attributes: dict[str, str]) -> tuple[bool
         code = err.response.get("Error", {}).get("Code", "")
         if "NonExistentQueue" not in code and "QueueDoesNotExist" not in code:
             raise
-    return True, str(sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"])
+    created = sqs.create_queue(QueueName=name, Attributes=attributes, tags={MANAGED_KEY: MANAGED_VALUE})
+    return True, str(created["QueueUrl"])

@@ -76,6 +76,39 @@ func roleExists(ctx context.Context, conn *pgx.Conn, name string) (bool, error) 
 	return found, err
 }
 
+// createOrAdopt returns the statements that make the database and its role: new ones, or, when both exist and
+// the database carries comind's comment (made by `comind services up` or an earlier state), the same ones taken
+// over with this state's password. Anything else of that name is refused, never touched.
+func createOrAdopt(ctx context.Context, conn *pgx.Conn, name, password string) ([]string, error) {
+	exists, ours, err := databaseState(ctx, conn, name)
+	if err != nil {
+		return nil, err
+	}
+	role, err := roleExists(ctx, conn, name)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case exists && !ours:
+		return nil, fmt.Errorf("database %q already exists without the comment %q: not taking over what comind did not create", name, databaseComment)
+	case exists && !role:
+		return nil, fmt.Errorf("database %q exists but its role does not: drop the database or create the role", name)
+	case exists:
+		return []string{
+			fmt.Sprintf("ALTER ROLE %s WITH LOGIN PASSWORD %s", ident(name), literal(password)),
+			fmt.Sprintf("ALTER DATABASE %s OWNER TO %s", ident(name), ident(name)),
+		}, nil
+	case role:
+		return nil, fmt.Errorf("role %q already exists without a comind database of that name: not taking it over", name)
+	}
+	return []string{
+		fmt.Sprintf("CREATE ROLE %s LOGIN PASSWORD %s", ident(name), literal(password)),
+		fmt.Sprintf("CREATE DATABASE %s OWNER %s", ident(name), ident(name)),
+		fmt.Sprintf("REVOKE ALL ON DATABASE %s FROM PUBLIC", ident(name)),
+		fmt.Sprintf("COMMENT ON DATABASE %s IS %s", ident(name), literal(databaseComment)),
+	}, nil
+}
+
 func (r *databaseResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var m databaseModel
 	conn, err := r.connect(ctx)
@@ -86,26 +119,10 @@ func (r *databaseResource) Create(ctx context.Context, req resource.CreateReques
 		return
 	}
 	name := m.Name.ValueString()
-	exists, _, err := databaseState(ctx, conn, name)
-	if err == nil && exists {
-		err = fmt.Errorf("database %q already exists and was not created by this state", name)
-	}
-	if err == nil {
-		if found, roleErr := roleExists(ctx, conn, name); roleErr != nil {
-			err = roleErr
-		} else if found {
-			err = fmt.Errorf("role %q already exists and was not created by this state", name)
-		}
-	}
+	statements, err := createOrAdopt(ctx, conn, name, m.Password.ValueString())
 	if err != nil {
 		fail(&resp.Diagnostics, "postgresql", err.Error())
 		return
-	}
-	statements := []string{
-		fmt.Sprintf("CREATE ROLE %s LOGIN PASSWORD %s", ident(name), literal(m.Password.ValueString())),
-		fmt.Sprintf("CREATE DATABASE %s OWNER %s", ident(name), ident(name)),
-		fmt.Sprintf("REVOKE ALL ON DATABASE %s FROM PUBLIC", ident(name)),
-		fmt.Sprintf("COMMENT ON DATABASE %s IS %s", ident(name), literal(databaseComment)),
 	}
 	for _, sql := range statements {
 		if _, err := conn.Exec(ctx, sql); err != nil {

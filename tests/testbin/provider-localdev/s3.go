@@ -88,7 +88,14 @@ func (r *bucketResource) Create(ctx context.Context, req resource.CreateRequest,
 	}
 	name := m.Name.ValueString()
 	if _, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &name}); err == nil {
-		fail(&resp.Diagnostics, "s3", fmt.Sprintf("bucket %q already exists and was not created by this state", name))
+		// A bucket comind made (`comind services up`, an earlier state) is taken over; any other is refused.
+		if ours, err := r.managed(ctx, client, name); err != nil || !ours {
+			fail(&resp.Diagnostics, "s3", fmt.Sprintf("bucket %q already exists without the tag %s=%s: not taking over what comind did not create (%v)", name, managedKey, managedValue, err))
+			return
+		}
+		m.ID = types.StringValue(name)
+		m.ARN = types.StringValue("arn:aws:s3:::" + name)
+		resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 		return
 	}
 	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &name}); err != nil {

@@ -107,28 +107,41 @@ func (r *queueResource) Create(ctx context.Context, req resource.CreateRequest, 
 		return
 	}
 	name := m.Name.ValueString()
-	if _, err := client.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: &name}); err == nil {
-		fail(&resp.Diagnostics, "sqs", fmt.Sprintf("queue %q already exists and was not created by this state", name))
-		return
-	}
 	attrs, err := m.attributes()
 	if err != nil {
 		fail(&resp.Diagnostics, "sqs", err.Error())
 		return
 	}
-	out, err := client.CreateQueue(ctx, &sqs.CreateQueueInput{
-		QueueName: &name, Attributes: attrs, Tags: map[string]string{managedKey: managedValue},
-	})
-	if err != nil {
-		fail(&resp.Diagnostics, "sqs", fmt.Sprintf("create queue %q: %v", name, err))
-		return
+	var url string
+	if found, err := client.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: &name}); err == nil {
+		// A queue comind made (`comind services up`, an earlier state) is taken over with this state's
+		// attributes; any other is refused.
+		url = aws.ToString(found.QueueUrl)
+		tags, err := client.ListQueueTags(ctx, &sqs.ListQueueTagsInput{QueueUrl: &url})
+		if err != nil || tags.Tags[managedKey] != managedValue {
+			fail(&resp.Diagnostics, "sqs", fmt.Sprintf("queue %q already exists without the tag %s=%s: not taking over what comind did not create (%v)", name, managedKey, managedValue, err))
+			return
+		}
+		if _, err := client.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: &url, Attributes: attrs}); err != nil {
+			fail(&resp.Diagnostics, "sqs", fmt.Sprintf("queue %q: %v", name, err))
+			return
+		}
+	} else {
+		out, err := client.CreateQueue(ctx, &sqs.CreateQueueInput{
+			QueueName: &name, Attributes: attrs, Tags: map[string]string{managedKey: managedValue},
+		})
+		if err != nil {
+			fail(&resp.Diagnostics, "sqs", fmt.Sprintf("create queue %q: %v", name, err))
+			return
+		}
+		url = aws.ToString(out.QueueUrl)
 	}
-	arn, err := queueARN(ctx, client, aws.ToString(out.QueueUrl))
+	arn, err := queueARN(ctx, client, url)
 	if err != nil {
 		fail(&resp.Diagnostics, "sqs", err.Error())
 		return
 	}
-	m.ID, m.URL, m.ARN = types.StringValue(name), types.StringValue(aws.ToString(out.QueueUrl)), types.StringValue(arn)
+	m.ID, m.URL, m.ARN = types.StringValue(name), types.StringValue(url), types.StringValue(arn)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 
