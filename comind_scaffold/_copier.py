@@ -16,7 +16,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from comind_scaffold._git import git, identity_env
+from comind_scaffold import _copier_speed
+from comind_scaffold._git import identity_env
 from comind_scaffold.errors import InputError, TemplateError
 
 # "Validation error for question 'port': port: 80 must be 1024-65535 …" — our validators start with the field.
@@ -29,99 +30,10 @@ _UNATTENDED: dict[str, Any] = {"defaults": True, "overwrite": True, "unsafe": Tr
 UPDATE_CONTEXT_LINES = 5
 
 
-def _memoise_jinja_compile() -> None:
-    """Compile each Jinja source once per process.
-
-    Copier compiles every question's default, `when` and validator, and every path and file, from a string on
-    each of the three renders an update makes (old version, new version, destination): about 1,700 compilations
-    per app, half its time. The compiled code depends only on the source and the environment's syntax and
-    extensions, which the key holds, so it is reused across renders and across the apps one worker updates.
-    """
-    from jinja2 import Environment
-
-    if getattr(Environment.compile, "_comind_memoised", False):
-        return
-    original = Environment.compile
-    cache: dict[tuple[Any, ...], Any] = {}
-
-    def compile_once(
-        self: Environment,
-        source: Any,
-        name: Any = None,
-        filename: Any = None,
-        raw: bool = False,
-        defer_init: bool = False,
-    ) -> Any:
-        if not isinstance(source, str) or callable(self.autoescape):
-            return original(self, source, name, filename, raw, defer_init)  # type: ignore[call-overload]
-        key = (
-            type(self),
-            tuple(sorted(self.extensions)),
-            self.block_start_string,
-            self.block_end_string,
-            self.variable_start_string,
-            self.variable_end_string,
-            self.comment_start_string,
-            self.comment_end_string,
-            self.line_statement_prefix,
-            self.line_comment_prefix,
-            self.trim_blocks,
-            self.lstrip_blocks,
-            self.newline_sequence,
-            self.keep_trailing_newline,
-            self.optimized,
-            self.autoescape,
-            source,
-            name,
-            filename,
-            raw,
-            defer_init,
-        )
-        if key not in cache:
-            cache[key] = original(self, source, name, filename, raw, defer_init)  # type: ignore[call-overload]
-        else:
-            self.preprocess(source, name, filename)  # keep the extensions' per-compile resets (Copier's yield)
-        return cache[key]
-
-    compile_once._comind_memoised = True  # type: ignore[attr-defined]
-    Environment.compile = compile_once  # type: ignore[method-assign]
-
-
-def _memoise_template_config() -> None:
-    """Parse each template commit's copier.yml once per process.
-
-    Copier re-reads copier.yml (and its includes) from a fresh clone for every render, four times per update,
-    with the pure-Python YAML loader. A clone is a checkout of one commit, so the commit identifies the config;
-    a folder that is not a clean git checkout is parsed every time.
-    """
-    import copy as copying
-
-    from copier import _template
-
-    if getattr(_template.load_template_config, "_comind_memoised", False):
-        return
-    original = _template.load_template_config
-    cache: dict[tuple[str, str], dict[str, Any]] = {}
-
-    def load_once(conf_path: Path, quiet: bool = False) -> dict[str, Any]:
-        folder = Path(conf_path).parent
-        commit = git(folder, "rev-parse", "HEAD", check=False).strip()
-        if not commit or git(folder, "status", "--porcelain", check=False).strip():
-            return original(conf_path, quiet)
-        key = (commit, Path(conf_path).name)
-        if key not in cache:
-            cache[key] = original(conf_path, quiet)
-        return copying.deepcopy(cache[key])
-
-    load_once._comind_memoised = True  # type: ignore[attr-defined]
-    _template.load_template_config = load_once
-
-
 @contextlib.contextmanager
 def _quiet_copier() -> Iterator[None]:
     """Silence Copier's warnings and stderr chatter and give git an identity for its scratch commits."""
-    _memoise_jinja_compile()
-    _memoise_template_config()
+    _copier_speed.install()
     saved = {key: os.environ.get(key) for key in identity_env()}
     os.environ.update(identity_env())
     try:
@@ -225,6 +137,9 @@ def update(
         raise TemplateError(f"git (during copier update): {' '.join(map(str, err.argv[-2:]))}: {detail}") from err
 
 
+shared_clones = _copier_speed.shared_clones
+
+
 def update_or_error(
     destination: Path, *, vcs_ref: str | None = None, data: Mapping[str, Any] | None = None
 ) -> str | None:
@@ -240,5 +155,4 @@ def preload() -> None:
     """Import Copier and set up the compile cache now, so worker processes forked later inherit both."""
     import copier  # noqa: F401
 
-    _memoise_jinja_compile()
-    _memoise_template_config()
+    _copier_speed.install()

@@ -127,7 +127,8 @@ def update(
     # Apps take the platform's current facts, so a changed repo URL, domain or service port reaches them too.
     facts = {} if platform else platform_facts(repo)
     if len(targets) == 1:
-        errors = [_copier.update_or_error(repo.root / targets[0][1], vcs_ref=vcs_ref, data=facts)]
+        with _copier.shared_clones():
+            errors = [_copier.update_or_error(repo.root / targets[0][1], vcs_ref=vcs_ref, data=facts)]
     else:
         errors = _update_in_worktrees(repo.root, [folder for _, folder in targets], vcs_ref, jobs, facts)
     results = []
@@ -201,9 +202,10 @@ def _update_batch(
 ) -> list[tuple[str | None, list[str]]]:
     """Update `folders` of one work tree in turn (a worker); return each one's error text and parked conflicts."""
     results = []
-    for folder in folders:
-        error = _copier.update_or_error(Path(tree) / folder, vcs_ref=vcs_ref, data=facts)
-        results.append((error, _git.park_unmerged(Path(tree), folder)))
+    with _copier.shared_clones():
+        for folder in folders:
+            error = _copier.update_or_error(Path(tree) / folder, vcs_ref=vcs_ref, data=facts)
+            results.append((error, _git.park_unmerged(Path(tree), folder)))
     return results
 
 
