@@ -205,6 +205,10 @@ def check_aws_credentials() -> CheckResult:
     return passed("aws.credentials", LAYER, "AWS credentials", f"from {found.method}")
 
 
+# A cluster that just started answers slowly on a loaded machine; a preflight check is not a health probe.
+_CLUSTER_CHECK_SECONDS = 30.0
+
+
 def check_cluster(options: BootstrapOptions) -> CheckResult:
     """Check that the existing cluster answers and serves Argo CD's Application kind."""
     from comind_scaffold._kube import KindNotServedError, KubeClient
@@ -212,7 +216,7 @@ def check_cluster(options: BootstrapOptions) -> CheckResult:
     obj = f"cluster {options.kubeconfig or '(default kubeconfig)'}"
     try:
         with KubeClient(str(options.kubeconfig) if options.kubeconfig else None, options.context,
-                        timeout=10) as client:
+                        timeout=_CLUSTER_CHECK_SECONDS) as client:
             version = client.version()
             client.list("Application", namespace=c.ARGOCD_NAMESPACE)
     except KindNotServedError:

@@ -104,4 +104,5 @@ class ValidationFailed(ComindError):
     def __init__(self, results: Sequence[CheckResult], **extra: Any) -> None:
         self.results = list(results)
         failed = [r for r in self.results if not r.ok]
-        super().__init__(f"{len(failed)} check(s) failed")
+        first = f"; first: {failed[0].line()}" if failed else ""  # a caught exception still says what failed
+        super().__init__(f"{len(failed)} check(s) failed{first}")
