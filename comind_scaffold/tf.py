@@ -4,13 +4,14 @@ The app's root module is `apps/<app>/terraform/<profile>/`; the workspace is the
 profile the services' addresses come from `services.yaml` and their logins from
 `.comind/local-credentials.yaml`, handed to terraform as `TF_VAR_*` variables (never written anywhere).
 
-Locally an app's database may already exist, made by `comind services up`: the module takes it over (both mark
-what they make) and sets its own generated password, which is then written back to the credentials file so
-that it keeps naming the login that works.
+Locally an app's database, bucket user and queues may already exist, made by `comind services up`: the module
+takes them over (both mark what they make) and sets its own generated passwords, which are then written back
+to the credentials file so that it keeps naming the logins that work.
 """
 
 from __future__ import annotations
 
+import http.client
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from comind_scaffold._terraform import Terraform
 from comind_scaffold.errors import InputError, TemplateError
 from comind_scaffold.repo import PlatformRepo
 from comind_scaffold.services.credentials import load_credentials, save_credentials
+from comind_scaffold.services.probes import http_status
 from comind_scaffold.specs import AppSpec
 
 Action = Literal["plan", "apply", "destroy", "output"]
@@ -93,15 +95,24 @@ def local_variables(repo: PlatformRepo, app: AppSpec, env: str, kubeconfig: Path
             f"postgres://{pg.username}:{pg.password}@{host}:{enabled['postgresql'].port}/postgres?sslmode=disable"
         )
     if "minio" in enabled:
-        variables.update(s3_endpoint=f"http://{host}:{enabled['minio'].port}", s3_access_key=creds.minio.access_key,
+        port = enabled["minio"].port
+        variables.update(s3_endpoint=f"http://{host}:{port}", s3_access_key=creds.minio.access_key,
                          s3_secret_key=creds.minio.secret_key)
-        own = creds.apps.get(app.app_name, {}).get(env)
-        if app.with_storage and own is not None:
-            variables["storage_credentials"] = {"access_key": app.bucket(repo.spec.platform_name, env),
-                                                "secret_key": own.storage_secret_key}
+        variables["minio_admin"] = _is_minio(host, port)
     if "elasticmq" in enabled:
         variables["sqs_endpoint"] = f"http://{host}:{enabled['elasticmq'].port}"
     return variables
+
+
+def _is_minio(host: str, port: int) -> bool:
+    """False only for an S3 endpoint that answers but is not MinIO (a stand-in without the admin API for users).
+
+    An endpoint that does not answer counts as MinIO: Terraform then names the unreachable endpoint itself.
+    """
+    try:
+        return http_status(host, port, "/minio/health/live", 5.0) == 200
+    except (OSError, http.client.HTTPException):
+        return True
 
 
 def aws_variables(env: str, kubeconfig: Path | None, kube_context: str | None) -> dict[str, Any]:
@@ -173,21 +184,29 @@ def tf(repo: PlatformRepo, app_name: str, env: str, action: str, *, profile: str
         if not plan.changed:
             return TfResult(app_name, env, profile, action, False, f"{where}: no changes", runner.output())
         done = runner.apply(plan_file=plan.plan_file)
-    if profile == "local" and app.with_database:
-        _keep_database_password(repo, app, env, runner)
+    if profile == "local":
+        _keep_local_logins(repo, app, env, runner)
     summary = f"{where}: {done.added} added, {done.changed} changed, {done.destroyed} destroyed"
     return TfResult(app_name, env, profile, action, done.touched, summary, runner.output())
 
 
-def _keep_database_password(repo: PlatformRepo, app: AppSpec, env: str, runner: Terraform) -> None:
-    """Record the password Terraform gave the app's database role in the local credentials file."""
-    database = app.database(env)
-    passwords = [v.get("password") for v in runner.resource_values("localdev_postgresql_database")
-                 if v.get("name") == database]
+def _keep_local_logins(repo: PlatformRepo, app: AppSpec, env: str, runner: Terraform) -> None:
+    """Record the passwords Terraform gave the app's database role and bucket user in the local credentials."""
     creds = load_credentials(repo.credentials_path)
     own = creds.apps.get(app.app_name, {}).get(env) if creds else None
-    if creds is None or own is None or not passwords or not isinstance(passwords[0], str):
+    if creds is None or own is None or not (app.with_database or app.with_storage):
         return  # no logins of `comind services up` for this environment: nothing that could go stale
-    if own.database_password != passwords[0]:
-        own.database_password = passwords[0]
+    database, bucket = app.database(env), app.bucket(repo.spec.platform_name, env)
+    found = {
+        "database_password": [v.get("password") for v in runner.resource_values("localdev_postgresql_database")
+                              if v.get("name") == database],
+        "storage_secret_key": [v.get("secret") for v in runner.resource_values("localdev_minio_user")
+                               if v.get("name") == bucket],
+    }
+    changed = False
+    for name, values in found.items():
+        if values and isinstance(values[0], str) and getattr(own, name) != values[0]:
+            setattr(own, name, values[0])
+            changed = True
+    if changed:
         save_credentials(repo.credentials_path, creds)

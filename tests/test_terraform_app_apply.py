@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.exceptions
 import psycopg
 import pytest
 
@@ -113,6 +114,28 @@ def test_secret_logs_into_the_database_and_names_the_queues(applied: PlatformRep
     assert data["S3_BUCKET"] == "comind-ops-shop-dev"
 
 
+def _s3_as(stack: Any, access_key: str, secret_key: str) -> Any:
+    return boto3.client("s3", endpoint_url=f"http://127.0.0.1:{stack.s3.port}", aws_access_key_id=access_key,
+                        aws_secret_access_key=secret_key, region_name="us-east-1")
+
+
+def test_bucket_login_reaches_its_bucket_only(applied: PlatformRepo, kube_cluster: Any, service_stack: Any) -> None:
+    if service_stack.s3.kind != "minio":
+        pytest.skip("the S3 stand-in has no users: the Secret carries no keys there")  # never in CI: MinIO is built
+    data = _secret(kube_cluster, "shop-dev", "shop-infra")["data"]  # type: ignore[index]
+    s3 = _s3_as(service_stack, data["S3_ACCESS_KEY"], data["S3_SECRET_KEY"])
+    s3.put_object(Bucket="comind-ops-shop-dev", Key="probe.txt", Body=b"ok")
+    assert s3.get_object(Bucket="comind-ops-shop-dev", Key="probe.txt")["Body"].read() == b"ok"
+    s3.delete_object(Bucket="comind-ops-shop-dev", Key="probe.txt")
+    root = service_stack.s3.credentials
+    _s3_as(service_stack, root["access_key"], root["secret_key"]).create_bucket(Bucket="comind-ops-other")
+    try:
+        with pytest.raises(botocore.exceptions.ClientError, match="AccessDenied"):
+            s3.put_object(Bucket="comind-ops-other", Key="probe.txt", Body=b"no")
+    finally:
+        _s3_as(service_stack, root["access_key"], root["secret_key"]).delete_bucket(Bucket="comind-ops-other")
+
+
 def test_queue_redrives_to_its_dead_letter_queue(applied: PlatformRepo, service_stack: Any) -> None:
     sqs = _sqs(service_stack)
     url = sqs.get_queue_url(QueueName="shop-dev")["QueueUrl"]
@@ -178,15 +201,20 @@ def test_apply_takes_over_what_services_up_made(platform: PlatformRepo, kube_clu
     from comind_scaffold.services.credentials import load_credentials
 
     _services_up_objects(platform, "prod")
-    before = load_credentials(platform.credentials_path).apps["shop"]["prod"].database_password  # type: ignore[union-attr]
+    made = load_credentials(platform.credentials_path).apps["shop"]["prod"]  # type: ignore[union-attr]
+    before, storage_before = made.database_password, made.storage_secret_key
     try:
         result = tf(platform, "shop", "prod", "apply", kubeconfig=kube_cluster.kubeconfig)
         assert result.changed, result.summary
         secret = _secret(kube_cluster, "shop-prod", "shop-infra")
         assert secret is not None
         password = secret["data"]["DATABASE_PASSWORD"]
-        after = load_credentials(platform.credentials_path).apps["shop"]["prod"].database_password  # type: ignore[union-attr]
-        assert (password != before, after) == (True, password)  # Terraform's password, written back
+        logins = load_credentials(platform.credentials_path).apps["shop"]["prod"]  # type: ignore[union-attr]
+        assert (password != before, logins.database_password) == (True, password)  # Terraform's, written back
+        if service_stack.s3.kind == "minio":  # the user services up made is taken over too, with a new secret
+            assert secret["data"]["S3_SECRET_KEY"] == logins.storage_secret_key != storage_before
+            bucket_login = _s3_as(service_stack, secret["data"]["S3_ACCESS_KEY"], secret["data"]["S3_SECRET_KEY"])
+            assert bucket_login.list_objects_v2(Bucket="comind-ops-shop-prod")["KeyCount"] == 0
         with psycopg.connect(host="127.0.0.1", port=service_stack.postgres.port, user="shop_prod",
                              password=password, dbname="shop_prod", connect_timeout=10) as conn:
             assert conn.execute("SELECT current_user").fetchone() == ("shop_prod",)

@@ -93,6 +93,7 @@ func (p *localdevProvider) Resources(context.Context) []func() resource.Resource
 		newPasswordResource,
 		newDatabaseResource,
 		newBucketResource,
+		newMinioUserResource,
 		newQueueResource,
 		newSecretResource,
 	}

@@ -18,6 +18,11 @@ output "bucket_name" {
   value       = var.with_storage ? aws_s3_bucket.this[0].bucket : null
 }
 
+output "storage_user" {
+  description = "MinIO user of the bucket (local only; on AWS the app reaches S3 through its IRSA role): null."
+  value       = null
+}
+
 output "queue_url" {
   description = "Queue URL, or null without a queue."
   value       = var.with_queue ? aws_sqs_queue.main[0].url : null

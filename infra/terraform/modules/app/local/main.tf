@@ -28,14 +28,15 @@ locals {
     DATABASE_URL      = "postgresql://${local.database}:${localdev_password.database[0].result}@${var.service_host}:${var.ports.postgresql}/${local.database}"
   } : {}
 
+  storage_user = var.with_storage && var.minio_admin
   storage_values = var.with_storage ? merge({
     S3_ENDPOINT = "http://${var.service_host}:${var.ports.minio}"
     S3_BUCKET   = local.bucket
     S3_REGION   = "us-east-1"
-    }, var.storage_credentials == null ? {} : {
-    S3_ACCESS_KEY = var.storage_credentials.access_key
-    S3_SECRET_KEY = var.storage_credentials.secret_key
-  }) : {}
+    }, local.storage_user ? {
+    S3_ACCESS_KEY = localdev_minio_user.this[0].name
+    S3_SECRET_KEY = localdev_minio_user.this[0].secret
+  } : {}) : {}
 
   queue_values = var.with_queue ? {
     SQS_ENDPOINT  = local.sqs_endpoint
@@ -74,6 +75,30 @@ resource "localdev_s3_bucket" "this" {
   name = local.bucket
 }
 
+resource "localdev_password" "storage" {
+  count = local.storage_user ? 1 : 0
+
+  length  = 40
+  keepers = { bucket = local.bucket }
+}
+
+# The bucket's own login: a MinIO user named after the bucket whose policy reaches that bucket only.
+resource "localdev_minio_user" "this" {
+  count = local.storage_user ? 1 : 0
+
+  name   = local.bucket
+  secret = localdev_password.storage[0].result
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      { Effect = "Allow", Action = ["s3:GetBucketLocation", "s3:ListBucket"], Resource = ["arn:aws:s3:::${local.bucket}"] },
+      { Effect = "Allow", Action = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource = ["arn:aws:s3:::${local.bucket}/*"] },
+    ]
+  })
+
+  depends_on = [localdev_s3_bucket.this]
+}
+
 resource "localdev_sqs_queue" "dead_letter" {
   count = var.with_queue ? 1 : 0
 
@@ -103,5 +128,5 @@ resource "localdev_kubernetes_secret" "this" {
     APP_ENVIRONMENT = var.environment
   })
 
-  depends_on = [localdev_postgresql_database.this, localdev_s3_bucket.this, localdev_sqs_queue.main]
+  depends_on = [localdev_postgresql_database.this, localdev_minio_user.this, localdev_sqs_queue.main]
 }

@@ -18,6 +18,11 @@ output "bucket_name" {
   value       = var.with_storage ? localdev_s3_bucket.this[0].name : null
 }
 
+output "storage_user" {
+  description = "MinIO user of the bucket (its access key), or null without storage or MinIO admin API."
+  value       = local.storage_user ? localdev_minio_user.this[0].name : null
+}
+
 output "queue_url" {
   description = "Queue URL as the provider sees it, or null without a queue."
   value       = var.with_queue ? localdev_sqs_queue.main[0].url : null

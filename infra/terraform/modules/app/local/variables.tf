@@ -85,14 +85,10 @@ variable "ports" {
   }
 }
 
-variable "storage_credentials" {
-  description = "The app's own S3 login (created by `comind services up` on MinIO); null leaves the keys out of the Secret."
-  type = object({
-    access_key = string
-    secret_key = string
-  })
-  default   = null
-  sensitive = true
+variable "minio_admin" {
+  description = "The S3 endpoint is MinIO with its admin API: give the bucket a user and policy of its own (false for a plain S3 stand-in, whose Secret then carries no keys)."
+  type        = bool
+  default     = true
 }
 
 variable "create_namespace" {

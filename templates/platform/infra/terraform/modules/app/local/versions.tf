@@ -4,7 +4,7 @@ terraform {
   required_providers {
     localdev = {
       source  = "registry.terraform.io/comind/localdev"
-      version = "~> 0.1.0"
+      version = "~> 0.2.0"
     }
   }
 }
