@@ -92,7 +92,10 @@ def _validate_one(obj: dict, version: str) -> int:
     return 0
 
 
-def run_cli(platform: Path, kustomize: str | None) -> tuple[float, float, str]:
+def run_cli(platform: Path, kustomize: str | None, *, warm: bool = False) -> tuple[float, float, str]:
+    """One `comind validate`; its render cache emptied first unless `warm` (then an earlier run's renders count)."""
+    if not warm:
+        shutil.rmtree(platform / ".comind" / "cache" / "rendered", ignore_errors=True)
     env = {k: v for k, v in os.environ.items() if k not in ("COMIND_KUSTOMIZE", "COMIND_ARGOCD_CRDS")}
     if kustomize:
         env["COMIND_KUSTOMIZE"] = kustomize
@@ -131,6 +134,8 @@ def main() -> int:
             )
         runs.append(("comind validate (kubectl kustomize)", kubectl))
         timed = [(label, *run_cli(platform, binary)) for label, binary in runs]
+        label, binary = runs[0]
+        timed.append((label.replace("(", "(render cache filled, "), *run_cli(platform, binary, warm=True)))
 
         baseline_apps = args.baseline_apps or args.apps
         cpu_start, own_start = _children_cpu(), sum(os.times()[:2])
@@ -147,7 +152,7 @@ def main() -> int:
                 f"{label:50} wall {took:7.2f} s  cpu {cpu:7.2f} s  ratio wall {took / loop_full:.3f}x "
                 f"cpu {cpu / loop_cpu_full:.3f}x  [{summary}]"
             )
-        best = min(took for _, took, _, _ in timed)
+        best = min(took for _, took, _, _ in timed[:-1])  # the target is for a first run
         verdict = "met" if best <= 10 and best / loop_full <= 0.3 else "NOT met"
         print(f"target wall ≤ 10 s and ≤ 0.3x the loop: {verdict} (best {best:.2f} s, {best / loop_full:.3f}x)")
     return 0
