@@ -7,7 +7,7 @@ terraform {
   required_providers {
     localdev = {
       source  = "registry.terraform.io/comind/localdev"
-      version = "~> 0.1.0"
+      version = "~> 0.2.0"
     }
   }
 
@@ -49,6 +49,6 @@ module "app" {
   with_queue    = true
   with_cache    = false
 
-  ports               = var.ports
-  storage_credentials = var.storage_credentials
+  ports       = var.ports
+  minio_admin = var.minio_admin
 }

@@ -53,14 +53,10 @@ variable "kube_context" {
   default     = ""
 }
 
-variable "storage_credentials" {
-  description = "The app's own MinIO login for this environment (null: none in the Secret)."
-  type = object({
-    access_key = string
-    secret_key = string
-  })
-  default   = null
-  sensitive = true
+variable "minio_admin" {
+  description = "The S3 endpoint is MinIO with its admin API (comind tf probes it): the bucket gets its own user."
+  type        = bool
+  default     = true
 }
 
 variable "ports" {

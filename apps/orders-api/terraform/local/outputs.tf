@@ -18,6 +18,11 @@ output "bucket_name" {
   value       = module.app.bucket_name
 }
 
+output "storage_user" {
+  description = "MinIO user of the bucket, or null."
+  value       = module.app.storage_user
+}
+
 output "queue_url" {
   description = "Queue URL, or null."
   value       = module.app.queue_url
