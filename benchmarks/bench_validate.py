@@ -133,9 +133,10 @@ def main() -> int:
                 )
             )
         runs.append(("comind validate (kubectl kustomize)", kubectl))
-        timed = [(label, *run_cli(platform, binary)) for label, binary in runs]
-        label, binary = runs[0]
-        timed.append((label.replace("(", "(render cache filled, "), *run_cli(platform, binary, warm=True)))
+        timed = []
+        for label, binary in runs:
+            timed.append((label, *run_cli(platform, binary)))
+            timed.append((label.replace("(", "(again, render cache filled: "), *run_cli(platform, binary, warm=True)))
 
         baseline_apps = args.baseline_apps or args.apps
         cpu_start, own_start = _children_cpu(), sum(os.times()[:2])
@@ -152,7 +153,7 @@ def main() -> int:
                 f"{label:50} wall {took:7.2f} s  cpu {cpu:7.2f} s  ratio wall {took / loop_full:.3f}x "
                 f"cpu {cpu / loop_cpu_full:.3f}x  [{summary}]"
             )
-        best = min(took for _, took, _, _ in timed[:-1])  # the target is for a first run
+        best = min(took for _, took, _, _ in timed[::2])  # the target is for a first run
         verdict = "met" if best <= 10 and best / loop_full <= 0.3 else "NOT met"
         print(f"target wall ≤ 10 s and ≤ 0.3x the loop: {verdict} (best {best:.2f} s, {best / loop_full:.3f}x)")
     return 0

@@ -42,7 +42,8 @@ def register(app: typer.Typer) -> None:
             print_results(report.results, show_passed=show_passed)
             took = report.timings.get("total", 0.0)
             console.print(
-                f"{report.builds} build(s), {report.objects} object(s), Kubernetes {report.kubernetes_version} "
+                f"{report.builds} build(s) ({report.cached_builds} from the render cache), {report.objects} "
+                f"object(s), Kubernetes {report.kubernetes_version} "
                 f"schemas, Argo CD {report.argocd_schemas}, {took:.2f} s"
             )
         if not report.ok:
