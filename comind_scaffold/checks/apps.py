@@ -52,7 +52,7 @@ def check_app_guard(snapshot: Snapshot, expected: Expected, pair: AppEnv, kind: 
     """Every `kind` object the overlay renders exists in the namespace and has not drifted (field by field)."""
     name = f"app.{kind.lower()}"
     live = {Resource(o).name: o for o in snapshot.in_namespace(kind, pair.namespace)}
-    render_error = expected.rendered.errors.get(pair.namespace)
+    render_error = expected.render(pair.namespace)[1]
     if render_error:
         if not live:
             return failed(name, LAYER, f"{kind} {pair.namespace}/*", "none in the namespace")

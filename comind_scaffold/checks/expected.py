@@ -68,6 +68,8 @@ class Expected:
         self._lock = threading.Lock()
         self._pending: tuple[dict[str, Path], dict[str, str], dict[str, Future[KustomizeBuild]]] | None = None
         self._kustomizer: Kustomizer | None = None
+        self._done: dict[str, tuple[list[Obj], str | None]] = {}
+        self._waiting = 0  # overlays submitted whose render nobody has collected yet
 
     @cached_property
     def app_envs(self) -> list[AppEnv]:
@@ -88,25 +90,51 @@ class Expected:
                     self._kustomizer = Kustomizer(cache=RenderCache(self.repo.root / c.RENDER_CACHE_DIR))
                     submitted = self._kustomizer.submit_many(present.values())
                     futures = {ns: submitted[path.resolve()] for ns, path in present.items()}
+                    self._waiting = len(futures)
                 except ToolNotFoundError as err:
                     errors.update({ns: f"{err.message}: cannot render the overlay" for ns in present})
             self._pending = (present, errors, futures)
 
-    @cached_property
-    def rendered(self) -> Rendered:
-        """Each app overlay rendered, grouped by namespace (waits for the renders)."""
+    def render(self, namespace: str) -> tuple[list[Obj], str | None]:
+        """The objects the overlay of `namespace` renders and why it could not, waiting for that overlay only.
+
+        Checks of one app can then run while kustomize still renders the others.
+        """
         self.start_rendering()
         assert self._pending is not None
         present, errors, futures = self._pending
-        result = Rendered(errors=dict(errors))
-        for ns, future in futures.items():
-            build = future.result()
-            if build.ok:
-                result.objects[ns] = [dict(o) for o in build.objects]
+        with self._lock:
+            done = self._done.get(namespace)
+        if done is not None:
+            return done
+        if namespace in errors or namespace not in futures:
+            done = ([], errors.get(namespace))
+        else:
+            build = futures[namespace].result()
+            error = None if build.ok else f"{present[namespace]}: {build.error}"
+            done = ([dict(o) for o in build.objects], error)
+        with self._lock:
+            if namespace not in self._done:
+                self._done[namespace] = done
+                self._waiting -= namespace in futures
+            finished = self._waiting == 0
+        if finished and self._kustomizer is not None:
+            self._kustomizer.close()  # idle now; also drops renders unused for weeks
+        return done
+
+    @cached_property
+    def rendered(self) -> Rendered:
+        """Every app overlay rendered, grouped by namespace (waits for all of them)."""
+        self.start_rendering()
+        assert self._pending is not None
+        present, errors, futures = self._pending
+        result = Rendered()
+        for ns in [*errors, *futures]:
+            objects, error = self.render(ns)
+            if error is not None:
+                result.errors[ns] = error
             else:
-                result.errors[ns] = f"{present[ns]}: {build.error}"
-        if self._kustomizer is not None:
-            self._kustomizer.close()
+                result.objects[ns] = objects
         return result
 
     @property
@@ -117,4 +145,4 @@ class Expected:
 
     def objects(self, namespace: str, kind: str) -> list[Obj]:
         """Return rendered objects of `kind` for an app namespace."""
-        return [o for o in self.rendered.objects.get(namespace, []) if o.get("kind") == kind]
+        return [o for o in self.render(namespace)[0] if o.get("kind") == kind]

@@ -128,7 +128,12 @@ class VerifySession:
         return Expected(repo, self.options.envs or None) if repo else None
 
     def start_rendering(self) -> None:
-        """Start rendering the app overlays the apps layer compares against, so it overlaps the API calls."""
+        """Start rendering the app overlays the apps layer compares against, so it overlaps the API calls.
+
+        Only once the cluster answers: against an unreachable one the apps layer has nothing to compare.
+        """
+        if self.kube().error:
+            return
         expected = self.expected
         if expected is not None:
             expected.start_rendering()
