@@ -164,12 +164,15 @@ class Kustomizer:
             return KustomizeBuild(path, error=_error_line(done.stderr))
         return _parse(path, done.stdout)
 
-    def _run_batch(self, paths: list[Path], futures: list[Future[KustomizeBuild]], keys: list[str | None]) -> None:
+    def _run_batch(self, paths: list[Path], futures: list[Future[KustomizeBuild]]) -> None:
         try:
+            paths, futures, keys = self._from_cache(paths, futures)
             builds = _split(paths, self._run_wrapped(paths)) if len(paths) > 1 else None
         except Exception:  # noqa: BLE001 - any surprise: fall back to separate builds below
-            builds = None
+            keys, builds = [None] * len(paths), None
         for index, (path, future) in enumerate(zip(paths, futures, strict=True)):
+            if future.done():
+                continue
             try:
                 result = builds[index] if builds is not None else self._run(path)
                 digest = keys[index]
@@ -178,6 +181,27 @@ class Kustomizer:
                 future.set_result(result)
             except Exception as err:  # noqa: BLE001 - never leave a caller waiting on a future
                 future.set_exception(err)
+
+    def _from_cache(
+        self, paths: list[Path], futures: list[Future[KustomizeBuild]]
+    ) -> tuple[list[Path], list[Future[KustomizeBuild]], list[str | None]]:
+        """Resolve the folders whose render is cached; return the others, their futures and cache keys.
+
+        Runs in a worker, so digesting the inputs of one batch overlaps kustomize building another.
+        """
+        if self.cache is None:
+            return paths, futures, [None] * len(paths)
+        left: tuple[list[Path], list[Future[KustomizeBuild]], list[str | None]] = ([], [], [])
+        for path, future in zip(paths, futures, strict=True):
+            digest = self.cache.key(path, self.command)
+            objects = self.cache.load(digest) if digest is not None else None
+            if objects is not None:
+                future.set_result(KustomizeBuild(path, objects=objects))
+                continue
+            left[0].append(path)
+            left[1].append(future)
+            left[2].append(digest)
+        return left
 
     def _run_wrapped(self, paths: list[Path]) -> KustomizeBuild:
         with tempfile.TemporaryDirectory(prefix="comind-kustomize-") as tmp:
@@ -210,29 +234,11 @@ class Kustomizer:
             new = [key for key in keys if key not in self._futures]
             for key in new:
                 self._futures[key] = Future()
-        to_build, digests = self._from_cache(new)
-        size = self.batch_size if len(to_build) > 1 else 1
-        for start in range(0, len(to_build), size):
-            chunk = to_build[start : start + size]
-            futures = [self._futures[key] for key in chunk]
-            self._pool.submit(self._run_batch, chunk, futures, [digests.get(key) for key in chunk])
+        size = self.batch_size if len(new) > 1 else 1
+        for start in range(0, len(new), size):
+            chunk = new[start : start + size]
+            self._pool.submit(self._run_batch, chunk, [self._futures[key] for key in chunk])
         return {key: self._futures[key] for key in keys}
-
-    def _from_cache(self, paths: list[Path]) -> tuple[list[Path], dict[Path, str]]:
-        """Resolve the folders whose render is cached; return the others and their cache keys."""
-        if self.cache is None:
-            return paths, {}
-        to_build, digests = [], {}
-        for path in paths:
-            digest = self.cache.key(path, self.command)
-            objects = self.cache.load(digest) if digest is not None else None
-            if objects is not None:
-                self._futures[path].set_result(KustomizeBuild(path, objects=objects))
-                continue
-            to_build.append(path)
-            if digest is not None:
-                digests[path] = digest
-        return to_build, digests
 
     def build(self, path: Path | str) -> KustomizeBuild:
         """Build one folder (or return the earlier build of it)."""

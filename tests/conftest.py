@@ -9,6 +9,7 @@ import pytest
 pytest_plugins = [
     "tests.components.fixtures_kube",
     "tests.components.fixtures_docker",
+    "tests.components.fixtures_terraform",
 ]
 
 

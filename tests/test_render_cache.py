@@ -58,7 +58,8 @@ def test_unchanged_inputs_are_served_from_the_cache(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("rel", "content", "expected"),
     [
-        ("base/configmap.yaml", CONFIGMAP % "debug", {"LOG_LEVEL": "debug", "EXTRA": "one"}),  # reached through ../../base
+        # reached through ../../base
+        ("base/configmap.yaml", CONFIGMAP % "debug", {"LOG_LEVEL": "debug", "EXTRA": "one"}),
         ("overlays/dev/extra.yaml", PATCH % "two", {"LOG_LEVEL": "info", "EXTRA": "two"}),  # a patch file
     ],
     ids=["base-file", "patch-file"],

@@ -27,18 +27,9 @@ from comind_scaffold.errors import ToolFailedError
 from comind_scaffold.models import Status
 from comind_scaffold.repo import PlatformRepo
 from comind_scaffold.tf import tf
-from tests.components.require import skip_or_fail
-from tests.helpers_terraform import app_answers, ensure_provider_mirror, write_platform
+from tests.helpers_terraform import app_answers, write_platform
 
 pytestmark = [pytest.mark.terraform, pytest.mark.docker, pytest.mark.cluster, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def provider_mirror(request: pytest.FixtureRequest) -> Path:
-    config, reason = ensure_provider_mirror()
-    if config is None:
-        skip_or_fail(reason, request.config)
-    return config
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from comind_scaffold._terraform import Terraform, find_binary
 from comind_scaffold.errors import ToolNotFoundError
 from tests.components.require import skip_or_fail
 from tests.helpers_scaffold import make_platform, make_template_repo
-from tests.helpers_terraform import ensure_provider_mirror
 
 _OPTIONS = hcl2.SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)
 
@@ -51,14 +50,12 @@ def test_answers_reach_the_terraform(generated: Path) -> None:
 
 
 @pytest.mark.terraform
-def test_generated_local_root_validates(generated: Path, request: pytest.FixtureRequest) -> None:
+def test_generated_local_root_validates(generated: Path, provider_mirror: Path,
+                                        request: pytest.FixtureRequest) -> None:
     try:
         binary = find_binary()
     except ToolNotFoundError as err:
         skip_or_fail(err.message, request.config)
-    config, reason = ensure_provider_mirror()
-    if config is None:
-        skip_or_fail(reason, request.config)
     runner = Terraform(generated / "apps/orders/terraform/local", binary=binary)
     runner.init(backend=False)
     assert runner.validate() == []

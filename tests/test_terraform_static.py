@@ -22,7 +22,6 @@ from comind_scaffold.errors import ToolNotFoundError
 from tests.components.require import skip_or_fail
 from tests.helpers_terraform import (
     app_answers,
-    ensure_provider_mirror,
     render_app_terraform,
     render_platform_terraform,
 )
@@ -95,10 +94,7 @@ def test_every_rendered_file_is_terraform_fmt_clean(platform_root: Path, terrafo
 @pytest.mark.terraform
 @pytest.mark.slow
 def test_local_roots_validate_for_every_answer_combination(platform_root: Path, terraform_binary: str,
-                                                           request: pytest.FixtureRequest) -> None:
-    config, reason = ensure_provider_mirror()
-    if config is None:
-        skip_or_fail(reason, request.config)
+                                                           provider_mirror: Path) -> None:
     errors: dict[str, list[str]] = {}
     folders = [platform_root / "infra/terraform/modules/app/local"]
     folders += [platform_root / "apps" / _combo_name(c) / "terraform" / "local" for c in COMBINATIONS]

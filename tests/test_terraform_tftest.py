@@ -23,20 +23,11 @@ from comind_scaffold.checks.resources import Snapshot
 from comind_scaffold.models import Status
 from comind_scaffold.services.credentials import load_credentials
 from comind_scaffold.tf import local_variables
-from tests.components.require import skip_or_fail
-from tests.helpers_terraform import app_answers, ensure_provider_mirror, write_platform
+from tests.helpers_terraform import app_answers, write_platform
 
 pytestmark = [pytest.mark.terraform, pytest.mark.docker, pytest.mark.cluster, pytest.mark.slow]
 
 APP, ENV = "ledger", "dev"
-
-
-@pytest.fixture(scope="module")
-def provider_mirror(request: pytest.FixtureRequest) -> Path:
-    config, reason = ensure_provider_mirror()
-    if config is None:
-        skip_or_fail(reason, request.config)
-    return config
 
 
 def _verifier(repo: Any, kube: Any) -> dict[str, Status]:
