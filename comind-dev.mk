@@ -24,8 +24,8 @@ venv: $(VPY) ## Create the toolkit's virtualenv (cached outside the clone, keyed
 demo: venv ## Render a platform and two apps into .demo/, validate them, start services if Docker answers, run the verifier
 	@COMIND="$(VENV)/bin/comind" VPY="$(VPY)" DEMO_DIR="$(DEMO_DIR)" bash tests/testbin/demo.sh
 
-components: ## Install and start the real components the tests use (docker engine, images, control plane, providers)
-	bash tests/testbin/setup-all.sh
+components: venv ## Install and start the real components the tests use (docker engine, images, control plane, providers)
+	VPY="$(VPY)" bash tests/testbin/setup-all.sh
 
 test: venv ## The whole test suite against real components (set up first); a missing component fails, never skips
 	VPY="$(VPY)" bash tests/testbin/run-tests.sh $(PYTEST_ARGS)

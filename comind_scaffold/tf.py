@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from comind_scaffold import constants as c
-from comind_scaffold._terraform import Terraform
+from comind_scaffold._terraform import Terraform, find_binary
 from comind_scaffold.errors import InputError, TemplateError
+from comind_scaffold.providers import install_localdev
 from comind_scaffold.repo import PlatformRepo
 from comind_scaffold.services.credentials import load_credentials, save_credentials
 from comind_scaffold.services.probes import http_status
@@ -160,6 +161,9 @@ def tf(repo: PlatformRepo, app_name: str, env: str, action: str, *, profile: str
     if profile == "local":
         variables = local_variables(repo, app, env, kubeconfig, kube_context)
         backend_config: list[str] = []
+        if terraform is None:
+            find_binary()  # a missing terraform is the first thing to say
+            install_localdev()  # the module's provider: built once from the sources this package ships
     else:
         variables = aws_variables(env, kubeconfig, kube_context)
         backend_file = repo.root / AWS_BACKEND_FILE

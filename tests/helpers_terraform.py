@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +91,9 @@ def render_app_terraform(root: Path, answers: dict[str, Any]) -> Path:
 
 def ensure_provider_mirror() -> tuple[Path | None, str]:
     """Build (or reuse) the provider mirror; returns the CLI config, or None and the reason it failed."""
-    done = subprocess.run(["bash", str(BUILD_PROVIDERS)], capture_output=True, text=True, timeout=1800, check=False)
+    env = {**os.environ, "VPY": os.environ.get("VPY", sys.executable)}
+    done = subprocess.run(["bash", str(BUILD_PROVIDERS)], capture_output=True, text=True, timeout=1800, check=False,
+                          env=env)
     if done.returncode != 0 or not mirror_cli_config().is_file():
         return None, f"build-providers.sh failed: {(done.stderr or done.stdout).strip()[-400:]}"
     return mirror_cli_config(), ""

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from comind_scaffold.cli._output import console, print_json
+from comind_scaffold.providers import LOCALDEV_VERSION, install_localdev
 from comind_scaffold.repo import PlatformRepo
 from comind_scaffold.tf import ACTIONS, tf
 
@@ -49,4 +50,17 @@ def register(app: typer.Typer) -> None:
                          no_args_is_help=True)
     for action in ACTIONS:
         tf_app.command(action)(_command(action))
+    tf_app.command("install-provider")(install_provider)
     app.add_typer(tf_app, name="tf")
+
+
+def install_provider() -> None:
+    """Build the local profile's Terraform provider (comind/localdev) into comind's mirror; needs Go.
+
+    `comind tf plan|apply` does this by itself when needed; run it ahead to build while offline work goes on.
+    """
+    with console.status("building comind/localdev"):
+        build = install_localdev()
+    how = f"built in {build.seconds:.0f} s" if build.built else "already built"
+    console.print(f"comind/localdev {LOCALDEV_VERSION}: {how}: {build.binary}")
+    console.print(f"terraform CLI config: {build.cli_config}")

@@ -12,11 +12,11 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=providers.env
 source "$HERE/providers.env"
+cd "$HERE/../.."  # the repository root, so that `python -m comind_scaffold…` finds the package
 CACHE="${COMIND_CACHE:-$HOME/.cache/comind-ops}"
 MIRROR="$CACHE/terraform-mirror"
 RC="$MIRROR/terraformrc"
 LOGS="$CACHE/buildlogs"
-PLATFORM="$(go env GOOS 2>/dev/null || echo linux)_$(go env GOARCH 2>/dev/null || echo amd64)"
 
 if [[ "${1:-}" == "--print" ]]; then
   echo "TERRAFORM_MIRROR=$MIRROR"
@@ -26,42 +26,10 @@ fi
 
 GO="${GO:-$(command -v go || echo /usr/local/go/bin/go)}"
 mkdir -p "$MIRROR" "$LOGS"
-exec 9>"$MIRROR/.build.lock"
-flock 9
-
-cat >"$RC.tmp" <<RC
-# Written by tests/testbin/build-providers.sh: providers come only from the local mirror.
-provider_installation {
-  filesystem_mirror {
-    path    = "$MIRROR"
-    include = ["registry.terraform.io/*/*"]
-  }
-}
-RC
-mv "$RC.tmp" "$RC"
-
-# The stamp is a hash of the provider's sources: an edited provider is rebuilt under the same version.
-src="$HERE/provider-localdev"
-stamp="$(cd "$src" && cat go.mod go.sum ./*.go | sha256sum | cut -c1-16)"
-dest="$MIRROR/registry.terraform.io/comind/localdev/$LOCALDEV_VERSION/$PLATFORM"
-binary="$dest/terraform-provider-localdev_v$LOCALDEV_VERSION"
-if [[ -x "$binary" && "$(cat "$dest/.stamp" 2>/dev/null)" == "$stamp" ]]; then
-  echo "provider localdev $LOCALDEV_VERSION: warm ($binary)"
-else
-  [[ -x "$GO" ]] || { echo "build-providers.sh: no Go toolchain (set GO=/path/to/go)" >&2; exit 2; }
-  echo "provider localdev $LOCALDEV_VERSION: building (log $LOGS/provider-localdev.log)"
-  start=$(date +%s)
-  mkdir -p "$dest"
-  if ! (cd "$src" && CGO_ENABLED=0 GOFLAGS="${GOFLAGS:--mod=mod -buildvcs=false}" \
-        "$GO" build -trimpath -ldflags "-s -w -X main.version=$LOCALDEV_VERSION" -o "$binary.tmp" .) \
-        >"$LOGS/provider-localdev.log" 2>&1; then
-    tail -20 "$LOGS/provider-localdev.log" >&2
-    exit 1
-  fi
-  mv "$binary.tmp" "$binary"
-  echo "$stamp" >"$dest/.stamp"
-  echo "provider localdev $LOCALDEV_VERSION: cold build $(( $(date +%s) - start ))s"
-fi
+# comind/localdev is built by the product itself (comind_scaffold/providers.py, sources in
+# comind_scaffold/provider_localdev/), which also writes the CLI config: one build for tests and users alike.
+PY="${VPY:-python3}"
+COMIND_CACHE="$CACHE" GO="$GO" "$PY" -m comind_scaffold.providers
 
 if ! command -v terraform >/dev/null 2>&1 && ! command -v tofu >/dev/null 2>&1; then
   tofu_bin="$CACHE/bin/tofu-$OPENTOFU_VERSION"
