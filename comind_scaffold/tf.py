@@ -145,7 +145,7 @@ def tf(repo: PlatformRepo, app_name: str, env: str, action: str, *, profile: str
     Raises:
         InputError: Unknown app, environment, action or profile.
         TemplateError: The app has no terraform for the profile, or local credentials are missing.
-        ToolNotFoundError: terraform is missing or too old.
+        ToolNotFoundError: terraform is missing or too old (local: or Go, to build the provider the first time).
         ToolFailedError: terraform failed.
 
     """
