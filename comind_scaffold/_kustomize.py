@@ -164,15 +164,12 @@ class Kustomizer:
             return KustomizeBuild(path, error=_error_line(done.stderr))
         return _parse(path, done.stdout)
 
-    def _run_batch(self, paths: list[Path], futures: list[Future[KustomizeBuild]]) -> None:
+    def _run_batch(self, paths: list[Path], futures: list[Future[KustomizeBuild]], keys: list[str | None]) -> None:
         try:
-            paths, futures, keys = self._from_cache(paths, futures)
             builds = _split(paths, self._run_wrapped(paths)) if len(paths) > 1 else None
         except Exception:  # noqa: BLE001 - any surprise: fall back to separate builds below
-            keys, builds = [None] * len(paths), None
+            builds = None
         for index, (path, future) in enumerate(zip(paths, futures, strict=True)):
-            if future.done():
-                continue
             try:
                 result = builds[index] if builds is not None else self._run(path)
                 digest = keys[index]
@@ -182,26 +179,21 @@ class Kustomizer:
             except Exception as err:  # noqa: BLE001 - never leave a caller waiting on a future
                 future.set_exception(err)
 
-    def _from_cache(
-        self, paths: list[Path], futures: list[Future[KustomizeBuild]]
-    ) -> tuple[list[Path], list[Future[KustomizeBuild]], list[str | None]]:
-        """Resolve the folders whose render is cached; return the others, their futures and cache keys.
-
-        Runs in a worker, so digesting the inputs of one batch overlaps kustomize building another.
-        """
+    def _from_cache(self, paths: list[Path]) -> tuple[list[Path], list[str | None]]:
+        """Resolve the folders whose render is cached; return the others and their cache keys."""
         if self.cache is None:
-            return paths, futures, [None] * len(paths)
-        left: tuple[list[Path], list[Future[KustomizeBuild]], list[str | None]] = ([], [], [])
-        for path, future in zip(paths, futures, strict=True):
+            return paths, [None] * len(paths)
+        misses: list[Path] = []
+        digests: list[str | None] = []
+        for path in paths:
             digest = self.cache.key(path, self.command)
             objects = self.cache.load(digest) if digest is not None else None
             if objects is not None:
-                future.set_result(KustomizeBuild(path, objects=objects))
-                continue
-            left[0].append(path)
-            left[1].append(future)
-            left[2].append(digest)
-        return left
+                self._futures[path].set_result(KustomizeBuild(path, objects=objects))
+            else:
+                misses.append(path)
+                digests.append(digest)
+        return misses, digests
 
     def _run_wrapped(self, paths: list[Path]) -> KustomizeBuild:
         with tempfile.TemporaryDirectory(prefix="comind-kustomize-") as tmp:
@@ -236,8 +228,11 @@ class Kustomizer:
                 self._futures[key] = Future()
         size = self.batch_size if len(new) > 1 else 1
         for start in range(0, len(new), size):
-            chunk = new[start : start + size]
-            self._pool.submit(self._run_batch, chunk, [self._futures[key] for key in chunk])
+            # Chunk by chunk, so kustomize starts on the first misses while the caller digests the next inputs
+            # (digesting in the workers instead would contend for the GIL with whoever waits for the results).
+            misses, digests = self._from_cache(new[start : start + size])
+            if misses:
+                self._pool.submit(self._run_batch, misses, [self._futures[key] for key in misses], digests)
         return {key: self._futures[key] for key in keys}
 
     def build(self, path: Path | str) -> KustomizeBuild:
