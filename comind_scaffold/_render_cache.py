@@ -105,24 +105,33 @@ class RenderCache:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.hits = 0
+        self._tools: dict[tuple[str, ...], bytes | None] = {}
 
     def key(self, path: Path, command: Sequence[str]) -> str | None:
         """The digest of the command, the binary and everything the build of `path` reads; None if not cacheable.
 
         A build that reads a remote base, or a kustomization that cannot be parsed, is never cached.
         """
-        digest = hashlib.sha256("\0".join(command).encode())
-        binary = shutil.which(command[0]) if command else None
-        if binary is None:
+        tool = self._tool_identity(tuple(command))
+        if tool is None:
             return None
-        stat = os.stat(binary)
-        digest.update(f"\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+        digest = hashlib.sha256(tool)
         inputs: dict[Path, str] = {}
         if not self._collect(path.resolve(), inputs, set()):
             return None
         for file in sorted(inputs):
             digest.update(inputs[file].encode() + b"\0" + _file_digest(file) + b"\0")
         return digest.hexdigest()
+
+    def _tool_identity(self, command: tuple[str, ...]) -> bytes | None:
+        """The command and its binary's size and mtime (a kustomize upgrade changes renders); looked up once."""
+        if command not in self._tools:
+            binary = shutil.which(command[0]) if command else None
+            stat = os.stat(binary) if binary else None
+            self._tools[command] = (
+                "\0".join(command).encode() + f"\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode() if stat else None
+            )
+        return self._tools[command]
 
     def _collect(self, folder: Path, inputs: dict[Path, str], seen: set[Path]) -> bool:
         """Add every file the build of `folder` reads to `inputs` (relative names kept); False when not cacheable."""

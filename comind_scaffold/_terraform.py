@@ -218,14 +218,15 @@ class Terraform:
         raw = json.loads(self.run("output", "-no-color", "-json").stdout or "{}")
         return {name: item.get("value") for name, item in raw.items()}
 
-    def resource_values(self, resource_type: str) -> list[dict[str, Any]]:
-        """Return the state's attribute values of every `resource_type` resource, child modules included."""
+    def resource_values(self) -> dict[str, list[dict[str, Any]]]:
+        """Return the state's attribute values by resource type, child modules included (one `terraform show`)."""
         raw = json.loads(self.run("show", "-no-color", "-json").stdout or "{}")
-        found: list[dict[str, Any]] = []
+        found: dict[str, list[dict[str, Any]]] = {}
         modules = [raw.get("values", {}).get("root_module", {})]
         while modules:
             module = modules.pop()
-            found += [r.get("values") or {} for r in module.get("resources", []) if r.get("type") == resource_type]
+            for resource in module.get("resources", []):
+                found.setdefault(resource.get("type", ""), []).append(resource.get("values") or {})
             modules += module.get("child_modules", [])
         return found
 

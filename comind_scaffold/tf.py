@@ -11,7 +11,6 @@ to the credentials file so that it keeps naming the logins that work.
 
 from __future__ import annotations
 
-import http.client
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,7 @@ from comind_scaffold.errors import InputError, TemplateError
 from comind_scaffold.providers import install_localdev
 from comind_scaffold.repo import PlatformRepo
 from comind_scaffold.services.credentials import load_credentials, save_credentials
-from comind_scaffold.services.probes import http_status
+from comind_scaffold.services.probes import is_minio
 from comind_scaffold.specs import AppSpec
 
 Action = Literal["plan", "apply", "destroy", "output"]
@@ -99,21 +98,12 @@ def local_variables(repo: PlatformRepo, app: AppSpec, env: str, kubeconfig: Path
         port = enabled["minio"].port
         variables.update(s3_endpoint=f"http://{host}:{port}", s3_access_key=creds.minio.access_key,
                          s3_secret_key=creds.minio.secret_key)
-        variables["minio_admin"] = _is_minio(host, port)
+        # Only an S3 stand-in that answers is known to lack the admin API; an endpoint that does not answer
+        # counts as MinIO, and Terraform then names the unreachable endpoint itself.
+        variables["minio_admin"] = is_minio(host, port, 5.0) is not False
     if "elasticmq" in enabled:
         variables["sqs_endpoint"] = f"http://{host}:{enabled['elasticmq'].port}"
     return variables
-
-
-def _is_minio(host: str, port: int) -> bool:
-    """False only for an S3 endpoint that answers but is not MinIO (a stand-in without the admin API for users).
-
-    An endpoint that does not answer counts as MinIO: Terraform then names the unreachable endpoint itself.
-    """
-    try:
-        return http_status(host, port, "/minio/health/live", 5.0) == 200
-    except (OSError, http.client.HTTPException):
-        return True
 
 
 def aws_variables(env: str, kubeconfig: Path | None, kube_context: str | None) -> dict[str, Any]:
@@ -201,10 +191,11 @@ def _keep_local_logins(repo: PlatformRepo, app: AppSpec, env: str, runner: Terra
     if creds is None or own is None or not (app.with_database or app.with_storage):
         return  # no logins of `comind services up` for this environment: nothing that could go stale
     database, bucket = app.database(env), app.bucket(repo.spec.platform_name, env)
+    state = runner.resource_values()
     found = {
-        "database_password": [v.get("password") for v in runner.resource_values("localdev_postgresql_database")
+        "database_password": [v.get("password") for v in state.get("localdev_postgresql_database", [])
                               if v.get("name") == database],
-        "storage_secret_key": [v.get("secret") for v in runner.resource_values("localdev_minio_user")
+        "storage_secret_key": [v.get("secret") for v in state.get("localdev_minio_user", [])
                                if v.get("name") == bucket],
     }
     changed = False

@@ -11,8 +11,9 @@ from comind_scaffold.models import CheckResult, Status
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_PLATFORM = Path(__file__).parent / "fixtures" / "validate" / "platform"
-# Argo CD's real CRDs, present in CI beside the checkout; tests needing them skip (or fail under --require-real).
-SHARED_ARGOCD_CRDS = REPO_ROOT.parent / "shared" / "argocd-crds"
+# Argo CD's real CRDs: $COMIND_ARGOCD_CRDS, else beside the checkout as in CI. No reachable source serves them, so
+# without that folder the tests needing them skip (fail under --require-real) naming this path.
+SHARED_ARGOCD_CRDS = Path(os.environ.get("COMIND_ARGOCD_CRDS") or REPO_ROOT.parent / "shared" / "argocd-crds")
 # Built by tests/testbin/build-kustomize.sh; absent, the adapter falls back to `kubectl kustomize`.
 CACHED_KUSTOMIZE = (
     Path(os.environ.get("COMIND_CACHE", Path.home() / ".cache" / "comind-ops"))

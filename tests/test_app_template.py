@@ -4,7 +4,6 @@ Argo CD's own CRD schema, and the security defaults are really there."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -18,8 +17,8 @@ import yaml
 
 from tests.components.require import skip_or_fail
 from tests.helpers_scaffold import load_yaml_docs, make_platform, make_template_repo
+from tests.helpers_validate import SHARED_ARGOCD_CRDS
 
-ARGOCD_CRDS = Path(os.environ.get("COMIND_ARGOCD_CRDS", Path(__file__).resolve().parents[2] / "shared" / "argocd-crds"))
 K8S_VERSION = "1.34"
 
 # One row per case: the answers beyond app_name/team. Together they turn every flag on and off, cover environment
@@ -74,9 +73,9 @@ def kustomize(folder: Path) -> list[dict[str, Any]]:
 
 
 def application_schema(request: pytest.FixtureRequest) -> dict[str, Any]:
-    path = ARGOCD_CRDS / "application-crd.yaml"
+    path = SHARED_ARGOCD_CRDS / "application-crd.yaml"
     if not path.is_file():
-        skip_or_fail(f"Argo CD CRDs not found at {ARGOCD_CRDS} (set COMIND_ARGOCD_CRDS)", request.config)
+        skip_or_fail(f"Argo CD CRDs not found at {SHARED_ARGOCD_CRDS} (set COMIND_ARGOCD_CRDS)", request.config)
     crd = yaml.safe_load(path.read_text())
     version = next(v for v in crd["spec"]["versions"] if v["name"] == "v1alpha1")
     return version["schema"]["openAPIV3Schema"]

@@ -26,7 +26,7 @@ from psycopg import sql
 
 from comind_scaffold.errors import ServiceError
 from comind_scaffold.services.credentials import LocalCredentials
-from comind_scaffold.services.probes import aws_client, http_status
+from comind_scaffold.services.probes import aws_client, is_minio
 from comind_scaffold.services.report import Action, Change
 from comind_scaffold.specs import AppSpec, ServiceSpec
 
@@ -103,7 +103,7 @@ def init_minio(
     """A bucket per app environment with storage, and on real MinIO a user limited to it by a policy."""
     root = creds.minio
     s3 = aws_client("s3", f"http://{host}:{spec.port}", root.access_key, root.secret_key, root.region, _TIMEOUT)
-    is_minio = http_status(host, spec.port, "/minio/health/live", _TIMEOUT) == 200
+    minio = is_minio(host, spec.port, _TIMEOUT) is True
     admin = MinioAdmin(
         endpoint=f"{host}:{spec.port}", credentials=StaticProvider(root.access_key, root.secret_key), secure=False
     )
@@ -112,7 +112,7 @@ def init_minio(
         for app in apps if app.with_storage for env in app.environments
     ]
     changes = [_change("minio", f"bucket {bucket}", _ensure_bucket(s3, bucket)) for bucket, _ in wanted]
-    if not is_minio:
+    if not minio:
         return changes + [
             Change(service="minio", object=f"user {bucket}", action=Action.SKIPPED,
                    detail="the S3 endpoint is a stand-in without MinIO's admin API")

@@ -88,13 +88,24 @@ def probe_postgresql(
     return passed("postgresql.query", LAYER, where, f"SELECT 1 as {creds.username}")
 
 
+MINIO_HEALTH = "/minio/health/live"
+
+
+def is_minio(host: str, port: int, timeout: float) -> bool | None:
+    """True for MinIO, False for an S3 endpoint without MinIO's health path (a stand-in), None when none answers."""
+    try:
+        return http_status(host, port, MINIO_HEALTH, timeout) == 200
+    except (OSError, http.client.HTTPException):
+        return None
+
+
 def probe_minio(
     spec: ServiceSpec, creds: MinioCredentials, *, host: str = "127.0.0.1", timeout: float = DEFAULT_TIMEOUT
 ) -> CheckResult:
     """MinIO's liveness endpoint, then ListBuckets with the root credentials."""
     where = f"minio {host}:{spec.port}"
     try:
-        health = http_status(host, spec.port, "/minio/health/live", timeout)
+        health = http_status(host, spec.port, MINIO_HEALTH, timeout)
         s3 = aws_client("s3", f"http://{host}:{spec.port}", creds.access_key, creds.secret_key, creds.region, timeout)
         buckets = [b["Name"] for b in s3.list_buckets().get("Buckets", [])]
     except (OSError, botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as err:
@@ -103,7 +114,7 @@ def probe_minio(
     if health != 200:
         return warned(
             "minio.buckets", LAYER, where,
-            f"{listed}, but /minio/health/live answered {health}: an S3 stand-in, not MinIO "
+            f"{listed}, but {MINIO_HEALTH} answered {health}: an S3 stand-in, not MinIO "
             "(no admin API: per-app users and policies are not created)",
         )
     return passed("minio.buckets", LAYER, where, f"healthy, {listed}")

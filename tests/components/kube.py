@@ -124,8 +124,9 @@ def find_binaries() -> dict[str, Path]:
 
 def argocd_crds_dir() -> Path:
     """Where Argo CD's CRD YAMLs are: $COMIND_ARGOCD_CRDS or <repo>/../shared/argocd-crds."""
-    env = os.environ.get("COMIND_ARGOCD_CRDS")
-    return Path(env) if env else (REPO_ROOT.parent / "shared" / "argocd-crds")
+    from tests.helpers_validate import SHARED_ARGOCD_CRDS
+
+    return SHARED_ARGOCD_CRDS
 
 
 # --------------------------------------------------------------------------- PKI
