@@ -31,7 +31,7 @@ test: venv ## The whole test suite against real components (set up first); a mis
 	VPY="$(VPY)" bash tests/testbin/run-tests.sh $(PYTEST_ARGS)
 
 test-quick: venv ## Tests that need no Docker engine, control plane or terraform mirror
-	$(VPY) -m pytest tests/ -m "not docker and not cluster and not terraform" $(PYTEST_ARGS)
+	PATH="$(VENV)/bin:$$PATH" $(VPY) -m pytest tests/ -m "not docker and not cluster and not terraform" $(PYTEST_ARGS)
 
 render-self: venv ## Re-render the repo's own platform files (Makefile, infra/, k8s/) from templates/platform
 	$(VPY) -m tests.helpers_platform

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 import pytest
+
+# The suite runs the venv's own console scripts (`comind`, `copier`) by name, as a user would; put the folder of the
+# interpreter running pytest first on PATH so that they are the ones found, never whatever else a machine has on PATH.
+VENV_BIN = Path(sys.executable).parent
+os.environ["PATH"] = os.pathsep.join([str(VENV_BIN), *os.environ.get("PATH", "").split(os.pathsep)])
 
 pytest_plugins = [
     "tests.components.fixtures_kube",

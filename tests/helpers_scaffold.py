@@ -6,6 +6,7 @@ import contextlib
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -84,9 +85,10 @@ def load_yaml_docs(path: Path) -> list[dict[str, Any]]:
 
 def console_scripts() -> tuple[str, str]:
     """The `comind` and `copier` executables (benchmarks run both as a user would); sets a git identity."""
-    comind, copier_cli = shutil.which("comind"), shutil.which("copier")
+    scripts = str(Path(sys.executable).parent)  # the venv running this, never a copy elsewhere on PATH
+    comind, copier_cli = shutil.which("comind", path=scripts), shutil.which("copier", path=scripts)
     if not comind or not copier_cli:
-        raise SystemExit("needs the comind and copier console scripts on PATH")
+        raise SystemExit(f"needs the comind and copier console scripts in {scripts} (make venv)")
     os.environ.update(GIT_IDENTITY)
     return comind, copier_cli
 
