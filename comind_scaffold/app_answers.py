@@ -25,10 +25,10 @@ SERVICE_OF_FLAG = {
     "with_queue": "elasticmq",
     "with_storage": "minio",
 }
-_IMAGE = re.compile(r"^[a-z0-9]([-a-z0-9._/]*[a-z0-9])?(:[0-9]+/[-a-z0-9._/]*[a-z0-9])?$")
-_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-_CPU = re.compile(r"^([0-9]+m|[0-9]+(\.[0-9]{1,3})?)$")
-_MEMORY = re.compile(r"^(?P<number>[1-9][0-9]*)(?P<unit>Ki|Mi|Gi|Ti|k|M|G|T)?$")
+_IMAGE = re.compile(r"[a-z0-9]([-a-z0-9._/]*[a-z0-9])?(:[0-9]+/[-a-z0-9._/]*[a-z0-9])?")
+_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+_CPU = re.compile(r"([0-9]+m|[0-9]+(\.[0-9]{1,3})?)")
+_MEMORY = re.compile(r"(?P<number>[1-9][0-9]*)(?P<unit>Ki|Mi|Gi|Ti|k|M|G|T)?")
 _MEMORY_UNITS = {
     "": 1,
     "k": 10**3,
@@ -56,7 +56,7 @@ def millicores(field: str, quantity: str) -> int:
         InputError: Not a positive CPU quantity.
 
     """
-    if not _CPU.match(quantity) or float(quantity.rstrip("m")) == 0:
+    if not _CPU.fullmatch(quantity) or float(quantity.rstrip("m")) == 0:
         raise InputError(field, f"{quantity!r} must be a positive CPU quantity such as 50m or 0.5")
     return int(quantity[:-1]) if quantity.endswith("m") else round(float(quantity) * 1000)
 
@@ -68,7 +68,7 @@ def memory_bytes(field: str, quantity: str) -> int:
         InputError: Not a positive memory quantity.
 
     """
-    found = _MEMORY.match(quantity)
+    found = _MEMORY.fullmatch(quantity)
     if not found:
         raise InputError(field, f"{quantity!r} must be a positive memory quantity such as 64Mi or 1Gi")
     return int(found["number"]) * _MEMORY_UNITS[found["unit"] or ""]
@@ -281,10 +281,10 @@ def _check_runtime(answers: Mapping[str, Any]) -> None:
         raise InputError("health_path", f"{answers['health_path']!r} must be an absolute URL path without spaces")
     if answers["image"] == DEFAULT_IMAGE and port != 8080:
         raise InputError("image", f"the default image listens on 8080 only; with port {port} give an image of your own")
-    if not _IMAGE.match(answers["image"]):
+    if not _IMAGE.fullmatch(answers["image"]):
         raise InputError("image", f"{answers['image']!r} must be an image name without tag; put the tag in image_tag")
     tag = answers["image_tag"]
-    if not _TAG.match(tag):
+    if not _TAG.fullmatch(tag):
         raise InputError("image_tag", f"{tag!r} must be a Docker tag (letters, digits, '_', '.', '-'; at most 128)")
     beyond_dev = [env for env in answers["environments"] if env != "dev"]
     if tag == "latest" and beyond_dev:

@@ -1,4 +1,8 @@
-"""Naming rules shared by the CLI, the Copier validators and the Terraform validation blocks."""
+"""The naming rule of apps and teams: one definition for the CLI, the Copier validators and Terraform.
+
+tests/test_naming_rules.py checks that the Copier validator (templates/app/copier-questions.yml) and the app
+modules' Terraform validation (infra/terraform/modules/app/*/names.tf) accept exactly the names this module does.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,24 @@ import re
 
 from comind_scaffold.errors import InputError
 
-DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+DNS_LABEL_PATTERN = "[a-z]([-a-z0-9]*[a-z0-9])?"
+DNS_LABEL = re.compile(DNS_LABEL_PATTERN)  # use with fullmatch: `$` would also match before a final newline
 MAX_LABEL = 63
 # "platform" would give platform-<env>, the namespace of the platform services layer.
 RESERVED_NAMESPACES = frozenset({"default", "platform", "argocd", "sealed-secrets", "ingress-nginx", "metallb-system"})
 RESERVED_PREFIXES = ("kube-", "platform-")
+# DNS labels that YAML 1.1 (kustomize's reading) takes for booleans or null: unquoted they stop being names.
+YAML_TYPED_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null"})
+
+
+def is_dns_label(value: str) -> bool:
+    """True for a DNS-1123 label (the whole string, at most 63 characters)."""
+    return isinstance(value, str) and bool(DNS_LABEL.fullmatch(value)) and len(value) <= MAX_LABEL
 
 
 def check_dns_label(field: str, value: str) -> None:
-    """Raise InputError unless `value` is a DNS-1123 label."""
-    if not DNS_LABEL.match(value):
+    """Raise InputError unless `value` is a DNS-1123 label that YAML reads as text."""
+    if not isinstance(value, str) or not DNS_LABEL.fullmatch(value):
         raise InputError(
             field,
             f"{value!r} must be a DNS-1123 label: lower-case letters, digits and '-', "
@@ -23,6 +35,8 @@ def check_dns_label(field: str, value: str) -> None:
         )
     if len(value) > MAX_LABEL:
         raise InputError(field, f"{value!r} is {len(value)} characters; at most {MAX_LABEL}")
+    if value in YAML_TYPED_WORDS:
+        raise InputError(field, f"{value!r} reads as a YAML boolean or null ({', '.join(sorted(YAML_TYPED_WORDS))})")
 
 
 def check_app_name(name: str, environments: list[str]) -> None:

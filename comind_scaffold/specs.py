@@ -15,7 +15,6 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from comind_scaffold.errors import InputError, TemplateError
-from comind_scaffold.naming import DNS_LABEL
 
 _ANSWERS_META = {"_commit", "_src_path", "template"}
 
@@ -221,7 +220,3 @@ def load_services_spec(path: Path) -> ServicesSpec:
     except ValidationError as err:
         raise _first_error(path, err) from err
 
-
-def is_dns_label(value: str) -> bool:
-    """True for a DNS-1123 label."""
-    return bool(DNS_LABEL.match(value)) and len(value) <= 63

@@ -1,6 +1,11 @@
 output "namespace" {
   description = "Namespace holding the connection Secret."
   value       = local.namespace
+
+  precondition {
+    condition     = length(local.namespace) <= 63
+    error_message = "name: <name>-<environment> must fit 63 characters (a namespace is a DNS-1123 label)."
+  }
 }
 
 output "secret_name" {

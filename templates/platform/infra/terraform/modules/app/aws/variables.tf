@@ -2,9 +2,20 @@ variable "name" {
   description = "App name (DNS-1123 label); namespaces are <name>-<environment>."
   type        = string
 
+  # The naming rule of comind_scaffold/naming.py (tests/test_naming_rules.py checks that both accept the same names).
   validation {
-    condition     = can(regex("^[a-z]([-a-z0-9]*[a-z0-9])?$", var.name)) && length(var.name) <= 50
-    error_message = "name must be a DNS-1123 label of at most 50 characters (lower-case letters, digits, '-')."
+    condition     = can(regex("^[a-z]([-a-z0-9]*[a-z0-9])?$", var.name)) && length(var.name) <= 63
+    error_message = "name must be a DNS-1123 label: lower-case letters, digits and '-', starting with a letter and ending with a letter or digit."
+  }
+
+  validation {
+    condition     = !contains(["y", "n", "yes", "no", "on", "off", "true", "false", "null"], var.name)
+    error_message = "name must not read as a YAML boolean or null (false, n, no, null, off, on, true, y, yes)."
+  }
+
+  validation {
+    condition     = !contains(["default", "platform", "argocd", "sealed-secrets", "ingress-nginx", "metallb-system"], var.name) && !can(regex("^(kube|platform)-", var.name))
+    error_message = "name is reserved (default, platform, argocd, kube-*, platform-* and the platform's namespaces)."
   }
 }
 
