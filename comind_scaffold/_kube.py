@@ -115,6 +115,18 @@ class KubeClient:
         self.close()
 
     def _get(self, path: str, query: list[tuple[str, str]] | None = None, accept: str = "application/json") -> Obj:
+        status, reason, raw = self._raw_get(path, query, accept)
+        if status == 404:
+            raise LookupError(path)
+        if status >= 400:
+            raise ClusterUnreachableError(f"API server {self.server}: HTTP {status} {reason} on GET {path}")
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise ClusterUnreachableError(f"API server {self.server}: unexpected answer on GET {path}")
+        return data
+
+    def _raw_get(self, path: str, query: list[tuple[str, str]] | None, accept: str) -> tuple[int, str, bytes]:
+        """One bounded GET: (status, reason, body); only a failure to reach the server raises."""
         import urllib3
         from kubernetes.client.exceptions import ApiException
 
@@ -137,16 +149,7 @@ class KubeClient:
                 f"API server {self.server}: unreachable ({self._reason(err)})",
                 hint="check --kubeconfig/--context and that the cluster is running",
             ) from err
-        if response.status == 404:
-            raise LookupError(path)
-        if response.status >= 400:
-            raise ClusterUnreachableError(
-                f"API server {self.server}: HTTP {response.status} {response.reason} on GET {path}"
-            )
-        data = json.loads(raw)
-        if not isinstance(data, dict):
-            raise ClusterUnreachableError(f"API server {self.server}: unexpected answer on GET {path}")
-        return data
+        return int(response.status), str(response.reason or ""), bytes(raw)
 
     def _reason(self, err: BaseException) -> str:
         import urllib3
@@ -193,6 +196,40 @@ class KubeClient:
             return self._get(spec.path(namespace, name))
         except LookupError:
             return None
+
+    def secrets_with_data(self, namespace: str, *, selector: str | None = None) -> list[Obj]:
+        """Secrets of one namespace *with their values* (for `comind seal --fetch-cert`); checks never call this."""
+        query = [("labelSelector", selector)] if selector else []
+        try:
+            items: list[Obj] = self._get(KINDS["Secret"].path(namespace), query).get("items") or []
+        except LookupError:
+            return []
+        return items
+
+    def service_proxy_get(self, namespace: str, service: str, path: str) -> bytes:
+        """GET `path` of a Service through the API server's proxy (`service` may be `name:port-name`).
+
+        Raises:
+            LookupError: The proxy answered an error (no such Service, no ready endpoint, refused); says which.
+            ClusterUnreachableError: The API server itself cannot be reached.
+
+        """
+        proxy = f"/api/v1/namespaces/{namespace}/services/{service}/proxy{path}"
+        status, reason, raw = self._raw_get(proxy, None, "*/*")
+        if status >= 400:
+            detail = raw.decode("utf-8", "replace").strip()
+            try:
+                detail = str(json.loads(detail).get("message") or detail)
+            except (ValueError, AttributeError):
+                pass
+            raise LookupError(f"service proxy {namespace}/{service}: HTTP {status} {reason}: {detail[:200]}")
+        return raw
+
+    def core_api(self) -> Any:
+        """The kubernetes client's CoreV1Api over this connection (port-forward needs its websocket calls)."""
+        from kubernetes import client
+
+        return client.CoreV1Api(self._api)
 
 
 def _first_line(err: BaseException) -> str:
