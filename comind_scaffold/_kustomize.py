@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -28,6 +29,8 @@ __all__ = ["KUSTOMIZATION_FILES", "KustomizeBuild", "Kustomizer", "build", "kust
 _TIMEOUT_SECONDS = 120
 _BATCH_ANNOTATION = "comind.ops/kustomize-batch-index"
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_KLOG_ERROR = re.compile(r'^[EF]\d{4} [\d:.]+\s+\d+ \S+:\d+\] "command failed" err=(?:"(?P<quoted>.*)"|<)\s*$')
+_FILE_NAME = re.compile(r"[\w./-]+\.(?:ya?ml|json)\b")
 
 
 def kustomize_command() -> list[str]:
@@ -72,12 +75,26 @@ class KustomizeBuild:
         return self.error is None
 
 
+def _error_message(stderr: str) -> list[str]:
+    """The lines of the tool's error, without kustomize's `Error:` or kubectl's klog wrapping (`E1203 … err=<`)."""
+    lines = stderr.splitlines()
+    for number, line in enumerate(lines):
+        klog = _KLOG_ERROR.match(line)
+        if klog and klog["quoted"] is not None:
+            return [klog["quoted"].replace('\\"', '"').replace("\\\\", "\\")]
+        if klog:  # err=< … > spans the following lines
+            return [part for part in lines[number + 1 :] if part.strip() != ">"]
+        if line.startswith(("Error:", "error:")):
+            return [line.split(":", 1)[1], *lines[number + 1 :]]
+    return lines
+
+
 def _error_line(stderr: str) -> str:
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    for line in lines:
-        if line.startswith("Error:") or line.startswith("error:"):
-            return line.split(":", 1)[1].strip()
-    return lines[-1] if lines else "failed without a message"
+    """The line of the error that names a file (a missing patch is named only on a later line), else its first."""
+    lines = [line.strip().lstrip("`: ") for line in _error_message(stderr)]
+    lines = [line for line in lines if line]
+    naming = [line for line in lines if _FILE_NAME.search(line)]
+    return (naming or lines or ["failed without a message"])[-1 if naming else 0]
 
 
 def _parse(path: Path, text: str) -> KustomizeBuild:

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 from comind_scaffold.models import CheckResult, Status
+from comind_scaffold.validation.run import ValidationReport, validate
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_PLATFORM = Path(__file__).parent / "fixtures" / "validate" / "platform"
@@ -60,3 +61,21 @@ def rename_app(app_dir: Path, old: str, new: str) -> None:
     for path in app_dir.rglob("*"):
         if path.is_file():
             path.write_text(pattern.sub(new, path.read_text()))
+
+
+Edit = tuple[str, str, str]  # (file, old text, new text)
+
+
+def validate_with_edits(where: Path, edits: list[Edit]) -> ValidationReport:
+    """Validate a copy of the fixture platform at `where` after replacing text in its files."""
+    repo = copy_fixture(where)
+    for rel, old, new in edits:
+        edit(repo, rel, old, new)
+    return validate(repo)
+
+
+def assert_fault_named(report: ValidationReport, check: str, obj: str, message: str) -> None:
+    """Some FAIL of `check` names `obj` in its object and says `message`."""
+    found = failures(report.results, check)
+    assert found, f"no {check} finding; failures: {[r.line() for r in report.failures]}"
+    assert any(obj in r.object and message in r.message for r in found), [r.line() for r in found]

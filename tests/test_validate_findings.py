@@ -8,7 +8,14 @@ import pytest
 
 from comind_scaffold.models import Status
 from comind_scaffold.validation.run import validate
-from tests.helpers_validate import FIXTURE_PLATFORM, copy_fixture, edit, failures
+from tests.helpers_validate import (
+    FIXTURE_PLATFORM,
+    assert_fault_named,
+    copy_fixture,
+    edit,
+    failures,
+    validate_with_edits,
+)
 
 API = "apps/api"
 DEV_APP = f"{API}/argocd/dev.yaml"
@@ -195,15 +202,7 @@ EDITS = {
 @pytest.mark.parametrize("case", sorted(EDITS))
 def test_planted_fault_is_named(tmp_path: Path, case: str) -> None:
     edits, check, obj, message = EDITS[case]
-    repo = copy_fixture(tmp_path / "repo")
-    for rel, old, new in edits:
-        edit(repo, rel, old, new)
-
-    report = validate(repo)
-
-    found = failures(report.results, check)
-    assert found, f"no {check} finding; failures: {[r.line() for r in report.failures]}"
-    assert any(obj in r.object and message in r.message for r in found), [r.line() for r in found]
+    assert_fault_named(validate_with_edits(tmp_path / "repo", edits), check, obj, message)
 
 
 def test_missing_overlay_is_named(tmp_path: Path) -> None:

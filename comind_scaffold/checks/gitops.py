@@ -7,6 +7,7 @@ from pathlib import Path
 from comind_scaffold import constants as c
 from comind_scaffold.checks.resources import Application, AppProject, Snapshot
 from comind_scaffold.models import CheckResult, failed, passed
+from comind_scaffold.repo_urls import same_repo
 from comind_scaffold.specs import PlatformSpec
 
 LAYER = "gitops"
@@ -68,7 +69,7 @@ def check_application_source(app: Application, spec: PlatformSpec, repo_root: Pa
     """Check that the Application deploys from the platform repo, at its revision, from a path that exists there."""
     source, name = app.source, "application.source"
     repo_url = str(source.get("repoURL", ""))
-    if _clean_url(repo_url) != _clean_url(spec.repo_url):
+    if not same_repo(repo_url, spec.repo_url):
         return failed(name, LAYER, app.ref, f"repoURL is {repo_url!r}, the platform repo is {spec.repo_url!r}")
     revision = str(source.get("targetRevision", "") or "HEAD")
     if revision != spec.target_revision:
@@ -120,10 +121,6 @@ def check_project_least_privilege(project: AppProject) -> CheckResult:
             "list the namespaces, repos and kinds the team needs",
         )
     return passed("project.least_privilege", LAYER, project.ref)
-
-
-def _clean_url(url: str) -> str:
-    return url.strip().removesuffix("/").removesuffix(".git").lower()
 
 
 def _clean_path(path: object) -> str:

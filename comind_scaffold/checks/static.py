@@ -11,8 +11,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from comind_scaffold import constants as c
+from comind_scaffold.errors import InputError, TemplateError
 from comind_scaffold.models import CheckResult, failed, passed, skipped, warned
+from comind_scaffold.repo_urls import same_repo
+from comind_scaffold.specs import load_services_spec
 from comind_scaffold.validation.objects import RenderedObject, containers
+from comind_scaffold.validation.project_scope import project_overreach
 from comind_scaffold.validation.scan import RepoScan
 from comind_scaffold.validation.secrets import is_scanned, scan_file
 
@@ -29,6 +33,7 @@ __all__ = [
     "check_pod_security",
     "check_project_privileges",
     "check_schemas",
+    "check_service_ports",
     "check_unique_names",
     "check_yaml_syntax",
     "run_static_checks",
@@ -223,7 +228,7 @@ def _check_source_path(scan: RepoScan, app: RenderedObject, source: dict[str, ob
     if not isinstance(path, str) or source.get("chart"):
         return None
     repo_url = str(source.get("repoURL") or "")
-    if scan.platform is not None and repo_url.rstrip("/").removesuffix(".git") != scan.platform.repo_url.rstrip("/"):
+    if scan.platform is not None and not same_repo(repo_url, scan.platform.repo_url):
         return skipped("argocd.source", LAYER, app.ref, f"source {repo_url} is another repository: path not checked")
     folder = (scan.root / path).resolve()
     if not folder.is_dir() or not (folder == scan.root or scan.root in folder.parents):
@@ -306,31 +311,39 @@ def check_applications(scan: RepoScan) -> list[CheckResult]:
 
 
 def check_project_privileges(scan: RepoScan) -> list[CheckResult]:
-    """AppProjects grant least privilege: no `*` source repo, destination or cluster-scoped resource."""
-    findings = []
+    """AppProjects grant least privilege: no glob source repo, destination or cluster-scoped resource."""
     projects = {p.name: p for p in _argocd(scan, "AppProject")}
     projects.update(_declared_projects(scan))  # the committed file names a project better than a build does
-    for project in projects.values():
-        repos = project.get_list("spec", "sourceRepos")
-        if "*" in repos:
-            findings.append(failed("argocd.least-privilege", LAYER, project.ref, "sourceRepos allows '*'"))
-        for dest in project.get_list("spec", "destinations"):
-            if isinstance(dest, dict):
-                wild = [k for k in ("server", "namespace", "name") if dest.get(k) == "*"]
-                if wild:
-                    findings.append(
-                        failed(
-                            "argocd.least-privilege", LAYER, project.ref, f"a destination allows any {wild[0]} ('*')"
-                        )
-                    )
-        for entry in project.get_list("spec", "clusterResourceWhitelist"):
-            if isinstance(entry, dict) and "*" in (entry.get("group"), entry.get("kind")):
-                findings.append(
-                    failed("argocd.least-privilege", LAYER, project.ref, "clusterResourceWhitelist allows '*'")
-                )
+    findings = [
+        failed("argocd.least-privilege", LAYER, project.ref, phrase)
+        for project in projects.values()
+        for phrase in project_overreach(project.get_dict("spec"))
+    ]
     if not projects:
         return [skipped("argocd.least-privilege", LAYER, ".", "no AppProjects found")]
     return _ok("argocd.least-privilege", ".", f"{len(projects)} AppProject(s) least-privilege", findings)
+
+
+def check_service_ports(scan: RepoScan) -> list[CheckResult]:
+    """No two enabled local services (or a service's console/UI) listen on the same port of the bind address."""
+    if scan.platform is None:
+        return []
+    try:
+        services = load_services_spec(scan.root / c.SERVICES_FILE)
+    except (InputError, TemplateError) as err:
+        return [failed("services.ports", LAYER, c.SERVICES_FILE, err.message)]
+    users: dict[int, list[str]] = defaultdict(list)
+    for name, service in services.enabled().items():
+        for field in ("port", "console_port", "ui_port"):
+            port = getattr(service, field)
+            if port is not None:
+                users[port].append(f"{name} {field}")
+    findings = [
+        failed("services.ports", LAYER, c.SERVICES_FILE, f"port {port} is used by {' and '.join(names)}")
+        for port, names in sorted(users.items())
+        if len(names) > 1
+    ]
+    return _ok("services.ports", c.SERVICES_FILE, f"{len(users)} port(s), each used once", findings)
 
 
 def check_plaintext_secrets(scan: RepoScan) -> list[CheckResult]:
@@ -482,6 +495,7 @@ ALL_CHECKS: tuple[StaticCheck, ...] = (
     check_namespaces,
     check_applications,
     check_project_privileges,
+    check_service_ports,
     check_plaintext_secrets,
     check_image_tags,
     check_containers,

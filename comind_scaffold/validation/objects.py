@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -10,7 +11,15 @@ from typing import Any
 
 import yaml
 
-__all__ = ["POD_SPEC_PATHS", "Container", "RenderedObject", "YamlFile", "containers", "read_yaml_file"]
+__all__ = [
+    "POD_SPEC_PATHS",
+    "Container",
+    "RenderedObject",
+    "YamlFile",
+    "conflict_marker",
+    "containers",
+    "read_yaml_file",
+]
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -38,6 +47,8 @@ POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
 }
 LONG_RUNNING = frozenset({"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"})
+# What git writes around a conflict: 7 of the same character at the start of a line, then a label or nothing.
+_CONFLICT_MARKER = re.compile(r"^(?:<{7}|>{7})(?: .*)?$|^={7}$", re.MULTILINE)
 
 
 class YamlFile:
@@ -95,12 +106,22 @@ def _compose(text: str) -> tuple[yaml.Node, ...]:
         loader.dispose()
 
 
+def conflict_marker(text: str) -> tuple[int, str] | None:
+    """(1-based line, marker) of the first merge conflict marker (`<<<<<<<`, `=======`, `>>>>>>>`), if any."""
+    found = _CONFLICT_MARKER.search(text)
+    return (text.count("\n", 0, found.start()) + 1, found.group(0)[:7]) if found else None
+
+
 def read_yaml_file(path: Path, rel: str) -> YamlFile:
     """Parse a YAML file, turning every failure into `YamlFile.error`."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         return YamlFile(path, rel, error=f"cannot be read ({err.__class__.__name__})")
+    marker = conflict_marker(text)
+    if marker is not None:
+        line, what = marker
+        return YamlFile(path, rel, text=text, error=f"line {line}: merge conflict marker {what}; resolve the conflict")
     try:
         nodes = _compose(text)
     except yaml.MarkedYAMLError as err:

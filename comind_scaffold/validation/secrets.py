@@ -54,6 +54,8 @@ _KNOWN_TOKENS = re.compile(
     r"(?:AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{40,}|xox[abprs]-[A-Za-z0-9-]{10,}"
     r"|sk_live_[A-Za-z0-9]{20,})"
 )
+# Any key may hold a URL (DATABASE_URL is not a "reference" when it carries the password): look at the value.
+_URL_PASSWORD = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s/:@'\"]+:(?P<password>[^\s/@'\"]+)@")
 _PRIVATE_KEY = re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----")
 _CANDIDATE = re.compile(r"[A-Za-z0-9+/_-]{24,}={0,2}")
 _ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*?)\s*$")
@@ -61,7 +63,7 @@ _HCL_STRING = re.compile(r'^\s*"?([A-Za-z_][A-Za-z0-9_-]*)"?\s*[=:]\s*"((?:[^"\\
 _HCL_VARIABLE = re.compile(r'^\s*variable\s+"([^"]+)"')
 _HCL_DEFAULT = re.compile(r'^\s*default\s*=\s*"((?:[^"\\]|\\.)*)"')
 _MIN_ENTROPY = 4.0
-_RULE_ORDER = ("private-key", "known-token", "secret-object", "sensitive-key", "high-entropy")
+_RULE_ORDER = ("private-key", "known-token", "url-credential", "secret-object", "sensitive-key", "high-entropy")
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ class SecretFinding:
     Attributes:
         file: Path of the file, relative to the validated folder.
         line: 1-based line number.
-        rule: `secret-object`, `sensitive-key`, `private-key`, `known-token` or `high-entropy`.
+        rule: `secret-object`, `sensitive-key`, `private-key`, `known-token`, `url-credential` or `high-entropy`.
         detail: What was found (never the value itself).
 
     """
@@ -126,6 +128,8 @@ def _line_findings(rel: str, lines: list[str]) -> Iterator[SecretFinding]:
             yield SecretFinding(rel, number, "private-key", "a PEM private key")
         elif _KNOWN_TOKENS.search(line):
             yield SecretFinding(rel, number, "known-token", "a string shaped like a cloud or Git host token")
+        elif any(is_literal(found["password"]) for found in _URL_PASSWORD.finditer(line)):
+            yield SecretFinding(rel, number, "url-credential", "a URL with a literal password (user:password@host)")
         elif _high_entropy(line.split("#", 1)[0] if not line.lstrip().startswith("-----") else ""):
             yield SecretFinding(rel, number, "high-entropy", "a high-entropy string (looks generated, like a key)")
 
