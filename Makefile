@@ -12,6 +12,10 @@ ENV =
 # Optional for new-app/new-app-full: a subset of the environments, e.g. ENVS="dev stage".
 ENVS =
 SVC =
+# `make seal`: a KEY=VALUE file (values never on the command line, so never in the shell history).
+FILE =
+# `make destroy CONFIRM=yes`: nothing is removed without it.
+CONFIRM =
 
 # Stop with one line naming the missing variable (exit 2) instead of calling comind with an empty argument.
 require = $(if $(strip $($(1))),,$(error $(1) is required: make $@ $(1)=<$(2)>))
@@ -22,6 +26,7 @@ env_flags = $(foreach env,$(ENVS),--env $(env))
 	services-setup services-status services-stop services-logs services-clean \
 	new-app new-app-full update check-update validate \
 	tf-plan-app tf-apply-app tf-destroy-app tf-output-app
+.PHONY: destroy kubeconfig argocd-url argocd-password argocd-port-forward seal seal-fetch-cert update-platform
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^## / {printf "\n%s\n", substr($$0, 4)} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -41,6 +46,29 @@ gitops-status: ## Check that every Argo CD Application is Synced and Healthy; ex
 
 monitoring-check: ## Same checks as `status` (this platform ships no separate monitoring stack)
 	$(COMIND) status
+
+destroy: ## Remove the cluster, every app's infrastructure and (local) the services comind made (CONFIRM=yes)
+	$(COMIND) destroy --profile '$(PROFILE)'$(if $(filter yes,$(CONFIRM)), --yes)
+
+## Cluster access (after bootstrap)
+kubeconfig: ## Merge the platform's kubeconfig into ~/.kube/config and use it (then: kubectl get pods -n APP-ENV)
+	$(COMIND) kubeconfig --profile '$(PROFILE)' --merge --use
+
+argocd-url: ## Print Argo CD's URL (user admin)
+	$(COMIND) argocd url --profile '$(PROFILE)'
+
+argocd-password: ## Print Argo CD's initial admin password
+	$(COMIND) argocd password --profile '$(PROFILE)'
+
+argocd-port-forward: ## Forward http://127.0.0.1:8080 to Argo CD until Ctrl-C
+	$(COMIND) argocd port-forward --profile '$(PROFILE)'
+
+## Secrets
+seal: ## Seal a KEY=VALUE file into a SealedSecret in an app's overlay (APP=name ENV=env FILE=path)
+	$(call require,APP,name)$(call require,ENV,env)$(COMIND) seal '$(APP)' --env '$(ENV)' --profile '$(PROFILE)' $(if $(strip $(FILE)),--from-env-file '$(FILE)')
+
+seal-fetch-cert: ## Fetch the cluster's sealed-secrets certificate into .comind/ (needed once per cluster)
+	$(COMIND) seal --fetch-cert --profile '$(PROFILE)'
 
 ## Local services (Docker, bound to 127.0.0.1)
 services-setup: ## Start PostgreSQL, MinIO, Redis, ElasticMQ; generate local credentials into .comind/
@@ -65,8 +93,11 @@ new-app: ## Create an app (APP=name TEAM=platform|backend|frontend [ENVS="dev ..
 new-app-full: ## Create an app with a database and storage, a cache, a queue (APP=name TEAM=team)
 	$(call require,APP,name)$(call require,TEAM,team)$(COMIND) new-app '$(APP)' --team '$(TEAM)' --with-database --with-storage --with-cache --with-queue $(env_flags)
 
-update: ## Update the platform and every app from the template (APP=name for one app)
+update: ## Update every app from the template (APP=name for one app); the platform's own files: update-platform
 	$(COMIND) update $(if $(strip $(APP)),'$(APP)',--all)
+
+update-platform: ## Update the platform's own files (Makefile, infra/, k8s/) from the template; commit, then `make update`
+	$(COMIND) update --platform
 
 check-update: ## Tell whether a newer template version exists; exits 1 if one does
 	$(COMIND) check-update
