@@ -27,8 +27,10 @@ run_logged providers bash "$here/build-providers.sh" & providers_pid=$!
 ( run_logged docker bash "$here/setup-docker.sh" && run_logged images bash "$here/build-images.sh" ) & docker_pid=$!
 # Argo CD (one ~150 MB Go binary, ~2 GB RAM to link) and the Redis it needs; its CRDs come from the same module.
 run_logged argocd bash "$here/build-argocd.sh" & argocd_pid=$!
+# The sealed-secrets controller (plain go install, ~4 CPU-min cold) and its CRD.
+run_logged sealed-secrets bash "$here/build-sealed-secrets.sh" & sealed_pid=$!
 
 status=0
-for pid in $kube_pid $providers_pid $docker_pid $argocd_pid; do wait "$pid" || status=1; done
+for pid in $kube_pid $providers_pid $docker_pid $argocd_pid $sealed_pid; do wait "$pid" || status=1; done
 echo "setup all: $(( $(date +%s) - start ))s (status $status)"
 exit $status
