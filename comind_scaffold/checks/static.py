@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import fnmatch
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from comind_scaffold import constants as c
 from comind_scaffold.errors import InputError, TemplateError
 from comind_scaffold.models import CheckResult, failed, passed, skipped, warned
 from comind_scaffold.repo_urls import same_repo
 from comind_scaffold.specs import load_services_spec
-from comind_scaffold.validation.objects import RenderedObject, containers
+from comind_scaffold.validation.objects import POD_SPEC_PATHS, RenderedObject, containers
+from comind_scaffold.validation.pod_security import pod_violations
 from comind_scaffold.validation.project_scope import project_overreach
 from comind_scaffold.validation.scan import RepoScan
 from comind_scaffold.validation.secrets import is_scanned, scan_file
@@ -467,10 +468,24 @@ def _pod_security_labels(scan: RepoScan) -> dict[str, tuple[str, str]]:
     return levels
 
 
+def _pod_security_violations(scan: RepoScan, levels: dict[str, tuple[str, str]]) -> Iterator[CheckResult]:
+    """Each workload whose pods the level its namespace enforces would refuse."""
+    for obj in scan.objects:
+        level = levels.get(obj.namespace, ("", ""))[0]
+        path = POD_SPEC_PATHS.get(obj.kind)
+        pod = obj.get(*path) if level and path else None
+        if not isinstance(pod, dict) or path is None:
+            continue
+        annotations = obj.get_dict(*path[:-1], "metadata", "annotations")
+        violations = pod_violations(level, pod, annotations)
+        if violations:
+            yield failed("pod-security", LAYER, obj.ref, f"pods violate {level}: " + "; ".join(violations))
+
+
 def check_pod_security(scan: RepoScan) -> list[CheckResult]:
-    """Each app namespace enforces a Pod Security level (baseline or restricted)."""
+    """Each app namespace enforces a Pod Security level (baseline or restricted), which its pods meet."""
     levels = _pod_security_labels(scan)
-    findings = []
+    findings = list(_pod_security_violations(scan, levels))
     for namespace, owner in sorted(_app_namespaces(scan).items()):
         level, where = levels.get(namespace, ("", ""))
         if not level:
@@ -481,7 +496,7 @@ def check_pod_security(scan: RepoScan) -> list[CheckResult]:
             findings.append(
                 failed("pod-security", LAYER, f"namespace {namespace} ({where})", f"{PSA_ENFORCE} is {level!r}")
             )
-    return _ok("pod-security", ".", "every app namespace enforces Pod Security", findings)
+    return _ok("pod-security", ".", "every app namespace enforces Pod Security and its pods meet it", findings)
 
 
 StaticCheck = Callable[[RepoScan], list[CheckResult]]
