@@ -7,10 +7,13 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from comind_scaffold._kustomize import Kustomizer
+from comind_scaffold.checks.gitops import check_project_least_privilege
+from comind_scaffold.checks.resources import AppProject
 from comind_scaffold.repo_urls import normalise_repo_url
-from tests.helpers_validate import assert_fault_named, build_file_tree, validate_with_edits
+from tests.helpers_validate import FIXTURE_PLATFORM, assert_fault_named, build_file_tree, validate_with_edits
 from tests.test_validate_kustomize import commands
 
 API = "apps/api"
@@ -163,3 +166,13 @@ def test_every_spelling_of_one_repository_normalises_alike() -> None:
     scp_like = normalise_repo_url("git@github.com:comind-pro/comind-ops.git")
     assert scp_like == "ssh://git@github.com/comind-pro/comind-ops"
     assert normalise_repo_url("https://github.com/comind-pro/other") != normalise_repo_url(SPELLINGS[0])
+
+
+def test_the_gitops_layer_holds_live_projects_to_the_same_rule() -> None:
+    project = yaml.safe_load((FIXTURE_PLATFORM / CORE_PROJECT).read_text())
+    project["spec"]["sourceRepos"] = ["https://github.com/*"]
+    project["spec"]["destinations"][0]["namespace"] = "api-*"
+    verdict = check_project_least_privilege(AppProject(project))
+    assert not verdict.ok
+    assert "sourceRepos allows 'https://github.com/*'" in verdict.message
+    assert "namespace 'api-*'" in verdict.message

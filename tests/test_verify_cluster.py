@@ -373,7 +373,7 @@ def test_app_project_with_wildcard(deployed: tuple[Any, PlatformRepo]) -> None:
         )
         found = failures(results(cluster, repo))
         message = found["project.least_privilege AppProject argocd/backend"].message
-        assert "destinations[].namespace '*'" in message and "destinations[].server '*'" in message
+        assert "any namespace ('*')" in message and "any server ('*')" in message
 
 
 def test_application_pointing_at_another_repo(deployed: tuple[Any, PlatformRepo]) -> None:

@@ -111,13 +111,13 @@ def check_team_project(snapshot: Snapshot, spec: PlatformSpec, team: str) -> Che
 
 
 def check_project_least_privilege(project: AppProject) -> CheckResult:
-    """No `*` destination, source repo or cluster-resource wildcard."""
+    """No glob destination, source repo or cluster resource (the rule `comind validate` applies too)."""
     if project.wildcards:
         return failed(
             "project.least_privilege",
             LAYER,
             project.ref,
-            "allows " + ", ".join(project.wildcards),
+            "; ".join(project.wildcards),
             "list the namespaces, repos and kinds the team needs",
         )
     return passed("project.least_privilege", LAYER, project.ref)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 
 from comind_scaffold._kube import KindNotServedError, KubeClient, Obj
+from comind_scaffold.validation.project_scope import project_overreach
 
 WAITING_FAILURES = frozenset(
     {"CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError", "InvalidImageName"}
@@ -211,17 +212,9 @@ class AppProject(Resource):
 
     @property
     def wildcards(self) -> list[str]:
-        """Every place the project allows `*` (destinations, source repos, cluster resources)."""
-        spec = self.obj.get("spec") or {}
-        found = [f"sourceRepos {r!r}" for r in spec.get("sourceRepos") or [] if r == "*"]
-        for dest in spec.get("destinations") or []:
-            for field in ("namespace", "server", "name"):
-                if dest.get(field) == "*":
-                    found.append(f"destinations[].{field} '*'")
-        for entry in spec.get("clusterResourceWhitelist") or []:
-            if entry.get("group") == "*" or entry.get("kind") == "*":
-                found.append(f"clusterResourceWhitelist {entry.get('group')!r}/{entry.get('kind')!r}")
-        return found
+        """Every glob that widens the project (source repos, destinations, cluster resources), as phrases."""
+        spec = self.obj.get("spec")
+        return project_overreach(spec if isinstance(spec, dict) else {})
 
 
 class Snapshot:
