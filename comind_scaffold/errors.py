@@ -22,6 +22,7 @@ __all__ = [
     "ToolFailedError",
     "ToolNotFoundError",
     "UpdateConflictError",
+    "UpdateFailedError",
     "UserError",
     "ValidationFailed",
 ]
@@ -88,6 +89,14 @@ class UpdateConflictError(ComindError):
         self.files = list(files)
         listed = ", ".join(self.files)
         super().__init__(f"{app}: update left conflicts in {listed}")
+
+
+class UpdateFailedError(ComindError):
+    """An update failed for another reason than conflicts; `failures` are (app, what failed) pairs."""
+
+    def __init__(self, failures: Sequence[tuple[str, str]]) -> None:
+        self.failures = list(failures)
+        super().__init__("update failed: " + "; ".join(f"{app}: {what}" for app, what in self.failures))
 
 
 class ToolFailedError(ComindError):

@@ -20,11 +20,21 @@ from pydantic import BaseModel, ConfigDict
 
 from comind_scaffold import _copier, _git
 from comind_scaffold import constants as c
+from comind_scaffold._kustomize import kustomize_command
+from comind_scaffold.app_rename import rename_app
 from comind_scaffold.app_answers import platform_facts
 from comind_scaffold.errors import InputError, TemplateError
+from comind_scaffold.models import CheckResult
 from comind_scaffold.repo import PlatformRepo
 from comind_scaffold.scaffold import find_platform, sync_projects
 from comind_scaffold.specs import load_app_spec, load_platform_spec
+from comind_scaffold.update_guard import (
+    PROJECTS_DIR,
+    FileSnapshot,
+    changed_failures,
+    keep_removed_edits,
+    refuse_committed_markers,
+)
 
 STATE_FILE = f"{c.LOCAL_STATE_DIR}/update-state.json"
 PLATFORM = "platform"
@@ -37,11 +47,12 @@ class UpdateResult(BaseModel):
 
     Attributes:
         name: App name, or `platform`.
-        path: Folder updated, relative to the repository.
+        path: Folder updated, relative to the repository (the new folder when the app was renamed).
         old_version: Template version before.
         new_version: Template version after.
         status: `updated`, `unchanged`, `conflicts` or `failed`.
         conflicts: Files left with conflict markers, relative to the repository.
+        kept: One line per edited file the template removed or renamed: what happened, where the edits are.
         message: Why it failed, when it did.
 
     """
@@ -54,25 +65,56 @@ class UpdateResult(BaseModel):
     new_version: str
     status: Literal["updated", "unchanged", "conflicts", "failed"]
     conflicts: list[str] = []
+    kept: list[str] = []
     message: str = ""
 
 
 class UpdateReport(BaseModel):
-    """Every result of one `comind update`."""
+    """Every result of one `comind update`, the AppProjects it synced and the checks of what it changed.
+
+    Attributes:
+        results: One per app (or the platform).
+        projects: AppProject files whose destinations changed.
+        failures: Static check failures that concern what the update changed.
+        notes: What the user should know beyond the results (e.g. Terraform state after a rename).
+
+    """
 
     model_config = ConfigDict(frozen=True)
 
     results: list[UpdateResult]
+    projects: list[str] = []
+    failures: list[CheckResult] = []
+    notes: list[str] = []
 
     @property
     def conflicted(self) -> list[UpdateResult]:
-        """Results that left conflicts."""
+        """Results that left conflicts (or kept edits of files the template removed or renamed)."""
         return [r for r in self.results if r.status == "conflicts"]
 
     @property
     def failed(self) -> list[UpdateResult]:
         """Results that failed outright."""
         return [r for r in self.results if r.status == "failed"]
+
+
+class UpdateTarget(BaseModel):
+    """One folder to update.
+
+    Attributes:
+        name: App name, or `platform`.
+        folder: Its folder, relative to the repository.
+        answers: Answers to change on the way (only when it is the one target).
+        moves_to: The folder it ends up in when `app_name` changes.
+
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    folder: str
+    answers: dict[str, Any] = {}
+    moves_to: str = ""
 
 
 def _targets(repo: PlatformRepo, apps: Sequence[str], every: bool, platform: bool) -> list[tuple[str, str]]:
@@ -112,51 +154,121 @@ def update(
     """Update apps (or the platform) to the template version `vcs_ref` (default: the newest tag).
 
     Apps are updated in parallel processes (each is its own folder; git commands run one at a time).
-    Conflicts are reported, not raised; the caller decides the exit code.
+    Conflicts, failures and failed checks are reported, not raised; the caller decides the exit code.
 
     Raises:
         InputError: Unknown app, or no target named.
-        TemplateError: Uncommitted changes in a target, or an answers file without a recorded template.
+        TemplateError: Uncommitted changes or committed conflict markers in a target, or an answers file
+            without a recorded template.
+        ToolNotFoundError: No kustomize or kubectl to check the result with.
 
     """
     repo = find_platform(platform_dir)
-    targets = _targets(repo, apps, every, platform)
-    before = {name: _recorded_version(repo, folder) for name, folder in targets}
-    _git.require_clean(repo.root, *(folder for _, folder in targets))
-    _save_state(repo.root, _git.head(repo.root), [folder for _, folder in targets], created=[])
+    targets = [UpdateTarget(name=name, folder=folder) for name, folder in _targets(repo, apps, every, platform)]
+    return apply_update(repo, targets, vcs_ref=vcs_ref, jobs=jobs)
+
+
+def apply_update(
+    repo: PlatformRepo, targets: Sequence[UpdateTarget], *, vcs_ref: str | None, jobs: int | None = None
+) -> UpdateReport:
+    """Update `targets` with Copier, then make the platform consistent again and check what changed.
+
+    Refused before anything changes: uncommitted changes (in the targets or the AppProjects the sync
+    rewrites), committed conflict markers, no kustomize to check the result with. Afterwards: edits of files
+    the template removed or renamed are kept, the AppProjects are synced, files whose bytes did not change
+    keep their mtime, and the static checks run on what changed.
+    """
+    if any(t.answers or t.moves_to for t in targets) and len(targets) != 1:
+        raise InputError("data", "answers can be changed for one app at a time")
+    folders = [t.folder for t in targets]
+    guarded = [*folders, PROJECTS_DIR] if "." not in folders else folders
+    before = {t.name: _recorded_version(repo, t.folder) for t in targets}
+    _git.require_clean(repo.root, *guarded)
+    refuse_committed_markers(repo.root, folders)
+    kustomize_command()  # the result is checked afterwards: fail now, before anything changes
+    snapshot = FileSnapshot(repo.root, guarded)
+    _save_state(repo.root, _git.head(repo.root), guarded, created=[])
     # Apps take the platform's current facts, so a changed repo URL, domain or service port reaches them too.
-    facts = {} if platform else platform_facts(repo)
-    if len(targets) == 1:
-        with _copier.shared_clones():
-            errors = [_copier.update_or_error(repo.root / targets[0][1], vcs_ref=vcs_ref, data=facts)]
-    else:
-        errors = _update_in_worktrees(repo.root, [folder for _, folder in targets], vcs_ref, jobs, facts)
-    results = []
-    for (name, folder), error in zip(targets, errors, strict=True):
-        conflicts = _conflicts(repo.root, folder)
-        after = before[name] if error else _recorded_version(repo, folder)
-        if error:
-            status = "failed"
-        elif conflicts:
-            status = "conflicts"
-        else:
-            status = "updated" if after != before[name] or _git.status(repo.root, folder) else "unchanged"
-        results.append(
-            UpdateResult(
-                name=name,
-                path=folder,
-                old_version=before[name],
-                new_version=after,
-                status=status,
-                conflicts=conflicts,
-                message=error or "",
+    facts = {} if "." in folders else platform_facts(repo)
+    if len(targets) == 1 and targets[0].moves_to:
+        clashes = rename_app(repo.root, folders[0], targets[0].moves_to, {**facts, **targets[0].answers})
+        if clashes:
+            raise InputError(
+                "app_name",
+                f"renaming {targets[0].name} to {Path(targets[0].moves_to).name} clashes with your edits in "
+                f"{', '.join(clashes)}; nothing changed (change those lines by hand, or keep the name)",
             )
+        errors: list[str | None] = [None]
+    elif len(targets) == 1:
+        with _copier.shared_clones():
+            data = {**facts, **targets[0].answers}
+            errors = [_copier.update_or_error(repo.root / folders[0], vcs_ref=vcs_ref, data=data)]
+    else:
+        errors = _update_in_worktrees(repo.root, folders, vcs_ref, jobs, facts)
+    results = [
+        _settle(repo, target, before[target.name], error, snapshot)
+        for target, error in zip(targets, errors, strict=True)
+    ]
+    # A conflict inside an AppProject's destinations block is the user's to resolve; the sync would overwrite it.
+    projects_conflicted = any(f.startswith(f"{PROJECTS_DIR}/") for r in results for f in r.conflicts)
+    synced = any(r.status != "failed" for r in results) and not projects_conflicted
+    projects = sync_projects(PlatformRepo(repo.root)) if synced else []
+    snapshot.keep_unchanged_times()
+    changed = [r for r in results if r.status == "updated"]
+    cached = _render_cache_files(repo.root)
+    failures = changed_failures(repo.root, [r.path for r in changed] + projects, _namespaces(repo, changed))
+    # `--abort` restores byte for byte, so the renders the checks cached count among what the update created.
+    created = _git.untracked(repo.root, *guarded, *(t.moves_to for t in targets if t.moves_to))
+    created += sorted(_render_cache_files(repo.root) - cached)
+    _save_state(repo.root, _git.head(repo.root), guarded, created=created)
+    return UpdateReport(results=results, projects=projects, failures=failures)
+
+
+def _render_cache_files(root: Path) -> set[str]:
+    cache = root / c.RENDER_CACHE_DIR
+    return {str(p.relative_to(root)) for p in cache.rglob("*") if p.is_file()} if cache.is_dir() else set()
+
+
+def _namespaces(repo: PlatformRepo, results: Sequence[UpdateResult]) -> list[str]:
+    """The namespaces of the apps among `results`."""
+    specs = [load_app_spec(repo.root / r.path / c.APP_ANSWERS) for r in results if r.path != "."]
+    return [spec.namespace(env) for spec in specs for env in spec.environments]
+
+
+def _settle(
+    repo: PlatformRepo,
+    target: UpdateTarget,
+    old_version: str,
+    error: str | None,
+    snapshot: FileSnapshot,
+) -> UpdateResult:
+    """The result of one target once Copier is done, edits of files the template removed kept."""
+    if error:
+        return UpdateResult(
+            name=target.name,
+            path=target.folder,
+            old_version=old_version,
+            new_version=old_version,
+            status="failed",
+            message=error,
         )
-    if not platform and not any(r.status == "failed" for r in results):
-        sync_projects(repo)
-    folders = [folder for _, folder in targets]
-    _save_state(repo.root, _git.head(repo.root), folders, created=_git.untracked(repo.root, *folders))
-    return UpdateReport(results=results)
+    where = target.moves_to or target.folder
+    kept = [] if target.moves_to else keep_removed_edits(repo.root, snapshot.under(where), where)
+    conflicts = _conflicts(repo.root, where)
+    after = _recorded_version(repo, where)
+    if conflicts or kept:
+        status = "conflicts"
+    else:
+        status = "updated" if after != old_version or _git.status(repo.root, where) else "unchanged"
+    return UpdateResult(
+        name=target.name,
+        path=where,
+        old_version=old_version,
+        new_version=after,
+        status=status,
+        conflicts=conflicts,
+        kept=kept,
+    )
 
 
 def _update_in_worktrees(
@@ -265,6 +377,11 @@ def abort_update(platform_dir: Path | str = ".") -> list[str]:
             f"reset; nothing aborted (remove {STATE_FILE} to forget it)"
         )
     _git.restore(repo.root, state["commit"], state["folders"], state["created"])
+    for name in state["created"]:  # folders a renamed app left behind
+        for folder in (repo.root / name).parents:
+            if folder == repo.root or not folder.is_dir() or any(folder.iterdir()):
+                break
+            folder.rmdir()
     path.unlink()
     return list(state["folders"])
 
