@@ -49,7 +49,7 @@ def _without_pod_seccomp(pod: Pod) -> None:
 def _privileged_init_container(pod: Pod) -> None:
     init = copy.deepcopy(pod["containers"][0])
     init.update(name="init")
-    init["securityContext"]["privileged"] = True
+    init["securityContext"].update(privileged=True, allowPrivilegeEscalation=True)
     pod["initContainers"] = [init]
 
 
@@ -60,7 +60,8 @@ def _volume(**source: Any) -> Callable[[Pod], None]:
 # id: (change, admitted at baseline, admitted at restricted)
 CASES: dict[str, tuple[Callable[[Pod], None], bool, bool]] = {
     "compliant": (lambda pod: None, True, True),
-    "privileged": (_container(privileged=True), False, False),
+    # The apiserver refuses privileged with allowPrivilegeEscalation=false as invalid, before Pod Security.
+    "privileged": (_container(privileged=True, allowPrivilegeEscalation=True), False, False),
     "privileged-init-container": (_privileged_init_container, False, False),
     "privilege-escalation": (_container(allowPrivilegeEscalation=True), True, False),
     "capability-sys-admin": (_container(capabilities={"drop": ["ALL"], "add": ["SYS_ADMIN"]}), False, False),
