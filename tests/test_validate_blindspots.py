@@ -176,3 +176,8 @@ def test_the_gitops_layer_holds_live_projects_to_the_same_rule() -> None:
     assert not verdict.ok
     assert "sourceRepos allows 'https://github.com/*'" in verdict.message
     assert "namespace 'api-*'" in verdict.message
+
+
+def test_an_app_name_the_naming_rule_refuses_is_named(tmp_path: Path) -> None:
+    report = validate_with_edits(tmp_path / "repo", [(f"{API}/.copier-answers.yml", "app_name: api", "app_name: 'on'")])
+    assert_fault_named(report, "answers", "app 'on'", "app_name: 'on' reads as a YAML boolean or null")

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from comind_scaffold import constants as c
 from comind_scaffold.errors import InputError, TemplateError
 from comind_scaffold.models import CheckResult, failed, passed, skipped, warned
+from comind_scaffold.naming import check_app_name
 from comind_scaffold.repo_urls import same_repo
 from comind_scaffold.specs import load_services_spec
 from comind_scaffold.validation.objects import POD_SPEC_PATHS, RenderedObject, containers
@@ -59,9 +60,17 @@ def _ok(name: str, obj: str, message: str, findings: list[CheckResult]) -> list[
     return findings or [passed(name, LAYER, obj, message)]
 
 
+def _misnamed_apps(scan: RepoScan) -> Iterator[CheckResult]:
+    for app in scan.apps:
+        try:
+            check_app_name(app.app_name, app.environments)
+        except InputError as err:
+            yield failed("answers", LAYER, f"app {app.app_name!r}", f"app_name: {err.rule}", hint="`comind new-app` refuses it")
+
+
 def check_answers(scan: RepoScan) -> list[CheckResult]:
-    """The platform's and every app's answers files can be read."""
-    problems = [p for p in scan.problems if not p.ok]
+    """The platform's and every app's answers files can be read, and each app's name follows the naming rule."""
+    problems = [p for p in scan.problems if not p.ok] + list(_misnamed_apps(scan))
     notes = [p for p in scan.problems if p.ok]
     if scan.platform is None and not problems:
         return [skipped("answers", LAYER, ".", "not a comind-ops platform repository: platform checks skipped"), *notes]
