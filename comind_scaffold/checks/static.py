@@ -65,7 +65,7 @@ def _misnamed_apps(scan: RepoScan) -> Iterator[CheckResult]:
         try:
             check_app_name(app.app_name, app.environments)
         except InputError as err:
-            yield failed("answers", LAYER, f"app {app.app_name!r}", f"app_name: {err.rule}", hint="`comind new-app` refuses it")
+            yield failed("answers", LAYER, f"app {app.app_name!r}", f"app_name: {err.rule}")
 
 
 def check_answers(scan: RepoScan) -> list[CheckResult]:
