@@ -9,6 +9,7 @@ as the user has it, and that version rendered for the new answers; nothing is wr
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,46 +20,62 @@ from comind_scaffold import constants as c
 from comind_scaffold.update_guard import merge_three, render_answers
 
 
-def rename_app(root: Path, folder: str, moves_to: str, changes: Mapping[str, Any]) -> list[str]:
-    """Move the app at `folder` to `moves_to`, re-rendered with `changes` (which include the new `app_name`).
+@dataclass(frozen=True)
+class RenamePlan:
+    """What renaming an app will write, worked out before anything is written.
 
-    Files the user added are moved as they are; files the user deleted stay deleted; files git ignores (caches)
-    move along.
+    Attributes:
+        folder: The app's folder now, relative to the repository.
+        moves_to: Its folder after the rename.
+        files: The new folder's files (relative to it) with their merged bytes.
+        clashes: Files whose edits clash with the new name's render, relative to the repository.
 
-    Returns:
-        The files whose edits clash with the new name's render (then nothing was written), relative to `root`.
+    """
 
+    folder: str
+    moves_to: str
+    files: dict[str, bytes]
+    clashes: list[str]
+
+
+def plan_rename(root: Path, folder: str, moves_to: str, changes: Mapping[str, Any]) -> RenamePlan:
+    """Merge the app at `folder` with its render for `changes` (which include the new `app_name`); write nothing.
+
+    Files the user added are kept as they are; files the user deleted stay deleted.
     """
     recorded = yaml.safe_load((root / folder / c.APP_ANSWERS).read_text()) or {}
     base = render_answers(root, folder, recorded)
     theirs = render_answers(root, moves_to, {**recorded, **changes})
     mine = {name.removeprefix(f"{folder}/"): (root / name).read_bytes() for name in _git.tracked(root, folder)}
-    result: dict[str, bytes] = {}
+    files: dict[str, bytes] = {}
     clashes = []
     for name in sorted(set(mine) | set(theirs)):
         if name == c.APP_ANSWERS:
-            result[name] = _keep_recorded_source(theirs[name], mine[name])
+            files[name] = _keep_recorded_source(theirs[name], mine[name])
             continue
         if name not in mine:
             if name not in base:  # new for the new answers
-                result[name] = theirs[name]
+                files[name] = theirs[name]
             continue  # the user deleted it
         if name not in theirs:
-            result[name] = mine[name]  # the user's own file, or one the new answers no longer render: keep it
+            files[name] = mine[name]  # the user's own file, or one the new answers no longer render: keep it
             continue
         merged, clean = merge_three(mine[name], base.get(name, b""), theirs[name])
         if not clean:
             clashes.append(f"{folder}/{name}")
-        result[name] = merged
-    if clashes:
-        return clashes
-    source, target = root / folder, root / moves_to
-    for name, content in result.items():
+        files[name] = merged
+    return RenamePlan(folder=folder, moves_to=moves_to, files=files, clashes=clashes)
+
+
+def apply_rename(root: Path, plan: RenamePlan) -> None:
+    """Write the planned folder and remove the old one; files git ignores there (caches) move along."""
+    source, target = root / plan.folder, root / plan.moves_to
+    for name, content in plan.files.items():
         (target / name).parent.mkdir(parents=True, exist_ok=True)
         (target / name).write_bytes(content)
-    for name in mine:
-        (source / name).unlink()
-    for leftover in sorted(p for p in source.rglob("*") if p.is_file() or p.is_symlink()):  # ignored files
+    for name in _git.tracked(root, plan.folder):
+        (root / name).unlink()
+    for leftover in sorted(p for p in source.rglob("*") if p.is_file() or p.is_symlink()):
         moved = target / leftover.relative_to(source)
         if not moved.exists():
             moved.parent.mkdir(parents=True, exist_ok=True)
@@ -68,7 +85,6 @@ def rename_app(root: Path, folder: str, moves_to: str, changes: Mapping[str, Any
             path.rmdir()
     if not any(source.iterdir()):
         source.rmdir()
-    return []
 
 
 def _keep_recorded_source(rendered: bytes, recorded: bytes) -> bytes:

@@ -11,7 +11,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict
 from comind_scaffold import _copier, _git
 from comind_scaffold import constants as c
 from comind_scaffold._kustomize import kustomize_command
-from comind_scaffold.app_rename import rename_app
+from comind_scaffold.app_rename import RenamePlan, apply_rename, plan_rename
 from comind_scaffold.app_answers import platform_facts
 from comind_scaffold.errors import InputError, TemplateError
 from comind_scaffold.models import CheckResult
@@ -186,18 +186,13 @@ def apply_update(
     _git.require_clean(repo.root, *guarded)
     refuse_committed_markers(repo.root, folders)
     kustomize_command()  # the result is checked afterwards: fail now, before anything changes
-    snapshot = FileSnapshot(repo.root, guarded)
-    _save_state(repo.root, _git.head(repo.root), guarded, created=[])
     # Apps take the platform's current facts, so a changed repo URL, domain or service port reaches them too.
     facts = {} if "." in folders else platform_facts(repo)
-    if len(targets) == 1 and targets[0].moves_to:
-        clashes = rename_app(repo.root, folders[0], targets[0].moves_to, {**facts, **targets[0].answers})
-        if clashes:
-            raise InputError(
-                "app_name",
-                f"renaming {targets[0].name} to {Path(targets[0].moves_to).name} clashes with your edits in "
-                f"{', '.join(clashes)}; nothing changed (change those lines by hand, or keep the name)",
-            )
+    renaming = _plan_rename(repo, targets[0], facts) if targets[0].moves_to else None
+    snapshot = FileSnapshot(repo.root, guarded)
+    _save_state(repo.root, _git.head(repo.root), guarded, created=[])
+    if renaming is not None:
+        apply_rename(repo.root, renaming)
         errors: list[str | None] = [None]
     elif len(targets) == 1:
         with _copier.shared_clones():
@@ -222,6 +217,18 @@ def apply_update(
     created += sorted(_render_cache_files(repo.root) - cached)
     _save_state(repo.root, _git.head(repo.root), guarded, created=created)
     return UpdateReport(results=results, projects=projects, failures=failures)
+
+
+def _plan_rename(repo: PlatformRepo, target: UpdateTarget, facts: Mapping[str, Any]) -> RenamePlan:
+    """The rename of `target`, refused (before anything is written) when the user's edits clash with it."""
+    plan = plan_rename(repo.root, target.folder, target.moves_to, {**facts, **target.answers})
+    if plan.clashes:
+        raise InputError(
+            "app_name",
+            f"renaming {target.name} to {Path(target.moves_to).name} clashes with your edits in "
+            f"{', '.join(plan.clashes)}; nothing changed (change those lines by hand, or keep the name)",
+        )
+    return plan
 
 
 def _render_cache_files(root: Path) -> set[str]:

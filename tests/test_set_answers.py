@@ -133,3 +133,21 @@ def test_set_app_name_is_refused_while_terraform_state_exists(
     assert code == 2
     assert "app_name: cannot rename shop to store: Terraform state of shop exists" in err
     assert snapshot(platform) == before
+
+
+def test_set_app_name_is_refused_when_an_edit_clashes_with_the_rename(
+    repos: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, platform = repos
+    add_apps(platform, "shop")
+    edit(platform / "apps/shop/README.md", "# shop\n", "# shop, the web shop\n")
+    commit_all(platform, "a title of our own")
+    before = snapshot(platform)
+
+    code, _, err = run(platform, "set", "shop", "app_name=store", capsys=capsys)
+
+    assert code == 2
+    assert len([text for text in err.splitlines() if text.strip()]) == 1, err
+    assert "app_name: renaming shop to store clashes with your edits in apps/shop/README.md; nothing changed" in err
+    assert snapshot(platform) == before
+    assert not (platform / "apps/store").exists()

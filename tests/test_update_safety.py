@@ -182,3 +182,20 @@ def test_update_that_changes_nothing_keeps_every_mtime(
     assert code == 0, err + out
     assert "unchanged" in out
     assert {p: p.stat().st_mtime_ns for p in files} == stamps
+
+
+def test_update_all_keeps_the_edits_of_a_removed_file_in_each_app(
+    repos: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    template, platform = repos
+    add_apps(platform, "alpha", "shop")
+    edit_pdb(platform)
+    drop_pdb(template, "v1.1.0")
+
+    code, out, err = run(platform, "update", "--all", "--jobs", "2", capsys=capsys)
+
+    assert code == 1
+    assert "maxUnavailable: 2" in (platform / "apps/shop/k8s/base/poddisruptionbudget.yaml.orig").read_text()
+    assert not list((platform / "apps/alpha").rglob("*.orig"))
+    assert "apps/shop/k8s/base/poddisruptionbudget.yaml" in err and "apps/alpha" not in err
+    assert "updated=1 unchanged=0 conflicts=1 failed=0" in out
