@@ -1,7 +1,9 @@
 """Update apps (and the platform) to a newer template with Copier's three-way merge, and undo the last update.
 
 Before anything changes, the commit and the folders being updated are recorded in `.comind/update-state.json`;
-`abort_update` puts exactly those folders back (index, files, and the files the update created).
+`abort_update` puts exactly those folders back (index, files, and the files the update created). Around Copier,
+`update_guard` makes sure nothing is lost and the result is checked; `apply_update` also serves `comind set`
+(answers changed on the way, an app renamed by `app_rename`).
 """
 
 from __future__ import annotations
