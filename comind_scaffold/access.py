@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import select
 import socket
@@ -158,7 +159,7 @@ def port_forward(kube: Any, namespace: str, pod: str, remote_port: int, *, local
         stream: Any = None
         try:
             stream = portforward(core.connect_get_namespaced_pod_portforward, pod, namespace,
-                                 ports=str(remote_port), _request_timeout=10)
+                                 ports=str(remote_port))
             remote = stream.socket(remote_port)
             remote.setblocking(True)
             _pump(client, remote, stop)
@@ -199,8 +200,18 @@ def _pump(a: socket.socket, b: Any, stop: threading.Event) -> None:
 
 
 def _first_line(err: BaseException) -> str:
-    text = str(err).strip() or err.__class__.__name__
-    return text.splitlines()[0][:300]
+    """The error on one line; for a refused websocket handshake, its status and the API server's message."""
+    text = str(err)
+    if "-+-+-" in text:  # the client's handshake error: "Reason: Handshake status … -+-+- headers -+-+- body"
+        reason, body = text.split("-+-+-", 1)[0], text.rsplit("-+-+-", 1)[-1]
+        try:
+            message = json.loads(body).get("message")
+        except (ValueError, AttributeError):
+            message = None
+        reason = reason.split("Reason:", 1)[-1].strip()
+        if message:
+            return f"{reason}: {message}"[:300]
+    return (" ".join(text.split()) or err.__class__.__name__)[:300]
 
 
 # --------------------------------------------------------------------------- kubeconfig merge
