@@ -208,3 +208,21 @@ def test_help_names_every_option() -> None:
     for option in ("--env", "--from-literal", "--from-env-file", "--name", "--cert", "--scope", "--fetch-cert",
                    "--json"):
         assert option in done.stdout
+
+
+@pytest.mark.parametrize(("env", "file"), [("local", "main.tf"), ("aws", "sealed-secrets.tf")])
+def test_both_profiles_install_the_controller_where_comind_seal_looks(env: str, file: str) -> None:
+    import re
+
+    from comind_scaffold.sealing import CONTROLLER_NAME, CONTROLLER_NAMESPACE
+    from tests.helpers_seal import REPO_ROOT
+
+    for root in (REPO_ROOT / "templates/platform", REPO_ROOT):  # the template and this repository's render
+        text = (root / "infra/terraform/environments" / env / file).read_text()
+        block = re.search(r'resource "helm_release" "sealed_secrets" \{\n(.*?)\n\}\n', text, re.S)
+        assert block, f"{env}: no sealed-secrets release"
+        body = block.group(1)
+        assert 'chart      = "sealed-secrets"' in body and 'wait       = true' in body
+        assert f'fullnameOverride = "{CONTROLLER_NAME}"' in body
+        namespace = "sealed-secrets" if env == "aws" else "platform[\"sealed-secrets\"]"
+        assert namespace in body and CONTROLLER_NAMESPACE == "sealed-secrets"

@@ -110,6 +110,11 @@ resource "helm_release" "sealed_secrets" {
   version    = var.charts.sealed_secrets
   namespace  = kubernetes_namespace_v1.platform["sealed-secrets"].metadata[0].name
   wait       = true
+
+  values = [yamlencode({
+    # kubeseal's and `comind seal --fetch-cert`'s default controller name (the verifier expects it too).
+    fullnameOverride = "sealed-secrets-controller"
+  })]
 }
 
 resource "helm_release" "argocd" {
