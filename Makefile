@@ -100,7 +100,7 @@ update-platform: ## Update the platform's own files (Makefile, infra/, k8s/) fro
 	$(COMIND) update --platform
 
 check-update: ## Tell whether a newer template version exists; exits 1 if one does
-	$(COMIND) check-update
+	$(COMIND) check-update --exit-code
 
 validate: ## Validate this repository offline (answers, YAML, kustomize builds, schemas, policies)
 	$(COMIND) validate .

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
+
 from comind_scaffold.errors import ComindError, UserError
 
-__version__ = "0.1.0"
+try:
+    __version__ = version("comind-ops")
+except PackageNotFoundError:  # imported from a checkout that was never installed
+    __version__ = "0+unknown"
 __all__ = ["ComindError", "UserError", "__version__"]

@@ -16,8 +16,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from comind_scaffold import _copier_speed
-from comind_scaffold._git import identity_env
+from comind_scaffold import _copier_speed, template_source
+from comind_scaffold._git import identity_env, toplevel
 from comind_scaffold.errors import InputError, TemplateError
 
 # "Validation error for question 'port': port: 80 must be 1024-65535 …" — our validators start with the field.
@@ -85,6 +85,7 @@ def copy(
 
     """
     import copier
+    from plumbum import ProcessExecutionError
 
     try:
         with _quiet_copier():
@@ -98,6 +99,58 @@ def copy(
             )
     except (ValueError, copier.errors.CopierError) as err:
         raise _translate(err) from err
+    except ProcessExecutionError as err:
+        raise TemplateError(f"template source: {source}: {_git_failure(err)}") from err
+
+
+def _git_failure(err: Any) -> str:
+    """The first line git printed for a failed command Copier ran (clone, checkout, apply…)."""
+    lines = [line.strip().lstrip("|").strip() for line in str(err.stderr).splitlines()]
+    return next((line for line in lines if line), f"git exited {err.retcode}")
+
+
+def recorded_source(destination: Path) -> tuple[str, str | None]:
+    """The template source and version a generated folder's answers file records.
+
+    Raises:
+        TemplateError: No answers file, or it records no source.
+
+    """
+    import yaml
+
+    answers = destination / ".copier-answers.yml"
+    try:
+        data = yaml.safe_load(answers.read_text()) or {}
+    except (OSError, yaml.YAMLError) as err:
+        raise TemplateError(f"{answers}: cannot read the recorded template ({err.__class__.__name__})") from err
+    source = str(data.get("_src_path") or "")
+    if not source:
+        raise TemplateError(f"{answers}: no _src_path recorded, so its template is unknown")
+    commit = data.get("_commit")
+    return source, str(commit) if commit else None
+
+
+def _search_bases(destination: Path) -> list[Path]:
+    """Folders a relative recorded source is resolved from: the folder itself, then up to its git work tree's top."""
+    top = toplevel(destination) or destination
+    bases = [destination]
+    for parent in destination.parents:
+        bases.append(parent)
+        if parent == top:
+            break
+    return bases
+
+
+def check_ref(destination: Path, vcs_ref: str) -> None:
+    """Fail with one line when the template a folder records has no `vcs_ref`.
+
+    Raises:
+        TemplateError: The source cannot be read, or has no such tag or branch.
+
+    """
+    recorded, commit = recorded_source(destination)
+    with template_source.reading(recorded, commit, bases=_search_bases(destination)) as (source, _):
+        template_source.check_reachable(source, vcs_ref)
 
 
 def update(
@@ -108,7 +161,9 @@ def update(
 ) -> None:
     """Three-way update of a generated folder to the template at `vcs_ref` (default: newest tag).
 
-    Copier exits without error when it leaves conflict markers; the caller scans for them.
+    The template is read from where `template_source.reading` says (an override, the package's copy, or the
+    recorded source); the answers keep the source they record. Copier exits without error when it leaves
+    conflict markers; the caller scans for them.
 
     Raises:
         InputError: A validator of the new template version rejected a recorded answer.
@@ -118,10 +173,16 @@ def update(
     import copier
     from plumbum import ProcessExecutionError
 
+    destination = destination.absolute()
+    recorded, commit = recorded_source(destination)
     try:
-        with _quiet_copier():
+        with (
+            template_source.reading(recorded, commit, bases=_search_bases(destination)) as (_, run_in),
+            contextlib.chdir(run_in or Path.cwd()),
+            _quiet_copier(),
+        ):
             copier.run_update(
-                destination.absolute(),
+                destination,
                 data=dict(data or {}),
                 vcs_ref=vcs_ref,
                 skip_answered=True,
@@ -133,8 +194,7 @@ def update(
         raise _translate(err) from err
     except ProcessExecutionError as err:
         # A git command Copier runs in the destination failed (e.g. an index left unmerged by an earlier update).
-        detail = next((line for line in str(err.stderr).splitlines() if line.strip()), f"exit {err.retcode}")
-        raise TemplateError(f"git (during copier update): {' '.join(map(str, err.argv[-2:]))}: {detail}") from err
+        raise TemplateError(f"git (during copier update): {' '.join(map(str, err.argv[-2:]))}: {_git_failure(err)}") from err
 
 
 shared_clones = _copier_speed.shared_clones

@@ -142,7 +142,10 @@ def _share_template_clones() -> None:
 
     def clone_shared(url: str, ref: str = "HEAD", location: str | None = None) -> str:
         source = _local_template(url)
-        if not _SHARED_ROOT or source is None or ref in ("HEAD", ""):
+        if source is None:
+            with _remote_clone_lock():
+                return original(url, ref, location)
+        if not _SHARED_ROOT or ref in ("HEAD", ""):
             return original(url, ref, location)
         commit = git(source, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False).strip()
         if not commit:
@@ -156,6 +159,20 @@ def _share_template_clones() -> None:
 
     clone_shared._comind_shared = True  # type: ignore[attr-defined]
     _template.clone = clone_shared
+
+
+@contextlib.contextmanager
+def _remote_clone_lock() -> Iterator[None]:
+    """One remote clone at a time on this machine: Copier refreshes one shared mirror per URL (`git remote update`),
+    and two update workers refreshing it at once fail with "cannot lock ref"."""
+    import fcntl
+
+    with open(Path(tempfile.gettempdir()) / "comind-copier-mirror.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextlib.contextmanager

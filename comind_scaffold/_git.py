@@ -87,15 +87,17 @@ def require_clean(repo: Path, *paths: str) -> None:
         )
 
 
+def remote_url(repo: Path, name: str = "origin") -> str | None:
+    """The URL of remote `name` of the repository at `repo`, or None (no repository, no such remote)."""
+    if not (repo / ".git").exists():
+        return None
+    out = git(repo, "remote", "get-url", name, check=False).strip()
+    return out or None
+
+
 def head(repo: Path) -> str:
     """Return the commit checked out in `repo`."""
     return git(repo, "rev-parse", "HEAD").strip()
-
-
-def version_tags(source: str) -> list[str]:
-    """Tags of a git repository (local path or URL), as listed by `git ls-remote --tags`."""
-    out = git(Path.cwd(), "ls-remote", "--tags", "--refs", source, check=False)
-    return [line.split("refs/tags/", 1)[1] for line in out.splitlines() if "refs/tags/" in line]
 
 
 def unmerged(repo: Path, *paths: str) -> list[str]:

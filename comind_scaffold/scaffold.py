@@ -16,14 +16,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from comind_scaffold import _copier, _git
+from comind_scaffold import _copier, _git, template_source
 from comind_scaffold import constants as c
 from comind_scaffold.app_answers import app_answers, check_app_answers
 from comind_scaffold.errors import InputError, TemplateError
 from comind_scaffold.repo import PlatformRepo
-from comind_scaffold.specs import load_app_spec, load_platform_spec
+from comind_scaffold.specs import PlatformSpec, load_app_spec, load_platform_spec
 
-TEMPLATE_ENV = "COMIND_TEMPLATE"
 _PROJECTS_DIR = f"{c.KUSTOMIZE_ROOT}/projects"
 _BLOCK = re.compile(
     r"(?P<begin>^(?P<indent>[ \t]*)# comind:destinations:begin[^\n]*\n)"
@@ -31,6 +30,7 @@ _BLOCK = re.compile(
     re.M | re.S,
 )
 _IN_CLUSTER = "https://kubernetes.default.svc"
+_BOOL_WORDS = {"true", "false", "yes", "no", "y", "n", "on", "off", "1", "0"}
 
 
 class ScaffoldResult(BaseModel):
@@ -42,6 +42,7 @@ class ScaffoldResult(BaseModel):
         version: Template version used.
         pretend: True when nothing was written.
         projects: AppProject files whose destinations changed.
+        source: Template source recorded in the answers.
 
     """
 
@@ -52,25 +53,7 @@ class ScaffoldResult(BaseModel):
     version: str
     pretend: bool = False
     projects: list[str] = []
-
-
-def template_source() -> str:
-    """Where the comind-ops templates come from: $COMIND_TEMPLATE, else the repository holding this package.
-
-    Raises:
-        TemplateError: Neither is a folder or URL with the root copier.yml.
-
-    """
-    configured = os.environ.get(TEMPLATE_ENV)
-    if configured:
-        return configured if "://" in configured or configured.startswith("git@") else str(Path(configured).resolve())
-    here = Path(__file__).resolve().parents[1]
-    if (here / "copier.yml").is_file():
-        return str(here)
-    raise TemplateError(
-        "template: comind-ops templates not found next to the package",
-        hint=f"set {TEMPLATE_ENV} to a checkout or git URL of comind-ops",
-    )
+    source: str = ""
 
 
 def init_platform(
@@ -88,18 +71,38 @@ def init_platform(
 
     """
     destination = destination.resolve()
+    check_platform_data(data)
     if destination.exists() and any(destination.iterdir()):
         raise InputError("dest", f"{destination} is not empty; comind init writes only into a new or empty folder")
-    source = source or template_source()
     created = not destination.exists()
     try:
-        _copier.copy(source, destination, {**data, "template": "platform"}, vcs_ref=vcs_ref)
+        with template_source.for_init(source, vcs_ref) as (location, recorded, ref):
+            _copier.copy(location, destination, {**data, "template": "platform"}, vcs_ref=ref)
+        template_source.record(destination / c.PLATFORM_ANSWERS, recorded)
     except BaseException:
         _remove_created(destination, created)
         raise
     files = sorted(str(p.relative_to(destination)) for p in destination.rglob("*") if p.is_file())
     version = load_platform_spec(destination / c.PLATFORM_ANSWERS).commit
-    return ScaffoldResult(target=destination, files=files, version=version)
+    return ScaffoldResult(target=destination, files=files, version=version, source=recorded)
+
+
+def check_platform_data(data: Mapping[str, Any]) -> None:
+    """Reject `--data` keys that are not platform questions, and values not of their question's type.
+
+    Raises:
+        InputError: Names the key and the rule.
+
+    """
+    fields = {name: info for name, info in PlatformSpec.model_fields.items() if not info.alias}
+    for key, value in data.items():
+        if key not in fields:
+            raise InputError(key, f"is not a question of the platform template ({', '.join(sorted(fields))})")
+        expected = fields[key].annotation
+        if expected is int and isinstance(value, str) and not value.strip().lstrip("-").isdigit():
+            raise InputError(key, f"{value!r} must be a whole number")
+        if expected is bool and isinstance(value, str) and value.lower() not in _BOOL_WORDS:
+            raise InputError(key, f"{value!r} must be true or false")
 
 
 def new_app(
@@ -133,7 +136,9 @@ def new_app(
         files = _render_elsewhere(repo, source, ref, answers)
         return ScaffoldResult(target=target, files=files, version=ref or "", pretend=True)
     try:
-        _copier.copy(source, target, answers, vcs_ref=ref)
+        with template_source.reading(source, ref, bases=[repo.root]) as (location, _):
+            _copier.copy(location, target, answers, vcs_ref=ref)
+        template_source.record(target / c.APP_ANSWERS, source)
         projects = sync_projects(repo)
     except BaseException:
         _remove_created(target, created=True)
@@ -178,7 +183,8 @@ def _render_elsewhere(repo: PlatformRepo, source: str, ref: str | None, answers:
                 (root / name).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(repo.root / name, root / name)
         target = root / c.APPS_DIR / answers["app_name"]
-        _copier.copy(source, target, answers, vcs_ref=ref)
+        with template_source.reading(source, ref, bases=[repo.root]) as (location, _):
+            _copier.copy(location, target, answers, vcs_ref=ref)
         return sorted(str(p.relative_to(root)) for p in target.rglob("*") if p.is_file())
 
 

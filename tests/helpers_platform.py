@@ -27,9 +27,9 @@ TEMPLATE = ROOT / "templates" / "platform"
 QUESTIONS = TEMPLATE / "copier-questions.yml"
 ROOT_ANSWERS = ROOT / ".copier-answers.yml"
 # What this repository keeps as a render of the platform template (its README, .gitignore and CI are its own).
-SELF_RENDERED = ("Makefile", "infra/docker", "k8s/kustomize", "k8s/platform", "infra/terraform")
+SELF_RENDERED = ("Makefile", "infra/docker", "k8s/kustomize", "k8s/platform", "infra/terraform", "verify")
 # Template files that are not rendered into a platform (root copier.yml must `_exclude` them).
-NOT_RENDERED = ("copier-questions.yml",)
+NOT_RENDERED = ("copier-questions.yml", "copier.yml", "release.yml")
 
 # Local working files (git-ignored) that never count as drift.
 _IGNORED_DIRS = frozenset({".terraform", "__pycache__"})

@@ -11,6 +11,7 @@ import os
 import pkgutil
 import sys
 from collections.abc import Sequence
+from typing import Annotated
 
 import typer
 
@@ -31,8 +32,21 @@ app = typer.Typer(
 )
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        from comind_scaffold import __version__
+
+        console.print(__version__, markup=False)
+        raise typer.Exit(0)
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the comind-ops version and exit."),
+    ] = False,
+) -> None:
     """Stand up a Kubernetes GitOps platform, onboard apps onto it, and keep both healthy."""
 
 

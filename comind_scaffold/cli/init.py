@@ -19,18 +19,30 @@ def register(app: typer.Typer) -> None:
         data: Annotated[list[str] | None, typer.Option("--data", "-d", help="An answer, KEY=VALUE (repeat).")] = None,
         vcs_ref: Annotated[str | None, typer.Option(help="Template version (git tag); default: newest.")] = None,
         template: Annotated[
-            str | None, typer.Option(help="Template source; default: $COMIND_TEMPLATE or this checkout.")
+            str | None,
+            typer.Option(help="Template source (git URL or checkout); default: $COMIND_TEMPLATE, else the templates "
+                         "this comind ships, recorded as the public repository at this comind's release."),
         ] = None,
     ) -> None:
         """Generate a platform repository from the comind-ops template; unanswered questions take their defaults."""
         from comind_scaffold.app_answers import parse_data
         from comind_scaffold.scaffold import init_platform
+        from comind_scaffold.template_source import is_url
 
         # Copier types each value by its question (int, bool, yaml…); strings go through as given.
         answers = parse_data(data or [])
         with console.status(f"rendering {dest}"):
             result = init_platform(dest, answers, source=template, vcs_ref=vcs_ref)
-        console.print(f"created {result.target}: {len(result.files)} files, template {result.version}", markup=False)
+        console.print(
+            f"created {result.target}: {len(result.files)} files, template {result.source} @ {result.version}",
+            markup=False,
+        )
+        if not is_url(result.source):
+            console.print(
+                f"warning: the template source is recorded as a path of this machine ({result.source}); teammates "
+                "and CI cannot use it — pass --template <git URL> (or give the checkout an origin remote)",
+                markup=False,
+            )
         console.print(
             f"next: cd {dest} && git init && git add -A && git commit -m 'platform from comind-ops'", markup=False
         )

@@ -1,0 +1,1 @@
+"""`pytest verify/ --profile local|aws`: options, fixtures and the report come from the comind-verify plugin."""

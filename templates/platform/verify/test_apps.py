@@ -1,0 +1,3 @@
+"""The apps layer: the tests ship in comind_scaffold/verifier/suite so `comind status` runs the same ones."""
+
+from comind_scaffold.verifier.suite.test_apps import *  # noqa: F403

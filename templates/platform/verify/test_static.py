@@ -1,0 +1,3 @@
+"""The static layer: the tests ship in comind_scaffold/verifier/suite so `comind status` runs the same ones."""
+
+from comind_scaffold.verifier.suite.test_static import *  # noqa: F403
