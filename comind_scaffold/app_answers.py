@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from comind_scaffold.errors import InputError, TemplateError
-from comind_scaffold.naming import check_app_name, check_dns_label
+from comind_scaffold.naming import check_app_name, check_bucket_names, check_dns_label
 from comind_scaffold.repo import PlatformRepo
 from comind_scaffold.specs import AppSpec
 
@@ -242,7 +242,10 @@ def check_app_answers(repo: PlatformRepo, answers: Mapping[str, Any], *, explici
         raise InputError("team", f"{answers['team']!r} is not a team of the platform ({', '.join(platform.teams)})")
     _check_runtime(answers)
     _check_services(repo, answers)
-    _check_collisions(repo, AppSpec.model_validate(answers), explicit_port=explicit_port)
+    spec = AppSpec.model_validate(answers)
+    if spec.with_storage:
+        check_bucket_names(name, [spec.bucket(platform.platform_name, env) for env in environments])
+    _check_collisions(repo, spec, explicit_port=explicit_port)
 
 
 _BOOLEANS = ("with_database", "with_cache", "with_queue", "with_storage", "ingress", "autoscaling")

@@ -47,9 +47,17 @@ def check_app_name(name: str, environments: list[str]) -> None:
     if len(name) > limit:
         raise InputError("name", f"{name!r} is {len(name)} characters; at most {limit} so that <name>-<env> fits 63")
     if name in RESERVED_NAMESPACES or name.startswith(RESERVED_PREFIXES):
-        raise InputError(
-            "name", f"{name!r} is reserved (default, platform, argocd, kube-*, platform-* and the platform's namespaces)"
-        )
+        reserved = "default, platform, argocd, kube-*, platform-* and the platform's namespaces"
+        raise InputError("name", f"{name!r} is reserved ({reserved})")
+
+
+def check_bucket_names(name: str, buckets: list[str]) -> None:
+    """Raise InputError unless every bucket app `name` gets (`<platform>-<name>-<env>`) fits S3's 63 characters."""
+    for bucket in buckets:
+        if len(bucket) > MAX_LABEL:
+            raise InputError(
+                "name", f"{name!r} makes the bucket {bucket!r}, {len(bucket)} characters; S3 allows {MAX_LABEL}"
+            )
 
 
 def app_namespace(app: str, env: str) -> str:

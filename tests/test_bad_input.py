@@ -83,6 +83,7 @@ CASES: dict[str, Case] = {
     "name-trailing-newline": Case(BASE, "shop\n", "name", None),
     "name-yaml-boolean": Case(BASE, "yes", "name", None),
     "image-trailing-newline": Case([*BASE, "--image", "ghcr.io/acme/shop\n"], "shop", "image", None),
+    "bucket-name-too-long": Case([*BASE, "--with-storage"], "s" * 53, "name", None),  # acme-sss…-stage: 64
 }
 TEMPLATE_ONLY = [k for k, v in CASES.items() if v.copier_data is not None]
 

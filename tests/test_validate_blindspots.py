@@ -181,3 +181,10 @@ def test_the_gitops_layer_holds_live_projects_to_the_same_rule() -> None:
 def test_an_app_name_the_naming_rule_refuses_is_named(tmp_path: Path) -> None:
     report = validate_with_edits(tmp_path / "repo", [(f"{API}/.copier-answers.yml", "app_name: api", "app_name: 'on'")])
     assert_fault_named(report, "answers", "app 'on'", "app_name: 'on' reads as a YAML boolean or null")
+
+
+def test_an_app_whose_bucket_name_would_not_fit_is_named(tmp_path: Path) -> None:
+    long_name = "s" * 55  # tiny-sss…-dev: 64 characters
+    rename = ("apps/site/.copier-answers.yml", "app_name: site", f"app_name: {long_name}")
+    report = validate_with_edits(tmp_path / "repo", [rename])
+    assert_fault_named(report, "answers", f"app '{long_name}'", f"the bucket 'tiny-{long_name}-dev', 64 characters")

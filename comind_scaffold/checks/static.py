@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from comind_scaffold import constants as c
 from comind_scaffold.errors import InputError, TemplateError
 from comind_scaffold.models import CheckResult, failed, passed, skipped, warned
-from comind_scaffold.naming import check_app_name
+from comind_scaffold.naming import check_app_name, check_bucket_names
 from comind_scaffold.repo_urls import same_repo
 from comind_scaffold.specs import load_services_spec
 from comind_scaffold.validation.objects import POD_SPEC_PATHS, RenderedObject, containers
@@ -62,8 +62,11 @@ def _ok(name: str, obj: str, message: str, findings: list[CheckResult]) -> list[
 
 def _misnamed_apps(scan: RepoScan) -> Iterator[CheckResult]:
     for app in scan.apps:
+        platform = scan.platform.platform_name if scan.platform else ""
         try:
             check_app_name(app.app_name, app.environments)
+            if app.with_storage and platform:
+                check_bucket_names(app.app_name, [app.bucket(platform, env) for env in app.environments])
         except InputError as err:
             yield failed("answers", LAYER, f"app {app.app_name!r}", f"app_name: {err.rule}")
 
