@@ -11,7 +11,8 @@
 #
 # Argo CD is one multi-call binary (the role is chosen by ARGOCD_BINARY_NAME); it lands in
 # ${COMIND_CACHE:-$HOME/.cache/comind-ops}/bin/argocd-<version>/argocd, next to crds/ — the three CRDs of
-# the same version, taken from the module's own manifests/crds/ so controllers and schemas match.
+# the same version, taken from the module's own manifests/crds/ so controllers and schemas match — and base/
+# (the upstream controller and repo-server manifests, for the environment they read from configmaps).
 # The wrapper module tests/testbin/argocd/ exists because argo-cd's go.mod has a replace block that
 # `go install …@version` refuses; it copies that block verbatim (see README.md). Nothing is written
 # inside the clone (go build -mod=readonly).
@@ -81,18 +82,26 @@ module_dir() {  # the argo-cd module's folder in the module cache (downloaded if
      | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
 }
 
+# From the module, next to the binary: the CRDs of the same version, and the controller's and repo-server's
+# upstream manifests, whose configMapKeyRef env entries tests/components/argocd.py applies to the processes it
+# runs out of cluster (what the chart's pods get from argocd-cm and argocd-cmd-params-cm).
+MODULE_FILES=(manifests/crds/application-crd.yaml manifests/crds/applicationset-crd.yaml
+              manifests/crds/appproject-crd.yaml
+              manifests/base/application-controller/argocd-application-controller-statefulset.yaml
+              manifests/base/repo-server/argocd-repo-server-deployment.yaml)
 crds() {
-  if [[ -s "$DEST/crds/application-crd.yaml" && -s "$DEST/crds/appproject-crd.yaml" \
-        && -s "$DEST/crds/applicationset-crd.yaml" ]]; then
-    echo "component argocd-crds $ARGOCD_VERSION: warm 0s"; return 0
-  fi
+  local f missing=0
+  for f in "${MODULE_FILES[@]}"; do [[ -s "$DEST/${f#manifests/}" ]] || missing=1; done
+  if [[ $missing == 0 ]]; then echo "component argocd-crds $ARGOCD_VERSION: warm 0s"; return 0; fi
   local dir; dir="$(module_dir)"
   [[ -d "$dir/manifests/crds" ]] || { echo "argo-cd module folder not found (got '$dir')" >&2; return 1; }
-  mkdir -p "$DEST/crds.tmp"
-  cp "$dir"/manifests/crds/{application,applicationset,appproject}-crd.yaml "$DEST/crds.tmp/"
-  chmod 644 "$DEST"/crds.tmp/*.yaml
-  rm -rf "$DEST/crds"; mv "$DEST/crds.tmp" "$DEST/crds"
-  echo "component argocd-crds $ARGOCD_VERSION: copied from the module's manifests/crds"
+  rm -rf "$DEST/crds" "$DEST/base"
+  for f in "${MODULE_FILES[@]}"; do
+    mkdir -p "$(dirname "$DEST/${f#manifests/}")"
+    cp "$dir/$f" "$DEST/${f#manifests/}.tmp" && chmod 644 "$DEST/${f#manifests/}.tmp"
+    mv "$DEST/${f#manifests/}.tmp" "$DEST/${f#manifests/}"
+  done
+  echo "component argocd-crds $ARGOCD_VERSION: copied from the module's manifests/ (crds, controller and repo-server)"
 }
 
 argocd() {
