@@ -51,8 +51,7 @@ resource "helm_release" "argocd" {
   version    = var.argocd_chart_version
   namespace  = kubernetes_namespace_v1.argocd.metadata[0].name
 
-  values = [yamlencode({
-    configs = { params = { "server.insecure" = true } }
+  values = [file("${path.module}/../../argocd-values.yaml"), yamlencode({
     server = {
       ingress = {
         enabled          = true

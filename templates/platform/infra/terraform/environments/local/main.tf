@@ -125,11 +125,8 @@ resource "helm_release" "argocd" {
   namespace  = kubernetes_namespace_v1.platform["argocd"].metadata[0].name
   wait       = true
 
-  values = [yamlencode({
-    configs = {
-      cm     = { "timeout.reconciliation" = var.argocd_reconciliation }
-      params = { "server.insecure" = true }
-    }
+  values = [file("${path.module}/../../argocd-values.yaml"), yamlencode({
+    configs = { cm = { "timeout.reconciliation" = var.argocd_reconciliation } }
     server = {
       ingress = {
         enabled          = true
