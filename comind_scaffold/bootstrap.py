@@ -355,19 +355,75 @@ def gitops_results(options: BootstrapOptions, waited: float) -> list[CheckResult
     return results
 
 
+def never_synced_manual(app: Mapping[str, Any]) -> bool:
+    """True for an Application without automated sync that Argo CD has compared (OutOfSync) but that was never
+    synced and has no sync requested: on a new platform, a prod app waiting for its first deployment."""
+    spec, status = app.get("spec") or {}, app.get("status") or {}
+    return (not (spec.get("syncPolicy") or {}).get("automated") and not app.get("operation")
+            and not status.get("history") and not status.get("operationState")
+            and (status.get("sync") or {}).get("status") == "OutOfSync")
+
+
+def first_sync_operation(app: Mapping[str, Any]) -> dict[str, Any]:
+    """The operation `argocd app sync` sets (Argo CD's API server, SyncOperation): the Application's source at
+    the revision Argo CD compared, with its sync options and retry strategy."""
+    spec, status = app.get("spec") or {}, app.get("status") or {}
+    policy = spec.get("syncPolicy") or {}
+    sync: dict[str, Any] = {"revision": (status.get("sync") or {}).get("revision")
+                            or (spec.get("source") or {}).get("targetRevision") or "HEAD",
+                            "syncOptions": list(policy.get("syncOptions") or [])}
+    if spec.get("source"):
+        sync["source"] = spec["source"]
+    operation: dict[str, Any] = {"initiatedBy": {"username": "comind bootstrap"}, "sync": sync}
+    if policy.get("retry"):
+        operation["retry"] = policy["retry"]
+    return {"operation": operation}
+
+
+def start_first_syncs(options: BootstrapOptions) -> list[str]:
+    """Request the first sync of every never-synced manual Application (see `never_synced_manual`).
+
+    Bootstrapping a platform is the deliberate act that rolls out its first version everywhere; after that, a
+    manual Application syncs only when a person asks (and the verifier reports it OutOfSync until then).
+    """
+    from comind_scaffold._kube import KubeClient
+
+    with KubeClient(str(options.kubeconfig) if options.kubeconfig else None, options.context, timeout=10) as client:
+        apps = [a for a in client.list("Application", namespace=c.ARGOCD_NAMESPACE) if never_synced_manual(a)]
+    names = []
+    for app in apps:
+        name = str(app["metadata"]["name"])
+        _kubectl(options, "patch", "application", name, "-n", c.ARGOCD_NAMESPACE, "--type=merge",
+                 "-p", json.dumps(first_sync_operation(app)))
+        names.append(name)
+    return names
+
+
 def phase_wait(options: BootstrapOptions, progress: Progress, *, clock: Callable[[], float] = time.monotonic,
                sleep: Callable[[float], None] = time.sleep) -> tuple[str, str]:
-    """Poll until every Application is Synced and Healthy, or the wait budget runs out (ValidationFailed)."""
+    """Poll until every Application is Synced and Healthy, or the wait budget runs out (ValidationFailed).
+
+    Manual Applications that were never synced get their first sync requested (`start_first_syncs`).
+    """
     budget = options.budget("wait")
     if options.dry_run:
         return "planned", f"would wait up to {budget:.0f} s for every Application to be Synced and Healthy"
     start = clock()
+    first_synced: list[str] = []
     while True:
         waited = clock() - start
         results = gitops_results(options, waited)
         pending = [r for r in results if not r.ok]
+        if pending:
+            started = start_first_syncs(options)
+            if started:
+                first_synced += started
+                progress(f"first sync of {', '.join(started)} (manual sync policy, never deployed)")
         if not pending:
-            return "unchanged", f"{len(results) - 3} Applications Synced and Healthy after {waited:.0f} s"
+            detail = f"{len(results) - 3} Applications Synced and Healthy after {waited:.0f} s"
+            if first_synced:
+                detail += f" (first sync requested for {', '.join(sorted(set(first_synced)))})"
+            return ("done" if first_synced else "unchanged"), detail
         progress(f"waiting for Argo CD ({waited:.0f}/{budget:.0f} s): {pending[0].line()}")
         if waited + options.poll_interval > budget:
             raise ValidationFailed(pending, budget=budget)
