@@ -71,21 +71,24 @@ def control_plane_version() -> str:
 
 
 def render_platform_repo(
-    dest: Path, apps: tuple[dict[str, Any], ...] = APPS, envs: tuple[str, ...] = ENVS
+    dest: Path, apps: tuple[dict[str, Any], ...] = APPS, envs: tuple[str, ...] = ENVS, repo_url: str | None = None
 ) -> PlatformRepo:
-    """A platform repo rendered from templates/platform and templates/app (absolute paths, as comind passes)."""
+    """A platform repo rendered from templates/platform and templates/app (absolute paths, as comind passes).
+
+    `repo_url`: the git URL Argo CD is to follow (default: the template's).
+    """
     env_list = "[" + ", ".join(envs) + "]"
-    _copier(
-        dest,
-        {
-            "template": "platform",
-            "platform_name": PLATFORM,
-            "environments": env_list,
-            "redis_enabled": True,
-            "elasticmq_enabled": True,
-            "kubernetes_version": control_plane_version(),
-        },
-    )
+    answers: dict[str, Any] = {
+        "template": "platform",
+        "platform_name": PLATFORM,
+        "environments": env_list,
+        "redis_enabled": True,
+        "elasticmq_enabled": True,
+        "kubernetes_version": control_plane_version(),
+    }
+    if repo_url is not None:
+        answers["repo_url"] = repo_url
+    _copier(dest, answers)
     for app in apps:
         target = dest / "apps" / app["app_name"]
         target.mkdir(parents=True)

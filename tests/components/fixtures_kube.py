@@ -27,6 +27,10 @@ from tests.components.kube import (
 )
 from tests.components.require import skip_or_fail
 
+# Real Argo CD against a control plane of its own (argocd_platform): loaded with this plugin, so the suite's
+# conftest.py need not list it.
+pytest_plugins = ["tests.components.fixtures_argocd"]
+
 
 def pytest_configure(config: pytest.Config) -> None:
     # pyproject.toml declares it too; repeating it keeps the plugin usable on its own.

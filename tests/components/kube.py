@@ -123,10 +123,16 @@ def find_binaries() -> dict[str, Path]:
 
 
 def argocd_crds_dir() -> Path:
-    """Where Argo CD's CRD YAMLs are: $COMIND_ARGOCD_CRDS or <repo>/../shared/argocd-crds."""
+    """Where Argo CD's CRD YAMLs are: $COMIND_ARGOCD_CRDS, else those of the Argo CD that
+    tests/testbin/build-argocd.sh built (same version as the controllers the tests run), else
+    <repo>/../shared/argocd-crds."""
     from tests.helpers_validate import SHARED_ARGOCD_CRDS
 
-    return SHARED_ARGOCD_CRDS
+    if os.environ.get("COMIND_ARGOCD_CRDS"):
+        return Path(os.environ["COMIND_ARGOCD_CRDS"])
+    from tests.components.argocd import built_argocd_crds
+
+    return built_argocd_crds() or SHARED_ARGOCD_CRDS
 
 
 # --------------------------------------------------------------------------- PKI

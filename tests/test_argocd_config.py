@@ -1,0 +1,46 @@
+"""The Argo CD configuration the platform template renders (the values Terraform passes to the argo-cd chart).
+
+tests/test_argocd_platform.py runs the real controllers with exactly this configuration; here, without a
+cluster, what it must contain, that both environments pass it, and what the controller gets from it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from comind_scaffold.repo import PlatformRepo
+from tests.components.argocd import built_argocd_crds, platform_argocd_config, upstream_env
+from tests.components.require import skip_or_fail
+from tests.helpers_verify import platform_repo  # noqa: F401
+
+
+def test_local_argocd_config_has_the_app_of_apps_health_check_and_a_short_reconciliation(
+        platform_repo: PlatformRepo) -> None:  # noqa: F811
+    config = platform_argocd_config(platform_repo.root)
+    lua = config["cm"]["resource.customizations.health.argoproj.io_Application"]
+    assert "obj.status.health.status" in lua and "return hs" in lua
+    seconds = re.fullmatch(r"(\d+)([sm])", config["cm"]["timeout.reconciliation"])
+    assert seconds, config["cm"]["timeout.reconciliation"]
+    assert int(seconds[1]) * (60 if seconds[2] == "m" else 1) <= 60  # Argo CD's default is 180 s
+    assert config["params"]["controller.resource.health.persist"] == "true"
+
+
+def test_aws_passes_the_same_values_file_to_the_chart(platform_repo: PlatformRepo) -> None:  # noqa: F811
+    for tf in ("environments/aws/platform.tf", "environments/local/main.tf"):
+        text = (platform_repo.root / "infra/terraform" / tf).read_text()
+        assert 'values = [file("${path.module}/../../argocd-values.yaml")' in text, tf
+
+
+def test_the_controller_gets_the_settings_as_the_upstream_manifest_maps_them(
+        platform_repo: PlatformRepo, request: pytest.FixtureRequest) -> None:  # noqa: F811
+    if built_argocd_crds() is None:
+        skip_or_fail("Argo CD not built: run tests/testbin/build-argocd.sh", request.config)
+    config = platform_argocd_config(platform_repo.root)
+    env = upstream_env("argocd-application-controller",
+                       {"argocd-cm": config["cm"], "argocd-cmd-params-cm": config["params"]})
+    assert env["ARGOCD_RECONCILIATION_TIMEOUT"] == config["cm"]["timeout.reconciliation"]
+    assert env["ARGOCD_APPLICATION_CONTROLLER_PERSIST_RESOURCE_HEALTH"] == "true"
+    repo_env = upstream_env("argocd-repo-server", {"argocd-cm": config["cm"]})
+    assert repo_env == {"ARGOCD_RECONCILIATION_TIMEOUT": config["cm"]["timeout.reconciliation"]}

@@ -1,0 +1,232 @@
+"""A generated platform really syncs: real Argo CD (repo-server + application-controller v3.2.11) deploys it.
+
+The demo platform is rendered from the templates with `repo_url` pointing at a loopback HTTPS git server,
+committed and pushed; `comind bootstrap --existing-cluster` applies the root app and waits. Every Application's
+sync status and health are computed by Argo CD; this file writes no Application status. What the platform's
+Terraform installs with Helm before Argo CD syncs anything (ingress-nginx, MetalLB, sealed-secrets, Argo CD's own
+in-cluster workloads) is not what is tested here: stand-in workloads take their place on the kwok nodes, and a
+stand-in of ingress-nginx publishes an address in each Ingress's status (as ingress-nginx does), which Argo CD's
+Ingress health check needs. `<app>-infra` Secrets, which `comind tf apply` writes, are created the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from comind_scaffold.checks.expected import Expected
+from tests.components.argocd import summarize
+from tests.components.fixtures_argocd import GitOpsPlatform
+from tests.helpers_verify import CONTROLLERS, controller_manifest, run_verify
+
+pytestmark = [pytest.mark.cluster, pytest.mark.slow]
+
+
+class IngressStandIn:
+    """What ingress-nginx does for Ingresses of its class: publish its address in their status."""
+
+    def __init__(self, platform: GitOpsPlatform, address: str = "127.0.0.1"):
+        self.cluster = platform.cluster
+        self.address = address
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="ingress-stand-in", daemon=True)
+
+    def __enter__(self) -> IngressStandIn:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0):
+            try:
+                status, data = self.cluster.request("GET", "/apis/networking.k8s.io/v1/ingresses")
+            except OSError:
+                continue
+            for ing in (data.get("items") or []) if status == 200 else []:
+                if ing.get("spec", {}).get("ingressClassName") not in (None, "nginx"):
+                    continue
+                if (ing.get("status") or {}).get("loadBalancer", {}).get("ingress"):
+                    continue
+                meta = ing["metadata"]
+                self.cluster.request(
+                    "PATCH",
+                    f"/apis/networking.k8s.io/v1/namespaces/{meta['namespace']}/ingresses/{meta['name']}/status",
+                    {"status": {"loadBalancer": {"ingress": [{"ip": self.address}]}}},
+                    content_type="application/merge-patch+json",
+                )
+
+
+def _helm_stand_ins(platform: GitOpsPlatform) -> None:
+    """The cluster phase's Helm releases, as workloads on the kwok nodes (see the module docstring)."""
+    cluster = platform.cluster
+    for namespace, workloads in CONTROLLERS.items():
+        cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+        cluster.apply([controller_manifest(namespace, kind, name) for kind, name in workloads])
+    cluster.apply({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+                   "metadata": {"name": "nginx", "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
+                   "spec": {"controller": "k8s.io/ingress-nginx"}})
+
+
+def _terraform_secrets(platform: GitOpsPlatform) -> None:
+    """The `<app>-infra` Secret `comind tf apply` writes into each app namespace that uses services."""
+    expected = Expected(platform.repo)
+    for pair in expected.app_envs:
+        if pair.app.with_database or pair.app.with_storage or pair.app.with_queue or pair.app.with_cache:
+            platform.cluster.apply({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+                                    "metadata": {"name": pair.app.secret_name(), "namespace": pair.namespace},
+                                    "stringData": {"DATABASE_PASSWORD": "test-only"}})
+
+
+def _bootstrap(platform: GitOpsPlatform, wait: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["comind", "bootstrap", "--profile", "local", "--existing-cluster", "--skip-services",
+         "--kubeconfig", str(platform.cluster.kubeconfig), "--platform-dir", str(platform.repo.root),
+         "--budget", f"wait={wait:.0f}", "--poll-interval", "2"],
+        capture_output=True, text=True, timeout=wait + 240, env=platform.env(), check=False)
+
+
+@pytest.fixture(scope="module")
+def synced(argocd_platform: GitOpsPlatform) -> Iterator[tuple[GitOpsPlatform, str, subprocess.CompletedProcess[str]]]:
+    platform = argocd_platform
+    _helm_stand_ins(platform)
+    with IngressStandIn(platform):
+        commit = platform.push("platform rendered from the template")
+        done = _bootstrap(platform)
+        yield platform, commit, done
+
+
+def _expected_applications(platform: GitOpsPlatform) -> set[str]:
+    expected = Expected(platform.repo)
+    name = platform.repo.spec.platform_name
+    envs = platform.repo.spec.environments
+    return ({f"{name}-root", f"{name}-apps"} | {f"platform-{e}" for e in envs}
+            | {f"{p.app.app_name}-{p.env}" for p in expected.app_envs})
+
+
+def test_bootstrap_ends_with_every_application_synced_and_healthy_by_argocd(
+        synced: tuple[GitOpsPlatform, str, subprocess.CompletedProcess[str]]) -> None:
+    platform, commit, done = synced
+    apps = platform.argocd.applications()
+    states = {a["metadata"]["name"]: summarize(a) for a in apps}
+    assert done.returncode == 0, (f"comind bootstrap failed ({done.returncode}):\n{done.stdout[-3000:]}"
+                                  f"\n{done.stderr[-2000:]}\n{states}\n{platform.argocd.log_tails(20)}")
+    assert set(states) == _expected_applications(platform), states
+    for app in apps:
+        name, status = app["metadata"]["name"], app["status"]
+        assert states[name][:2] == ("Synced", "Healthy"), (name, states[name])
+        # computed by Argo CD from the pushed commit: the revision it compared and the resources it deployed
+        assert status["sync"]["revision"] == commit, (name, status["sync"])
+        assert status.get("reconciledAt"), name
+        assert status.get("resources"), f"{name}: Argo CD reports no resources"
+        assert status["operationState"]["phase"] == "Succeeded", (name, status["operationState"])
+
+
+def test_app_deployments_are_available_on_kwok_nodes(
+        synced: tuple[GitOpsPlatform, str, subprocess.CompletedProcess[str]]) -> None:
+    platform, _, _ = synced
+    cluster = platform.cluster
+    expected = Expected(platform.repo)
+    for pair in expected.app_envs:
+        dep = cluster.get("apps/v1", "Deployment", pair.app.app_name, pair.namespace)
+        conds = {c["type"]: c["status"] for c in dep["status"].get("conditions", [])}
+        assert conds.get("Available") == "True", (pair.namespace, dep["status"])
+        assert dep["status"].get("availableReplicas", 0) >= 1
+        status, pods = cluster.request("GET", f"/api/v1/namespaces/{pair.namespace}/pods")
+        nodes = {p["spec"].get("nodeName") for p in pods["items"]}
+        assert nodes and all(n in cluster.node_names for n in nodes), (pair.namespace, nodes)
+        # Argo CD created the namespace with the Application's managedNamespaceMetadata
+        ns = cluster.get("v1", "Namespace", pair.namespace)
+        assert ns["metadata"]["labels"].get("pod-security.kubernetes.io/enforce") == "restricted"
+
+
+def test_root_app_health_reflects_its_children(
+        synced: tuple[GitOpsPlatform, str, subprocess.CompletedProcess[str]]) -> None:
+    """The platform's Argo CD configuration is active: the root app holds a health for each child Application
+    (Argo CD has none for the Application kind without the argocd-cm customization, and keeps resource health in
+    status.resources only with controller.resource.health.persist)."""
+    platform, _, _ = synced
+    root = next(a for a in platform.argocd.applications()
+                if a["metadata"]["name"] == f"{platform.repo.spec.platform_name}-root")
+    children = [r for r in root["status"]["resources"] if r["kind"] == "Application"]
+    assert {r["name"] for r in children} == {f"{platform.repo.spec.platform_name}-apps"} | {
+        f"platform-{e}" for e in platform.repo.spec.environments}
+    assert all((r.get("health") or {}).get("status") == "Healthy" for r in children), children
+
+
+def test_verifier_is_all_green_on_what_argocd_deployed(
+        synced: tuple[GitOpsPlatform, str, subprocess.CompletedProcess[str]], tmp_path: Path) -> None:
+    platform, _, done = synced
+    assert done.returncode == 0, done.stdout[-2000:]
+    _terraform_secrets(platform)
+    report = tmp_path / "verify.json"
+    proc = run_verify("--profile=local", "-m", "cluster or gitops or apps",
+                      f"--kubeconfig={platform.cluster.kubeconfig}", f"--platform-dir={platform.repo.root}",
+                      f"--json={report}", "-v")
+    assert proc.returncode == 0, proc.stdout[-5000:]
+    layers: dict[str, Any] = json.loads(report.read_text())["layers"]
+    assert set(layers) == {"cluster", "gitops", "apps"}
+    for layer, row in layers.items():
+        assert row["FAIL"] == 0 and row["WARN"] == 0 and row["SKIP"] == 0 and row["PASS"] > 0, (layer, row)
+
+
+STUCK_PATCH = """
+  - target:
+      kind: Deployment
+      name: web
+    patch: |-
+      - op: add
+        path: /spec/template/spec/nodeSelector
+        value:
+          comind.test/no-such-node: "true"
+"""
+
+
+def _app(platform: GitOpsPlatform, name: str) -> dict[str, Any]:
+    return next(a for a in platform.argocd.applications() if a["metadata"]["name"] == name)
+
+
+def test_a_rollout_that_cannot_finish_shows_in_the_app_its_parents_and_the_verifier(
+        synced: tuple[GitOpsPlatform, str, subprocess.CompletedProcess[str]]) -> None:
+    """A pushed change whose pods can never be scheduled: Argo CD syncs it, the app stays Progressing, apps-root and
+    the root app reflect it (health customization), the verifier names the app and the Deployment; reverting the
+    commit heals everything."""
+    platform, _, done = synced
+    assert done.returncode == 0, done.stdout[-2000:]
+    name = platform.repo.spec.platform_name
+    kustomization = platform.repo.root / "apps/web/k8s/overlays/dev/kustomization.yaml"
+    original = kustomization.read_text()
+    assert original.rstrip().splitlines()[-1].startswith("        value:"), "patches: is no longer the last key"
+    kustomization.write_text(original + STUCK_PATCH.lstrip("\n"))
+    bad = platform.push("web-dev: pods that no node accepts")
+    try:
+        platform.argocd.refresh(["web-dev"])
+
+        def stuck() -> bool:
+            web, apps, root = (_app(platform, n) for n in ("web-dev", f"{name}-apps", f"{name}-root"))
+            return (web["status"]["sync"].get("revision") == bad
+                    and summarize(web)[:2] == ("Synced", "Progressing")
+                    and summarize(apps)[1] == "Progressing" and summarize(root)[1] == "Progressing")
+
+        platform.cluster.wait_for("web-dev, apps-root and the root app Progressing", stuck, timeout=120, interval=1)
+        proc = run_verify("--profile=local", "-m", "gitops", f"--kubeconfig={platform.cluster.kubeconfig}",
+                          f"--platform-dir={platform.repo.root}")
+        assert proc.returncode == 1, proc.stdout[-3000:]
+        failing = [line for line in proc.stdout.splitlines() if "Application argocd/web-dev" in line]
+        assert any("health=Progressing" in line and "Deployment web-dev/web" in line for line in failing), (
+            proc.stdout[-4000:])
+    finally:
+        kustomization.write_text(original)
+        healed = platform.push("web-dev: back to schedulable pods")
+        platform.argocd.refresh(["web-dev"])
+    apps = platform.argocd.wait_settled(timeout=180)
+    assert _app(platform, "web-dev")["status"]["sync"]["revision"] == healed
+    assert all(summarize(a)[:2] == ("Synced", "Healthy") for a in apps)
