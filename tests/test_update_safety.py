@@ -199,3 +199,21 @@ def test_update_all_keeps_the_edits_of_a_removed_file_in_each_app(
     assert not list((platform / "apps/alpha").rglob("*.orig"))
     assert "apps/shop/k8s/base/poddisruptionbudget.yaml" in err and "apps/alpha" not in err
     assert "updated=1 unchanged=0 conflicts=1 failed=0" in out
+
+
+def test_renamed_file_whose_edit_clashes_gets_conflict_markers(
+    repos: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    template, platform = repos
+    add_apps(platform, "shop")
+    app = edit_pdb(platform)
+    edit(template / BASE / "poddisruptionbudget.yaml.jinja", "maxUnavailable: 1", "maxUnavailable: 3")
+    drop_pdb(template, "v1.1.0", rename_to="pdb.yaml")
+
+    code, out, err = run(platform, "update", "shop", capsys=capsys)
+
+    assert code == 1
+    renamed = (app / "k8s/base/pdb.yaml").read_text()
+    assert "<<<<<<< before updating" in renamed and "maxUnavailable: 2" in renamed and "maxUnavailable: 3" in renamed
+    assert "apps/shop/k8s/base/pdb.yaml" in err
+    assert "with conflict markers where they clash" in out
