@@ -17,6 +17,7 @@ _VERBS = {
     "update": "comind_scaffold.update",
     "abort_update": "comind_scaffold.update",
     "check_update": "comind_scaffold.update",
+    "change_answers": "comind_scaffold.answers_change",
     # offline validation
     "validate": "comind_scaffold.validation.run",
     # local Docker services
