@@ -59,10 +59,10 @@ def change_answers(
 
     """
     repo = find_platform(platform_dir)
+    known = sorted(p.parent.name for p in (repo.root / c.APPS_DIR).glob(f"*/{c.APP_ANSWERS}"))
+    if app not in known:  # by name, never by path: `..` would be the platform
+        raise InputError("app", f"{app!r} is not an app under {c.APPS_DIR}/ (known: {', '.join(known) or 'none'})")
     folder = repo.app_dir(app)
-    if not (folder / c.APP_ANSWERS).is_file():
-        known = ", ".join(spec.app_name for spec in repo.apps) or "none"
-        raise InputError("app", f"{app!r} is not an app under {c.APPS_DIR}/ (known: {known})")
     if not changes:
         raise InputError("answers", "name at least one KEY=VALUE to change")
     facts = platform_facts(repo)

@@ -151,3 +151,16 @@ def test_set_app_name_is_refused_when_an_edit_clashes_with_the_rename(
     assert "app_name: renaming shop to store clashes with your edits in apps/shop/README.md; nothing changed" in err
     assert snapshot(platform) == before
     assert not (platform / "apps/store").exists()
+
+
+@pytest.mark.parametrize("app", ["nope", "..", "shop/../.."])
+def test_set_names_apps_by_name_only(repos: tuple[Path, Path], capsys: pytest.CaptureFixture[str], app: str) -> None:
+    _, platform = repos
+    add_apps(platform, "shop")
+    before = snapshot(platform)
+
+    code, _, err = run(platform, "set", app, "team=web", capsys=capsys)
+
+    assert code == 2
+    assert f"app: {app!r} is not an app under apps/ (known: shop)" in err
+    assert snapshot(platform) == before
