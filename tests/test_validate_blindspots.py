@@ -46,6 +46,12 @@ EDITS = {
         f"{DEV_APP}:15",
         "literal password",
     ),
+    "password-without-user": (
+        [(API_PROD, GENERATOR_LITERALS, f"{GENERATOR_LITERALS}      - REDIS_URL=redis://:s3cret@cache:6379/0\n")],
+        "secrets.url-credential",
+        f"{API_PROD}:23",
+        "literal password",
+    ),
     "source-repos-host-glob": (
         [(CORE_PROJECT, f"    - {PLATFORM_REPO}", '    - "https://github.com/*"')],
         "argocd.least-privilege",
