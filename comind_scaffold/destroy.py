@@ -83,6 +83,10 @@ def _recorded_profile(state: Path) -> str | None:
 
 
 def _app_steps(repo: PlatformRepo, profile: str, dry_run: bool, say: Progress) -> list[DestroyStep]:
+    # The apps' Secrets live in the cluster bootstrap made: use its kubeconfig when it is there (the module's
+    # default is ~/.kube/config, which may point elsewhere).
+    written = repo.root / _LOCAL_FILES[1].format(profile=profile)
+    kubeconfig = written if written.is_file() else None
     steps = []
     for app in repo.apps:
         workdir = repo.app_dir(app.app_name) / c.APP_TERRAFORM_DIR / profile
@@ -105,7 +109,7 @@ def _app_steps(repo: PlatformRepo, profile: str, dry_run: bool, say: Progress) -
                 steps.append(DestroyStep(what, "planned", planned))
                 continue
             say(f"destroying {app.app_name} [{env}]")
-            result = tf(repo, app.app_name, env, "destroy", profile=profile)
+            result = tf(repo, app.app_name, env, "destroy", profile=profile, kubeconfig=kubeconfig)
             steps.append(DestroyStep(what, "removed", result.summary))
     return steps
 

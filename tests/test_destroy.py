@@ -1,8 +1,8 @@
 """`comind destroy`: refuses without --yes, lists with --dry-run, and removes only what comind made.
 
 The environment's Terraform runs for real on a provider-less stand-in of environments/local (k3d, helm and the
-kubernetes provider cannot be had here); the Docker part runs against the real engine and service images.
-An app's own `comind tf destroy` against the real services is tests/test_terraform_app_apply.py.
+kubernetes provider cannot be had here); an applied app's Terraform runs against the real services and control
+plane; the Docker part runs against the real engine and service images.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from comind_scaffold._docker import DockerEngine
+from comind_scaffold._kube import KubeClient
 from comind_scaffold._terraform import find_binary
 from comind_scaffold.destroy import destroy
 from comind_scaffold.repo import PlatformRepo
@@ -122,3 +123,46 @@ def test_local_services_go_by_label_only(tmp_path: Path, docker_engine: Any, ser
 
             clean(repo, engine=engine)
             engine.close()
+
+
+@pytest.mark.terraform
+@pytest.mark.docker
+@pytest.mark.cluster
+@pytest.mark.slow
+def test_an_applied_app_is_destroyed_first(tmp_path: Path, service_stack: Any, provider_mirror: Path,
+                                           kube_cluster: Any) -> None:
+    import shutil
+
+    import psycopg
+
+    from comind_scaffold.tf import tf
+    from tests.helpers_terraform import app_answers
+    from tests.helpers_terraform import write_platform as write_tf_platform
+
+    repo = write_tf_platform(tmp_path, service_stack, app_answers("shop"))
+    shutil.copy(kube_cluster.kubeconfig, repo.root / ".comind" / "kubeconfig-local")  # what bootstrap writes
+    assert tf(repo, "shop", "dev", "apply", kubeconfig=kube_cluster.kubeconfig).changed
+    pg = service_stack.postgres
+
+    def databases() -> set[str]:
+        with psycopg.connect(host="127.0.0.1", port=pg.port, user=pg.credentials["username"],
+                             password=pg.credentials["password"], dbname="postgres", connect_timeout=10) as conn:
+            return {row[0] for row in conn.execute("SELECT datname FROM pg_database")}
+
+    assert "shop_dev" in databases()
+    with KubeClient(str(kube_cluster.kubeconfig)) as kube:
+        assert kube.get("Secret", "shop-infra", "shop-dev") is not None
+    try:
+        # The shared test services carry this platform's name: --keep-services leaves them to their fixture.
+        report = destroy(repo, "local", yes=True, keep_services=True)
+        steps = {s.what: (s.outcome, s.detail) for s in report.steps}
+        outcome, detail = steps["terraform apps/shop/terraform/local [dev]"]
+        assert outcome == "removed" and detail.startswith("shop [dev, local]: ") and " 0 destroyed" not in detail
+        assert steps["terraform infra/terraform/environments/local"][0] == "absent"
+        assert steps[".comind/kubeconfig-local"][0] == "removed"
+        assert "shop_dev" not in databases()
+        with KubeClient(str(kube_cluster.kubeconfig)) as kube:
+            assert kube.get("Secret", "shop-infra", "shop-dev") is None
+    finally:
+        if "shop_dev" in databases():
+            tf(repo, "shop", "dev", "destroy", kubeconfig=kube_cluster.kubeconfig)
