@@ -147,7 +147,8 @@ def test_init_then_new_app_through_the_real_console_script(tmp_path: Path) -> No
 
     made = call("init", "plat", "--data", "platform_name=demo", "--data", "teams=[platform, shop]")
     assert made.returncode == 0, made.stderr
-    assert "template v1.0.0" in made.stdout
+    assert f"template {template} @ v1.0.0" in made.stdout
+    assert "warning: the template source is recorded as a path of this machine" in made.stdout
     plat = tmp_path / "plat"
     for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "platform"]):
         subprocess.run(["git", *args], cwd=plat, env=env, check=True)

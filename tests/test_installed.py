@@ -36,10 +36,8 @@ def _tracked_copy(dest: Path) -> Path:
     return dest
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bin/ folder of a fresh venv holding comind-ops installed from a wheel built from a copy of the checkout."""
-    root = tmp_path_factory.mktemp("installed")
+def install_wheel(root: Path) -> Path:
+    """Build the wheel from a copy of this checkout and install it into a fresh venv under `root`; return its bin/."""
     source = _tracked_copy(root / "source")
     built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(root / "dist"), "."],
@@ -58,6 +56,12 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert done.returncode == 0, done.stderr[-2000:]
     shutil.rmtree(source)  # nothing of the checkout copy is left for the installed comind to lean on
     return bin_dir
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bin/ folder of a fresh venv holding comind-ops installed from a wheel built from a copy of the checkout."""
+    return install_wheel(tmp_path_factory.mktemp("installed"))
 
 
 def _template_release(work: Path, bare: Path, version: str, change: str | None = None) -> None:

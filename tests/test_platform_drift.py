@@ -20,7 +20,7 @@ def test_repo_platform_files_are_the_template_rendered(tmp_path: Path) -> None:
 def test_drift_names_every_differing_file(tmp_path: Path) -> None:
     rendered = render_platform(tmp_path / "render", root_answers())
     repo = tmp_path / "repo"
-    for part in ("Makefile", "infra", "k8s"):
+    for part in ("Makefile", "infra", "k8s", "verify"):
         source = rendered / part
         if source.is_file():
             (repo / part).parent.mkdir(parents=True, exist_ok=True)
