@@ -225,11 +225,15 @@ class KubeClient:
             raise LookupError(f"service proxy {namespace}/{service}: HTTP {status} {reason}: {detail[:200]}")
         return raw
 
-    def core_api(self) -> Any:
-        """The kubernetes client's CoreV1Api over this connection (port-forward needs its websocket calls)."""
+    def port_forward_stream(self, namespace: str, pod: str, port: int) -> Any:
+        """One port-forward stream to `pod`:`port` (`kubernetes.stream.portforward`): `.socket(port)` carries the
+        bytes, `.error(port)` says why the stream failed, `.close()` ends it. A refused stream raises."""
         from kubernetes import client
+        from kubernetes.stream import portforward
 
-        return client.CoreV1Api(self._api)
+        self.requests += 1
+        core = client.CoreV1Api(self._api)
+        return portforward(core.connect_get_namespaced_pod_portforward, pod, namespace, ports=str(port))
 
 
 def _first_line(err: BaseException) -> str:

@@ -129,16 +129,13 @@ def port_forward(kube: Any, namespace: str, pod: str, remote_port: int, *, local
     """Listen on host:local_port and forward each connection to `pod`:`remote_port` through the API server.
 
     Runs until `stop` is set (the CLI stops on Ctrl-C). Each connection opens its own port-forward stream
-    (`kubernetes.stream.portforward`); a stream that fails is reported through `on_error` and closed.
+    (`KubeClient.port_forward_stream`); a stream that fails is reported through `on_error` and closed.
     """
-    from kubernetes.stream import portforward
-
     if host not in ("127.0.0.1", "::1", "localhost"):
         raise InputError("--address", f"{host!r}: port-forwards listen on the loopback interface only")
     if not 0 <= local_port <= 65535:
         raise InputError("--port", f"{local_port} is not a TCP port")
     stop = stop or threading.Event()
-    core = kube.core_api()
     listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -158,8 +155,7 @@ def port_forward(kube: Any, namespace: str, pod: str, remote_port: int, *, local
     def serve(client: socket.socket) -> None:
         stream: Any = None
         try:
-            stream = portforward(core.connect_get_namespaced_pod_portforward, pod, namespace,
-                                 ports=str(remote_port))
+            stream = kube.port_forward_stream(namespace, pod, remote_port)
             remote = stream.socket(remote_port)
             remote.setblocking(True)
             _pump(client, remote, stop)
