@@ -61,8 +61,8 @@ def _ok(name: str, obj: str, message: str, findings: list[CheckResult]) -> list[
 
 
 def _misnamed_apps(scan: RepoScan) -> Iterator[CheckResult]:
+    platform = scan.platform.platform_name if scan.platform else ""
     for app in scan.apps:
-        platform = scan.platform.platform_name if scan.platform else ""
         try:
             check_app_name(app.app_name, app.environments)
             if app.with_storage and platform:
