@@ -11,10 +11,11 @@ Ingress health check needs. `<app>-infra` Secrets, which `comind tf apply` write
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -230,3 +231,125 @@ def test_a_rollout_that_cannot_finish_shows_in_the_app_its_parents_and_the_verif
     apps = platform.argocd.wait_settled(timeout=180)
     assert _app(platform, "web-dev")["status"]["sync"]["revision"] == healed
     assert all(summarize(a)[:2] == ("Synced", "Healthy") for a in apps)
+
+
+# ----------------------------------------------------------------------------------------------- faults, via git
+
+
+@contextlib.contextmanager
+def pushed(platform: GitOpsPlatform, path: str, change: Callable[[str], str], refresh: list[str],
+           message: str) -> Iterator[str]:
+    """Commit and push `change` applied to file `path`, hard-refresh `refresh` (so Argo CD reports repo errors at
+    once, not after its 180 s grace period); afterwards push the original back and wait until all is healthy."""
+    file = platform.repo.root / path
+    original = file.read_text()
+    file.write_text(change(original))
+    commit = platform.push(message)
+    platform.argocd.refresh(refresh, kind="hard")
+    try:
+        yield commit
+    finally:
+        file.write_text(original)
+        platform.push(f"revert: {message}")
+        platform.argocd.refresh(refresh, kind="hard")
+        platform.argocd.wait_settled(timeout=240)
+
+
+def _wait_app(platform: GitOpsPlatform, name: str, what: str, check: Callable[[dict[str, Any]], bool],
+              timeout: float = 120) -> dict[str, Any]:
+    try:
+        return platform.cluster.wait_for(what, lambda: (lambda a: a if check(a) else None)(_app(platform, name)),
+                                         timeout=timeout, interval=1)
+    except TimeoutError as err:
+        raise AssertionError(f"{err}: {name} is {summarize(_app(platform, name))}") from err
+
+
+def _verify_fails_on(platform: GitOpsPlatform, app: str, *needles: str) -> str:
+    """Run the gitops layer; it must fail, with one line naming Application argocd/<app> and every needle."""
+    proc = run_verify("--profile=local", "-m", "gitops", f"--kubeconfig={platform.cluster.kubeconfig}",
+                      f"--platform-dir={platform.repo.root}")
+    assert proc.returncode == 1, proc.stdout[-3000:]
+    lines = [line for line in proc.stdout.splitlines() if f"Application argocd/{app}" in line and "FAIL" in line]
+    assert any(all(n in line for n in needles) for line in lines), (needles, lines or proc.stdout[-4000:])
+    return next(line for line in lines if all(n in line for n in needles))
+
+
+def test_a_commit_that_does_not_build_is_a_comparison_error_named_by_the_verifier(
+        synced: tuple[GitOpsPlatform, str, subprocess.CompletedProcess[str]]) -> None:
+    platform, _, _ = synced
+    path = "apps/web/k8s/overlays/dev/kustomization.yaml"
+    with pushed(platform, path, lambda t: t.replace("  - ../../base\n", "  - ../../base\n  - no-such-file.yaml\n"),
+                ["web-dev"], "web-dev: a resource that does not exist"):
+        app = _wait_app(platform, "web-dev", "a ComparisonError on web-dev",
+                        lambda a: any(c.get("type") == "ComparisonError"
+                                      for c in (a.get("status") or {}).get("conditions") or []))
+        argocd_says = next(c["message"] for c in app["status"]["conditions"] if c["type"] == "ComparisonError")
+        assert "no-such-file.yaml" in argocd_says
+        _verify_fails_on(platform, "web-dev", "no-such-file.yaml")
+
+
+def test_a_manifest_the_apiserver_rejects_fails_the_sync_with_its_message(
+        synced: tuple[GitOpsPlatform, str, subprocess.CompletedProcess[str]]) -> None:
+    """platform-dev (its retry takes the newest commit: `retry.refresh`, so the revert is picked up at once)."""
+    platform, _, _ = synced
+    path = "k8s/platform/overlays/dev/kustomization.yaml"
+    with pushed(platform, path, lambda t: t + 'commonAnnotations:\n  "bad key!": "x"\n', ["platform-dev"],
+                "platform-dev: an annotation key the apiserver refuses") as commit:
+        app = _wait_app(platform, "platform-dev", "platform-dev's sync to fail",
+                        lambda a: a["status"]["sync"].get("revision") == commit and "bad key!" in summarize(a)[2])
+        assert summarize(app)[0] == "OutOfSync", summarize(app)
+        _verify_fails_on(platform, "platform-dev", "bad key!")
+
+
+def test_a_destination_the_appproject_does_not_allow_is_named(
+        synced: tuple[GitOpsPlatform, str, subprocess.CompletedProcess[str]]) -> None:
+    platform, _, _ = synced
+    path = "apps/web/argocd/dev.yaml"
+    with pushed(platform, path, lambda t: t.replace("namespace: web-dev\n", "namespace: kube-system\n", 1),
+                [f"{platform.repo.spec.platform_name}-apps", "web-dev"], "web-dev: deploy into kube-system"):
+        platform.argocd.refresh(["web-dev"], kind="hard")
+        app = _wait_app(platform, "web-dev", "web-dev to be refused by its project",
+                        lambda a: "allowed destinations in project" in summarize(a)[2])
+        assert "kube-system" in summarize(app)[2]
+        _verify_fails_on(platform, "web-dev", "kube-system", "allowed destinations in project")
+
+
+def test_a_prod_change_waits_out_of_sync_for_a_person(
+        synced: tuple[GitOpsPlatform, str, subprocess.CompletedProcess[str]]) -> None:
+    platform, _, _ = synced
+    path = "apps/web/k8s/overlays/prod/kustomization.yaml"
+    with pushed(platform, path, lambda t: t.replace('"APP_ENV=prod"', '"APP_ENV=prod"\n      - "FEATURE=on"'),
+                ["web-prod"], "web-prod: a new setting") as commit:
+        app = _wait_app(platform, "web-prod", "web-prod OutOfSync at the new commit",
+                        lambda a: summarize(a)[0] == "OutOfSync" and a["status"]["sync"].get("revision") == commit)
+        assert app["status"]["operationState"]["syncResult"]["revision"] != commit  # nothing rolled it out
+        _verify_fails_on(platform, "web-prod", "sync=OutOfSync")
+
+
+def test_a_deleted_deployment_is_healed_and_the_verifier_is_green_again(
+        synced: tuple[GitOpsPlatform, str, subprocess.CompletedProcess[str]]) -> None:
+    platform, _, _ = synced
+    platform.cluster.dynamic.resources.get(api_version="apps/v1", kind="Deployment").delete(
+        name="web", namespace="web-dev")
+    platform.cluster.wait_deployment_available("web", "web-dev", timeout=120)  # selfHeal put it back
+    platform.argocd.wait_settled(timeout=120)
+    proc = run_verify("--profile=local", "-m", "cluster or gitops or apps",
+                      f"--kubeconfig={platform.cluster.kubeconfig}", f"--platform-dir={platform.repo.root}")
+    assert proc.returncode == 0, proc.stdout[-4000:]
+
+
+def test_an_unreachable_git_server_is_named(
+        synced: tuple[GitOpsPlatform, str, subprocess.CompletedProcess[str]]) -> None:
+    platform, _, _ = synced
+    platform.git.stop()
+    try:
+        platform.argocd.refresh(["web-dev"], kind="hard")
+        _wait_app(platform, "web-dev", "web-dev to report the repository unreachable",
+                  lambda a: any(c.get("type") == "ComparisonError"
+                                for c in (a.get("status") or {}).get("conditions") or []))
+        _verify_fails_on(platform, "web-dev", f"127.0.0.1:{platform.git.port}")
+    finally:
+        platform.git.start()
+        platform.argocd.refresh(["web-dev"], kind="hard")
+    platform.argocd.wait_settled(timeout=240)
+    assert all(not (a["status"].get("conditions")) for a in platform.argocd.applications())
