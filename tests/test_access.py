@@ -11,6 +11,7 @@ import base64
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -131,7 +132,12 @@ def test_kubeconfig_merge_keeps_other_contexts_and_kubectl_then_works(kube_clust
 
 @pytest.mark.cluster
 def test_port_forward_reaches_the_api_server_and_reports_the_kubelet_failure(kube_cluster: KubeCluster,
-                                                                              kube_namespace: str) -> None:
+                                                                              kube_namespace: str,
+                                                                              platform: Path) -> None:
+    done = comind("argocd", "port-forward", "--port", "0", "--namespace", kube_namespace,
+                  "--kubeconfig", kube_cluster.kubeconfig, "--platform-dir", platform)
+    assert (done.returncode, done.stderr.strip()) == (
+        2, f"error: pod: no Running pod labelled app.kubernetes.io/name=argocd-server in namespace {kube_namespace}")
     with KubeClient(str(kube_cluster.kubeconfig)) as kube:
         with pytest.raises(InputError) as missing:
             access.find_pod(kube, kube_namespace, access.ARGOCD_SERVER_SELECTOR)
@@ -184,6 +190,29 @@ def test_port_forward_reaches_the_api_server_and_reports_the_kubelet_failure(kub
         assert result and result[0].connections >= 2
         with pytest.raises(InputError):
             access.port_forward(kube, kube_namespace, pod, 8080, host="0.0.0.0")
+
+    # The command: says where it listens, reports the failed stream on one line, stops on Ctrl-C.
+    env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
+    proc = subprocess.Popen(["comind", "argocd", "port-forward", "--port", "0", "--namespace", kube_namespace,
+                             "--kubeconfig", str(kube_cluster.kubeconfig), "--platform-dir", str(platform)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("forwarding http://127.0.0.1:"), line
+        port = int(line.split("http://127.0.0.1:", 1)[1].split(" ", 1)[0])
+        assert f"→ {kube_namespace}/argocd-server-0:8080" in line
+        with socket.create_connection(("127.0.0.1", port), timeout=20) as client:
+            try:
+                client.recv(100)  # returns (or is reset) once the stream has failed
+            except ConnectionResetError:
+                pass
+        time.sleep(1)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+    assert proc.returncode in (0, 130), err
+    assert "error: " in err and "no preferred addresses found" in err
 
 
 def _running(kube: KubeClient, namespace: str) -> str | None:
