@@ -99,6 +99,30 @@ CASES: dict[str, tuple[Callable[[Pod], None], bool, bool]] = {
 }
 
 
+APPARMOR = "container.apparmor.security.beta.kubernetes.io/app"
+# id: (pod annotations, admitted at baseline, admitted at restricted); the spec is COMPLIANT.
+ANNOTATED: dict[str, tuple[dict[str, str], bool, bool]] = {
+    "apparmor-annotation-unconfined": ({APPARMOR: "unconfined"}, False, False),
+    "apparmor-annotation-runtime-default": ({APPARMOR: "runtime/default"}, True, True),
+}
+
+
+def _manifests(namespace: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(case, Pod manifest) for every case of CASES and ANNOTATED."""
+    specs = {case: ({}, _case_pod(case)) for case in CASES}
+    specs |= {case: (annotations, copy.deepcopy(COMPLIANT)) for case, (annotations, _, _) in ANNOTATED.items()}
+    for case, (annotations, spec) in sorted(specs.items()):
+        metadata = {"name": f"probe-{case}", "namespace": namespace, "annotations": annotations}
+        yield case, {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec}
+
+
+@pytest.mark.parametrize("case", sorted(ANNOTATED))
+def test_comind_verdict_on_annotations(case: str) -> None:
+    annotations, baseline, restricted = ANNOTATED[case]
+    verdicts = [not pod_violations(level, COMPLIANT, annotations) for level in ("baseline", "restricted")]
+    assert verdicts == [baseline, restricted]
+
+
 def _case_pod(case: str) -> Pod:
     pod = copy.deepcopy(COMPLIANT)
     CASES[case][0](pod)
@@ -168,18 +192,12 @@ def level_namespaces(kube_cluster: Any) -> Iterator[tuple[Path, dict[str, str]]]
 def test_the_apiservers_pod_security_admission_agrees(level_namespaces: tuple[Path, dict[str, str]]) -> None:
     kubeconfig, namespaces = level_namespaces
     disagree = []
-    for case in sorted(CASES):
-        for level, namespace in namespaces.items():
-            pod = {
-                "apiVersion": "v1",
-                "kind": "Pod",
-                "metadata": {"name": f"probe-{case}", "namespace": namespace},
-                "spec": _case_pod(case),
-            }
+    for level, namespace in namespaces.items():
+        for case, pod in _manifests(namespace):
             done = _kubectl(kubeconfig, "create", "--dry-run=server", "-f", "-", stdin=json.dumps(pod))
             if done.returncode != 0 and "violates PodSecurity" not in done.stderr:
                 pytest.fail(f"{case} at {level}: refused for another reason: {done.stderr.strip()}", pytrace=False)
             admitted = done.returncode == 0
-            if admitted != (not pod_violations(level, pod["spec"])):
+            if admitted != (not pod_violations(level, pod["spec"], pod["metadata"]["annotations"])):
                 disagree.append(f"{case} at {level}: apiserver {'admits' if admitted else done.stderr.strip()}")
     assert disagree == []
