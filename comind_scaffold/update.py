@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from comind_scaffold import _copier, _git
+from comind_scaffold import _copier, _git, template_source
 from comind_scaffold import constants as c
 from comind_scaffold._kustomize import kustomize_command
 from comind_scaffold.app_rename import RenamePlan, apply_rename, plan_rename
@@ -187,6 +187,9 @@ def apply_update(
     before = {t.name: _recorded_version(repo, t.folder) for t in targets}
     _git.require_clean(repo.root, *guarded)
     refuse_committed_markers(repo.root, folders)
+    if vcs_ref:  # an unknown tag is bad input, named once, before anything changes
+        for folder in dict.fromkeys(folders):
+            _copier.check_ref(repo.root / folder, vcs_ref)
     kustomize_command()  # the result is checked afterwards: fail now, before anything changes
     # Apps take the platform's current facts, so a changed repo URL, domain or service port reaches them too.
     facts = {} if "." in folders else platform_facts(repo)
@@ -418,12 +421,15 @@ def check_update(platform_dir: Path | str = ".") -> list[VersionStatus]:
     """Each app's and the platform's template version against the newest tag of the template they came from."""
     repo = find_platform(platform_dir)
     newest_of: dict[str, str] = {}
-    entries = [(PLATFORM, repo.spec.src_path, repo.spec.commit)]
-    entries += [(app.app_name, app.src_path, app.commit) for app in repo.apps]
+    entries = [(PLATFORM, repo.root, repo.spec.src_path, repo.spec.commit)]
+    entries += [(app.app_name, repo.app_dir(app.app_name), app.src_path, app.commit) for app in repo.apps]
     statuses = []
-    for name, source, current in entries:
+    for name, folder, source, current in entries:
+        if not source:
+            raise TemplateError(f"{folder / c.APP_ANSWERS}: no _src_path recorded, so its template is unknown")
         if source not in newest_of:
-            tags = [tag for tag in _git.version_tags(source) if parse_version(tag)] if source else []
+            listed = template_source.tags(source, current or None, bases=[folder, repo.root])
+            tags = [tag for tag in listed if parse_version(tag)]
             newest_of[source] = max(tags, key=lambda tag: parse_version(tag) or (), default="")
         latest = newest_of[source]
         mine, theirs = parse_version(current), parse_version(latest)
