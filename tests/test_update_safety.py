@@ -217,3 +217,27 @@ def test_renamed_file_whose_edit_clashes_gets_conflict_markers(
     assert "<<<<<<< before updating" in renamed and "maxUnavailable: 2" in renamed and "maxUnavailable: 3" in renamed
     assert "apps/shop/k8s/base/pdb.yaml" in err
     assert "with conflict markers where they clash" in out
+
+
+def test_platform_update_checks_the_platform_files_not_the_apps(
+    repos: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    template, platform = repos
+    add_apps(platform, "shop")
+    markers = "<<<<<<< before updating\nmine\n=======\ntheirs\n>>>>>>> after updating\n"
+    readme = platform / "apps/shop/README.md"
+    readme.write_text(readme.read_text() + markers)
+    commit_all(platform, "an app's own unresolved merge")
+    change_template(
+        template, "templates/platform/README.md.jinja", "\n", "\n<!-- platform template v1.1.0 -->\n", "v1.1.0"
+    )
+
+    assert run(platform, "update", "--platform", capsys=capsys)[0] == 0  # the app's markers are the app's update's
+    assert run(platform, "update", "--abort", capsys=capsys)[0] == 0
+    (platform / "Makefile").write_text((platform / "Makefile").read_text() + markers)
+    commit_all(platform, "a platform file's unresolved merge")
+
+    code, _, err = run(platform, "update", "--platform", capsys=capsys)
+
+    assert code == 2
+    assert "conflict markers are committed in Makefile (line" in err and "apps/shop" not in err
