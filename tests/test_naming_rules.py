@@ -43,8 +43,6 @@ CASES: list[tuple[str, str]] = [
     *[(word, "dev") for word in sorted(YAML_TYPED_WORDS)],
     *[(name, "dev") for name in sorted(RESERVED_NAMESPACES)],
 ]
-# The validator does not know the YAML-typed words yet (templates/app/copier-questions.yml is not ours to change).
-COPIER_PENDING = {(word, "dev") for word in YAML_TYPED_WORDS}
 
 
 def _cli_accepts(name: str, env: str) -> bool:
@@ -68,13 +66,7 @@ def _copier_accepts(name: str, env: str) -> bool:
 
 
 @pytest.mark.parametrize(("name", "env"), CASES, ids=[f"{n!r}-{e}"[:40] for n, e in CASES])
-def test_copier_validator_agrees_with_the_cli(name: str, env: str, request: pytest.FixtureRequest) -> None:
-    if (name, env) in COPIER_PENDING:
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True, reason="templates/app/copier-questions.yml: change requested in issue 12 item 7"
-            )
-        )
+def test_copier_validator_agrees_with_the_cli(name: str, env: str) -> None:
     assert _copier_accepts(name, env) == _cli_accepts(name, env)
 
 

@@ -11,11 +11,8 @@ import http.client
 from collections.abc import Callable
 from typing import Any
 
-import boto3
-import botocore.config
-import botocore.exceptions
-import psycopg
-import redis
+# The protocol clients (boto3 ~1 s, psycopg, redis) are imported by the probes that use them, not with this
+# module: the CLI imports it through `comind tf`/`bootstrap`, and every command would pay for them at start-up.
 
 from comind_scaffold.models import CheckResult, failed, passed, warned
 from comind_scaffold.services.credentials import (
@@ -38,6 +35,9 @@ def _first_line(err: BaseException) -> str:
 
 def aws_client(kind: str, endpoint: str, access_key: str, secret_key: str, region: str, timeout: float) -> Any:
     """A boto3 client for a local S3/SQS endpoint with bounded timeouts and no retries."""
+    import boto3
+    import botocore.config
+
     config = botocore.config.Config(
         connect_timeout=timeout,
         read_timeout=timeout,
@@ -68,6 +68,8 @@ def probe_postgresql(
     spec: ServiceSpec, creds: PostgresCredentials, *, host: str = "127.0.0.1", timeout: float = DEFAULT_TIMEOUT
 ) -> CheckResult:
     """`SELECT 1` on the platform database as the configured superuser."""
+    import psycopg
+
     where = f"postgresql {host}:{spec.port}/{creds.database}"
     try:
         with psycopg.connect(
@@ -103,6 +105,8 @@ def probe_minio(
     spec: ServiceSpec, creds: MinioCredentials, *, host: str = "127.0.0.1", timeout: float = DEFAULT_TIMEOUT
 ) -> CheckResult:
     """MinIO's liveness endpoint, then ListBuckets with the root credentials."""
+    import botocore.exceptions
+
     where = f"minio {host}:{spec.port}"
     try:
         health = http_status(host, spec.port, MINIO_HEALTH, timeout)
@@ -124,6 +128,8 @@ def probe_redis(
     spec: ServiceSpec, creds: RedisCredentials, *, host: str = "127.0.0.1", timeout: float = DEFAULT_TIMEOUT
 ) -> CheckResult:
     """`PING` with the configured password."""
+    import redis
+
     where = f"redis {host}:{spec.port}"
     client = redis.Redis(
         host=host, port=spec.port, password=creds.password, socket_timeout=timeout, socket_connect_timeout=timeout
@@ -143,6 +149,8 @@ def probe_elasticmq(
     spec: ServiceSpec, creds: QueueCredentials, *, host: str = "127.0.0.1", timeout: float = DEFAULT_TIMEOUT
 ) -> CheckResult:
     """`ListQueues` over the SQS API."""
+    import botocore.exceptions
+
     where = f"elasticmq {host}:{spec.port}"
     try:
         sqs = aws_client("sqs", f"http://{host}:{spec.port}", creds.access_key, creds.secret_key, creds.region, timeout)
