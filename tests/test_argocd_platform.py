@@ -15,6 +15,7 @@ import contextlib
 import json
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -353,3 +354,40 @@ def test_an_unreachable_git_server_is_named(
         platform.argocd.refresh(["web-dev"], kind="hard")
     platform.argocd.wait_settled(timeout=240)
     assert all(not (a["status"].get("conditions")) for a in platform.argocd.applications())
+
+
+# ----------------------------------------------------------------------------------------------- onboarding (last)
+
+
+def test_onboarding_deploys_the_new_apps_dev_and_leaves_its_prod_for_a_person(
+        synced: tuple[GitOpsPlatform, str, subprocess.CompletedProcess[str]]) -> None:
+    """`comind new-app` + commit + push: apps-root creates the app's Applications, the team's AppProject (synced by
+    the root app) admits its namespaces, dev is deployed; prod (manual sync) waits OutOfSync, as it should."""
+    platform, _, _ = synced
+    name = platform.repo.spec.platform_name
+    made = subprocess.run(["comind", "new-app", "api", "--team", "backend", "--platform-dir", str(platform.repo.root)],
+                          capture_output=True, text=True, timeout=300, env=platform.env(), check=False)
+    assert made.returncode == 0, made.stdout[-2000:] + made.stderr[-2000:]
+    started = time.monotonic()
+    commit = platform.push("onboard api")
+    platform.argocd.refresh([f"{name}-root", f"{name}-apps"])  # what `argocd app get --refresh` does
+    # apps-root may create api-dev before the root app has synced the AppProject that admits api-dev's namespace;
+    # Argo CD then re-evaluates api-dev only at its next periodic reconciliation (measured: 72 s with the local
+    # 30 s timeout plus Argo CD's default 60 s jitter). Refresh it once its project allows it.
+    platform.cluster.wait_for("AppProject backend to admit api-dev", lambda: any(
+        d.get("namespace") == "api-dev" for d in platform.cluster.get(
+            "argoproj.io/v1alpha1", "AppProject", "backend", "argocd")["spec"].get("destinations") or []),
+        timeout=120, interval=1)
+    platform.cluster.wait_for("apps-root to create api-dev", lambda: any(
+        a["metadata"]["name"] == "api-dev" for a in platform.argocd.applications()), timeout=120, interval=1)
+    platform.argocd.refresh(["api-dev", "api-prod"])
+    dev = _wait_app(platform, "api-dev", "api-dev Synced and Healthy at the onboarding commit",
+                    lambda a: summarize(a)[:2] == ("Synced", "Healthy")
+                    and (a.get("status") or {}).get("sync", {}).get("revision") == commit, timeout=180)
+    took = time.monotonic() - started
+    assert dev["status"]["operationState"]["phase"] == "Succeeded"
+    platform.cluster.wait_deployment_available("api", "api-dev", timeout=60)
+    prod = _wait_app(platform, "api-prod", "api-prod compared (OutOfSync, never synced)",
+                     lambda a: summarize(a)[0] == "OutOfSync", timeout=60)
+    assert not prod["status"].get("history"), "nothing may roll out a prod app unattended"
+    print(f"onboarding: commit -> api-dev Synced+Healthy in {took:.1f} s")
