@@ -5,8 +5,9 @@ kube-controller-manager, kube-scheduler and kwok (which plays the kubelets of fa
 creates fake nodes, installs Argo CD's CRDs and hands out a kubeconfig. The binaries are
 built from Go modules by ``tests/testbin/build-kube.sh``; nothing is pulled from anywhere.
 
-The only thing faked beyond the kubelets is Argo CD's application controller: tests write an
-Application's ``status`` themselves with :meth:`KubeCluster.set_application_status`.
+Beyond the kubelets, this cluster runs no Argo CD: tests on it write an Application's ``status``
+themselves with :meth:`KubeCluster.set_application_status`. Real Argo CD (repo-server and
+application-controller) runs against a cluster of its own: ``tests/components/argocd.py``.
 
     with KubeCluster(nodes=3) as kc:
         kc.kubectl("apply", "-f", "-", input=manifest_yaml)
