@@ -122,6 +122,13 @@ def test_bootstrap_ends_with_every_application_synced_and_healthy_by_argocd(
     assert done.returncode == 0, (f"comind bootstrap failed ({done.returncode}):\n{done.stdout[-3000:]}"
                                   f"\n{done.stderr[-2000:]}\n{states}\n{platform.argocd.log_tails(20)}")
     assert set(states) == _expected_applications(platform), states
+
+    def operations_done() -> list[dict[str, Any]] | None:  # Argo CD reports Synced+Healthy a moment before
+        found = platform.argocd.applications()
+        done_ = all(((a.get("status") or {}).get("operationState") or {}).get("phase") == "Succeeded" for a in found)
+        return found if done_ else None
+
+    apps = platform.cluster.wait_for("every sync operation to finish", operations_done, timeout=60, interval=0.5)
     for app in apps:
         name, status = app["metadata"]["name"], app["status"]
         assert states[name][:2] == ("Synced", "Healthy"), (name, states[name])
@@ -381,11 +388,13 @@ def test_onboarding_deploys_the_new_apps_dev_and_leaves_its_prod_for_a_person(
     platform.cluster.wait_for("apps-root to create api-dev", lambda: any(
         a["metadata"]["name"] == "api-dev" for a in platform.argocd.applications()), timeout=120, interval=1)
     platform.argocd.refresh(["api-dev", "api-prod"])
-    dev = _wait_app(platform, "api-dev", "api-dev Synced and Healthy at the onboarding commit",
+    dev = _wait_app(platform, "api-dev", "api-dev Synced and Healthy at the onboarding commit, its sync done",
                     lambda a: summarize(a)[:2] == ("Synced", "Healthy")
-                    and (a.get("status") or {}).get("sync", {}).get("revision") == commit, timeout=180)
+                    and (a.get("status") or {}).get("sync", {}).get("revision") == commit
+                    and ((a.get("status") or {}).get("operationState") or {}).get("phase") == "Succeeded",
+                    timeout=180)
     took = time.monotonic() - started
-    assert dev["status"]["operationState"]["phase"] == "Succeeded"
+    assert dev["status"]["operationState"]["syncResult"]["revision"] == commit
     platform.cluster.wait_deployment_available("api", "api-dev", timeout=60)
     prod = _wait_app(platform, "api-prod", "api-prod compared (OutOfSync, never synced)",
                      lambda a: summarize(a)[0] == "OutOfSync", timeout=60)
