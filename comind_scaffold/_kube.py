@@ -127,12 +127,34 @@ class KubeClient:
 
     def _raw_get(self, path: str, query: list[tuple[str, str]] | None, accept: str) -> tuple[int, str, bytes]:
         """One bounded GET: (status, reason, body); only a failure to reach the server raises."""
+        return self._request("GET", path, query, {"Accept": accept}, None)
+
+    def merge_patch(self, kind: str, name: str, patch: Obj, namespace: str | None = None) -> None:
+        """Apply a JSON merge patch to one object.
+
+        Raises:
+            LookupError: No such object.
+            ClusterUnreachableError: The API server cannot be reached or refuses the patch.
+
+        """
+        headers = {"Accept": "application/json", "Content-Type": "application/merge-patch+json"}
+        status, reason, raw = self._request("PATCH", KINDS[kind].path(namespace, name), None, headers, patch)
+        if status == 404:
+            raise LookupError(f"{kind} {name}")
+        if status >= 400:
+            detail = raw.decode(errors="replace")[:300]
+            raise ClusterUnreachableError(f"API server {self.server}: HTTP {status} {reason} on PATCH {kind} {name}: {detail}")
+
+    def _request(
+        self, verb: str, path: str, query: list[tuple[str, str]] | None, header: dict[str, str], payload: Obj | None
+    ) -> tuple[int, str, bytes]:
+        """One bounded request: (status, reason, body); only a failure to reach the server raises."""
         import urllib3
         from kubernetes.client.exceptions import ApiException
 
         self.requests += 1
         method, url, headers, body, post = self._api.param_serialize(
-            "GET", path, query_params=query or [], header_params={"Accept": accept}, auth_settings=["BearerToken"]
+            verb, path, query_params=query or [], header_params=header, body=payload, auth_settings=["BearerToken"]
         )
         try:
             response = self._api.call_api(

@@ -399,6 +399,22 @@ def start_first_syncs(options: BootstrapOptions) -> list[str]:
     return names
 
 
+REFRESH_EVERY = 20.0  # seconds between refresh requests while Applications are pending
+
+
+def refresh_applications(options: BootstrapOptions) -> list[str]:
+    """Ask Argo CD to compare every Application now (`comind sync`); the roots first."""
+    from comind_scaffold._kube import KindNotServedError, KubeClient
+    from comind_scaffold.gitops_sync import request_refresh, roots_first
+
+    with KubeClient(str(options.kubeconfig) if options.kubeconfig else None, options.context, timeout=10) as client:
+        try:
+            live = [a["metadata"]["name"] for a in client.list("Application", namespace=c.ARGOCD_NAMESPACE)]
+        except KindNotServedError:  # Argo CD not installed yet: the wait reports it, nothing to refresh
+            return []
+        return request_refresh(client, roots_first(live))
+
+
 def phase_wait(options: BootstrapOptions, progress: Progress, *, clock: Callable[[], float] = time.monotonic,
                sleep: Callable[[float], None] = time.sleep) -> tuple[str, str]:
     """Poll until every Application is Synced and Healthy, or the wait budget runs out (ValidationFailed).
@@ -410,10 +426,14 @@ def phase_wait(options: BootstrapOptions, progress: Progress, *, clock: Callable
         return "planned", f"would wait up to {budget:.0f} s for every Application to be Synced and Healthy"
     start = clock()
     first_synced: list[str] = []
+    refreshed_at: float | None = None
     while True:
         waited = clock() - start
         results = gitops_results(options, waited)
         pending = [r for r in results if not r.ok]
+        if pending and (refreshed_at is None or waited - refreshed_at >= REFRESH_EVERY):
+            refresh_applications(options)  # Argo CD would otherwise compare again only at its next reconciliation
+            refreshed_at = waited
         if pending:
             started = start_first_syncs(options)
             if started:

@@ -366,6 +366,21 @@ def test_an_unreachable_git_server_is_named(
 # ----------------------------------------------------------------------------------------------- onboarding (last)
 
 
+def comind_sync(platform: GitOpsPlatform, *apps: str) -> list[str]:
+    """`comind sync [APP …] --json` against the test cluster; the Applications it asked Argo CD to refresh."""
+    done = subprocess.run(["comind", "sync", *apps, "--json", "--platform-dir", str(platform.repo.root)],
+                          capture_output=True, text=True, timeout=120, env=platform.env(), check=False)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return list(json.loads(done.stdout)["refreshed"])
+
+
+def test_comind_sync_names_an_unknown_app(argocd_platform: GitOpsPlatform) -> None:
+    done = subprocess.run(["comind", "sync", "no-such-app", "--platform-dir", str(argocd_platform.repo.root)],
+                          capture_output=True, text=True, timeout=120, env=argocd_platform.env(), check=False)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "app: 'no-such-app' is not an app of this platform" in done.stderr and "Traceback" not in done.stderr
+
+
 def test_onboarding_deploys_the_new_apps_dev_and_leaves_its_prod_for_a_person(
         synced: tuple[GitOpsPlatform, str, subprocess.CompletedProcess[str]]) -> None:
     """`comind new-app` + commit + push: apps-root creates the app's Applications, the team's AppProject (synced by
@@ -377,7 +392,8 @@ def test_onboarding_deploys_the_new_apps_dev_and_leaves_its_prod_for_a_person(
     assert made.returncode == 0, made.stdout[-2000:] + made.stderr[-2000:]
     started = time.monotonic()
     commit = platform.push("onboard api")
-    platform.argocd.refresh([f"{name}-root", f"{name}-apps"])  # what `argocd app get --refresh` does
+    refreshed = comind_sync(platform)  # the root app and the apps root first, as `argocd app get --refresh`
+    assert refreshed[:2] == [f"{name}-root", f"{name}-apps"]
     # apps-root may create api-dev before the root app has synced the AppProject that admits api-dev's namespace;
     # Argo CD then re-evaluates api-dev only at its next periodic reconciliation (measured: 72 s with the local
     # 30 s timeout plus Argo CD's default 60 s jitter). Refresh it once its project allows it.
@@ -387,7 +403,7 @@ def test_onboarding_deploys_the_new_apps_dev_and_leaves_its_prod_for_a_person(
         timeout=120, interval=1)
     platform.cluster.wait_for("apps-root to create api-dev", lambda: any(
         a["metadata"]["name"] == "api-dev" for a in platform.argocd.applications()), timeout=120, interval=1)
-    platform.argocd.refresh(["api-dev", "api-prod"])
+    assert comind_sync(platform, "api")[2:] == ["api-dev", "api-prod"]
     dev = _wait_app(platform, "api-dev", "api-dev Synced and Healthy at the onboarding commit, its sync done",
                     lambda a: summarize(a)[:2] == ("Synced", "Healthy")
                     and (a.get("status") or {}).get("sync", {}).get("revision") == commit

@@ -187,6 +187,7 @@ def test_platform_shared_with_a_teammate_follows_template_releases(installed: Pa
     )
     assert verify.returncode == 0, verify.stdout[-3000:] + verify.stderr[-2000:]
     assert " passed" in verify.stdout
+    assert " passed" in _ok(_comind(installed, teammate, "status", "--layer", "static"))
 
 
 def test_unreachable_template_source_is_one_line(installed: Path, tmp_path: Path) -> None:

@@ -1,0 +1,46 @@
+"""`comind sync [APP …]`: have Argo CD compare the platform (or some apps) with git now."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from comind_scaffold.cli._output import console, print_json
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to the app."""
+
+    @app.command("sync")
+    def sync(
+        apps: Annotated[list[str] | None, typer.Argument(help="Apps to refresh (default: every Application).")] = None,
+        hard: Annotated[bool, typer.Option("--hard", help="Render the manifests again (after a repo error).")] = False,
+        profile: Annotated[str | None, typer.Option(help="local or aws (default: the platform's).")] = None,
+        kubeconfig: Annotated[Path | None, typer.Option(help="Kubeconfig (default: the platform's, else kubectl's).")] = None,
+        context: Annotated[str | None, typer.Option("--context", help="Kubeconfig context.")] = None,
+        platform_dir: Annotated[Path | None, typer.Option("--platform-dir", help="Platform repository.")] = None,
+        json_output: Annotated[bool, typer.Option("--json", help="Print the Applications refreshed as JSON.")] = False,
+    ) -> None:
+        """Ask Argo CD to compare now, after a push, instead of at its next reconciliation.
+
+        The root app and the apps root are refreshed first, so a new app's Applications are created; then the
+        Applications of APP (each environment), or every Application.
+        """
+        from comind_scaffold import access
+        from comind_scaffold._kube import KubeClient
+        from comind_scaffold.constants import ARGOCD_NAMESPACE
+        from comind_scaffold.gitops_sync import refresh_targets, request_refresh
+        from comind_scaffold.scaffold import find_platform
+
+        repo = find_platform(platform_dir or Path())
+        config, ctx = access.kube_target(repo, profile, kubeconfig, context)
+        with KubeClient(config, ctx, timeout=10) as client:
+            live = [a["metadata"]["name"] for a in client.list("Application", namespace=ARGOCD_NAMESPACE)]
+            names = request_refresh(client, refresh_targets(repo, live, apps or []), "hard" if hard else "normal")
+        if json_output:
+            print_json({"refreshed": names, "kind": "hard" if hard else "normal"})
+        else:
+            console.print(f"refresh requested ({'hard' if hard else 'normal'}): {', '.join(names) or 'none'}",
+                          markup=False)
