@@ -78,7 +78,7 @@ def init_platform(
     try:
         with template_source.for_init(source, vcs_ref) as (location, recorded, ref):
             _copier.copy(location, destination, {**data, "template": "platform"}, vcs_ref=ref)
-        template_source.record(destination / c.PLATFORM_ANSWERS, recorded)
+            template_source.record(destination / c.PLATFORM_ANSWERS, recorded, read_from=location)
     except BaseException:
         _remove_created(destination, created)
         raise
@@ -138,7 +138,7 @@ def new_app(
     try:
         with template_source.reading(source, ref, bases=[repo.root]) as (location, _):
             _copier.copy(location, target, answers, vcs_ref=ref)
-        template_source.record(target / c.APP_ANSWERS, source)
+            template_source.record(target / c.APP_ANSWERS, source, read_from=location)
         projects = sync_projects(repo)
     except BaseException:
         _remove_created(target, created=True)

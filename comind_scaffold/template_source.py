@@ -256,15 +256,26 @@ def for_init(explicit: str | None, vcs_ref: str | None) -> Iterator[tuple[str, s
         yield str(repo), PUBLIC_SOURCE, release_tag()
 
 
-def record(answers_file: Path, source: str) -> None:
-    """Write `source` as the `_src_path` of a generated answers file (copier wrote where it read from)."""
-    lines = answers_file.read_text().splitlines(keepends=True)
-    for index, line in enumerate(lines):
-        if line.startswith("_src_path:"):
-            import yaml
+def record(answers_file: Path, source: str, read_from: str | None = None) -> None:
+    """Write `source` as the `_src_path` of a generated answers file (copier wrote where it read from).
 
-            lines[index] = yaml.safe_dump({"_src_path": source}, default_flow_style=False, width=1000)
-            break
+    Rendered from a checkout with uncommitted changes, Copier records a commit of its own scratch copy that no
+    repository holds, and every later render at that version fails ("Unknown revision"): the checkout's HEAD
+    is recorded instead.
+    """
+    import yaml
+
+    lines = answers_file.read_text().splitlines(keepends=True)
+    fixes = {"_src_path": source}
+    commit = (yaml.safe_load("".join(lines)) or {}).get("_commit")
+    if commit and read_from and not is_url(read_from) and not _is_commit_of(read_from, str(commit)):
+        described = _git.git(Path(read_from), "describe", "--tags", "--always", check=False).strip()
+        if described:
+            fixes["_commit"] = described
+    for index, line in enumerate(lines):
+        key = line.partition(":")[0]
+        if key in fixes:
+            lines[index] = yaml.safe_dump({key: fixes[key]}, default_flow_style=False, width=1000)
     answers_file.write_text("".join(lines))
 
 

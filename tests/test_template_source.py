@@ -103,3 +103,17 @@ def test_init_names_an_unknown_tag(tmp_path: Path, capsys: pytest.CaptureFixture
     code, _, err = run(["init", str(dest), "--template", str(template), "--vcs-ref", "v7.7.7"], capsys)
     assert code == 2 and "v7.7.7" in err
     assert not dest.exists()
+
+
+def test_a_dirty_template_checkout_records_a_commit_it_holds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("COMIND_TEMPLATE", raising=False)
+    template = make_template_repo(tmp_path / "template")
+    readme = template / "templates/app/README.md.jinja"
+    readme.write_text(readme.read_text() + "\nuncommitted\n")  # Copier renders it from a scratch commit of its own
+    platform = make_platform(template, tmp_path / "platform")
+    commit = str(yaml.safe_load((platform / ".copier-answers.yml").read_text())["_commit"])
+    git(template, "cat-file", "-e", f"{commit.rsplit('-g', 1)[-1]}^{{commit}}")
+    code, _, err = run(["new-app", "shop", "--team", "payments", "--platform-dir", str(platform)], capsys)
+    assert code == 0, err
