@@ -123,7 +123,7 @@ def _memoise_template_config() -> None:
 
 
 def _local_template(url: str) -> Path | None:
-    path = Path(url.removeprefix("file://"))
+    path = Path(url)
     return path if path.is_dir() else None
 
 
@@ -141,10 +141,12 @@ def _share_template_clones() -> None:
     original = _template.clone
 
     def clone_shared(url: str, ref: str = "HEAD", location: str | None = None) -> str:
-        source = _local_template(url)
-        if source is None:
+        if not Path(url).exists():  # a URL (file:// included): Copier clones it through its shared mirror cache
             with _remote_clone_lock():
                 return original(url, ref, location)
+        source = _local_template(url)
+        if source is None:
+            return original(url, ref, location)
         if not _SHARED_ROOT or ref in ("HEAD", ""):
             return original(url, ref, location)
         commit = git(source, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False).strip()
