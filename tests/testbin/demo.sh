@@ -15,7 +15,7 @@ rm -rf "$demo" && mkdir -p "$demo"
 platform="$demo/platform"
 
 step "1/5 render a platform from $repo"
-"$comind" init "$platform" --template "$repo" --data redis_enabled=true --data elasticmq_enabled=true
+"$comind" init "$platform" --template "$repo" --vcs-ref HEAD --data redis_enabled=true --data elasticmq_enabled=true
 cd "$platform"
 git init -q -b main && git add -A && git commit -qm "platform from comind-ops"
 
