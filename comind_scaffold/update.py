@@ -187,8 +187,9 @@ def apply_update(
     before = {t.name: _recorded_version(repo, t.folder) for t in targets}
     _git.require_clean(repo.root, *guarded)
     refuse_committed_markers(repo.root, folders)
-    if vcs_ref:  # an unknown tag is bad input, named once, before anything changes
-        for folder in dict.fromkeys(folders):
+    if vcs_ref:  # an unknown tag is bad input, named once, before anything changes (one look-up per source)
+        first_of = {_copier.recorded_source(repo.root / folder)[0]: folder for folder in reversed(folders)}
+        for folder in first_of.values():
             _copier.check_ref(repo.root / folder, vcs_ref)
     kustomize_command()  # the result is checked afterwards: fail now, before anything changes
     # Apps take the platform's current facts, so a changed repo URL, domain or service port reaches them too.
