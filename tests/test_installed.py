@@ -84,9 +84,15 @@ def _template_release(work: Path, bare: Path, version: str, change: str | None =
         git(work, "push", "-q", str(bare), "main", f"v{version}")
 
 
-def _comind(bin_dir: Path, cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _user_env(bin_dir: Path) -> dict[str, str]:
+    """A user's environment with the installed venv first on PATH: nothing points back at this checkout."""
     clean = {k: v for k, v in os.environ.items() if k not in ("COMIND_TEMPLATE", "PYTHONPATH")}
     clean["PATH"] = f"{bin_dir}{os.pathsep}{clean.get('PATH', '')}"
+    return clean
+
+
+def _comind(bin_dir: Path, cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    clean = _user_env(bin_dir)
     return subprocess.run(
         [str(bin_dir / "comind"), *args],
         cwd=cwd,
@@ -115,6 +121,7 @@ def test_installed_comind_runs_from_its_own_files(installed: Path, tmp_path: Pat
         capture_output=True,
         text=True,
         check=True,
+        env=_user_env(installed),
     ).stdout
     assert where.startswith(str(installed.parent)), where
     assert (Path(where).parent / "_bundled/templates/app/copier.yml").is_file()
@@ -183,7 +190,7 @@ def test_platform_shared_with_a_teammate_follows_template_releases(installed: Pa
         capture_output=True,
         text=True,
         timeout=600,
-        env={**os.environ, "PATH": f"{installed}{os.pathsep}{os.environ['PATH']}"},
+        env=_user_env(installed),
     )
     assert verify.returncode == 0, verify.stdout[-3000:] + verify.stderr[-2000:]
     assert " passed" in verify.stdout
