@@ -17,7 +17,7 @@ import yaml
 
 from tests.components.require import skip_or_fail
 from tests.helpers_scaffold import load_yaml_docs, make_platform, make_template_repo
-from tests.helpers_validate import SHARED_ARGOCD_CRDS
+from tests.components.kube import argocd_crds_dir
 
 K8S_VERSION = "1.34"
 
@@ -73,9 +73,9 @@ def kustomize(folder: Path) -> list[dict[str, Any]]:
 
 
 def application_schema(request: pytest.FixtureRequest) -> dict[str, Any]:
-    path = SHARED_ARGOCD_CRDS / "application-crd.yaml"
+    path = argocd_crds_dir() / "application-crd.yaml"
     if not path.is_file():
-        skip_or_fail(f"Argo CD CRDs not found at {SHARED_ARGOCD_CRDS} (set COMIND_ARGOCD_CRDS)", request.config)
+        skip_or_fail(f"Argo CD CRDs not found at {path.parent} (set COMIND_ARGOCD_CRDS)", request.config)
     crd = yaml.safe_load(path.read_text())
     version = next(v for v in crd["spec"]["versions"] if v["name"] == "v1alpha1")
     return version["schema"]["openAPIV3Schema"]

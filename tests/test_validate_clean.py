@@ -13,14 +13,16 @@ from comind_scaffold.validation.run import validate
 from comind_scaffold.validation.scan import scan
 from tests.components.require import skip_or_fail
 from tests.helpers_scaffold import commit_all, make_platform, make_template_repo
-from tests.helpers_validate import FIXTURE_PLATFORM, REPO_ROOT, SHARED_ARGOCD_CRDS, failures
+from tests.components.kube import argocd_crds_dir
+from tests.helpers_validate import FIXTURE_PLATFORM, REPO_ROOT, failures
 
 
 @pytest.fixture(scope="module")
 def argocd_crds(request: pytest.FixtureRequest) -> Path:
-    if not SHARED_ARGOCD_CRDS.is_dir():
-        skip_or_fail(f"Argo CD CRDs not found at {SHARED_ARGOCD_CRDS}", request.config)
-    return SHARED_ARGOCD_CRDS
+    crds = argocd_crds_dir()
+    if not crds.is_dir():
+        skip_or_fail(f"Argo CD CRDs not found at {crds} (set COMIND_ARGOCD_CRDS)", request.config)
+    return crds
 
 
 @pytest.fixture(scope="module")

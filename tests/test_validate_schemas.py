@@ -18,7 +18,8 @@ from comind_scaffold.validation.schemas import (
     _JsonschemaValidator,
 )
 from tests.components.require import skip_or_fail
-from tests.helpers_validate import FIXTURE_PLATFORM, REPO_ROOT, SHARED_ARGOCD_CRDS
+from tests.components.kube import argocd_crds_dir
+from tests.helpers_validate import FIXTURE_PLATFORM, REPO_ROOT
 
 ARGOCD_KINDS = ("Application", "AppProject")
 
@@ -68,9 +69,10 @@ def platform_objects() -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def crds(request: pytest.FixtureRequest) -> ArgoCDSchemas:
-    if not SHARED_ARGOCD_CRDS.is_dir():
-        skip_or_fail(f"Argo CD CRDs not found at {SHARED_ARGOCD_CRDS}", request.config)
-    return ArgoCDSchemas.from_crds(SHARED_ARGOCD_CRDS)
+    crds = argocd_crds_dir()
+    if not crds.is_dir():
+        skip_or_fail(f"Argo CD CRDs not found at {crds} (set COMIND_ARGOCD_CRDS)", request.config)
+    return ArgoCDSchemas.from_crds(crds)
 
 
 def test_compiled_validator_agrees_with_kubernetes_validate(platform_objects: list[dict[str, Any]]) -> None:
