@@ -81,6 +81,10 @@ class ServiceError(UserError):
     """A local service cannot be started, reached or initialised."""
 
 
+class AwsStateError(UserError):
+    """The aws profile's Terraform state bucket cannot be created, checked or used."""
+
+
 class UpdateConflictError(ComindError):
     """`copier update` left conflict markers; the files are listed."""
 
