@@ -14,6 +14,7 @@ import yaml
 
 from comind_scaffold.errors import InputError, TemplateError
 from comind_scaffold.naming import check_app_name, check_bucket_names, check_dns_label
+from comind_scaffold.quota import memory_bytes, millicores
 from comind_scaffold.repo import PlatformRepo
 from comind_scaffold.specs import AppSpec
 
@@ -27,19 +28,6 @@ SERVICE_OF_FLAG = {
 }
 _IMAGE = re.compile(r"[a-z0-9]([-a-z0-9._/]*[a-z0-9])?(:[0-9]+/[-a-z0-9._/]*[a-z0-9])?")
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
-_CPU = re.compile(r"([0-9]+m|[0-9]+(\.[0-9]{1,3})?)")
-_MEMORY = re.compile(r"(?P<number>[1-9][0-9]*)(?P<unit>Ki|Mi|Gi|Ti|k|M|G|T)?")
-_MEMORY_UNITS = {
-    "": 1,
-    "k": 10**3,
-    "M": 10**6,
-    "G": 10**9,
-    "T": 10**12,
-    "Ki": 2**10,
-    "Mi": 2**20,
-    "Gi": 2**30,
-    "Ti": 2**40,
-}
 _ANSWER_FIELDS = frozenset(AppSpec.model_fields) - {"src_path", "commit"} | {
     "platform",
     "gitops_repo_url",
@@ -47,31 +35,6 @@ _ANSWER_FIELDS = frozenset(AppSpec.model_fields) - {"src_path", "commit"} | {
     "domain",
     "service_ports",
 }
-
-
-def millicores(field: str, quantity: str) -> int:
-    """CPU quantity in millicores.
-
-    Raises:
-        InputError: Not a positive CPU quantity.
-
-    """
-    if not _CPU.fullmatch(quantity) or float(quantity.rstrip("m")) == 0:
-        raise InputError(field, f"{quantity!r} must be a positive CPU quantity such as 50m or 0.5")
-    return int(quantity[:-1]) if quantity.endswith("m") else round(float(quantity) * 1000)
-
-
-def memory_bytes(field: str, quantity: str) -> int:
-    """Memory quantity in bytes.
-
-    Raises:
-        InputError: Not a positive memory quantity.
-
-    """
-    found = _MEMORY.fullmatch(quantity)
-    if not found:
-        raise InputError(field, f"{quantity!r} must be a positive memory quantity such as 64Mi or 1Gi")
-    return int(found["number"]) * _MEMORY_UNITS[found["unit"] or ""]
 
 
 def parse_replicas(values: Iterable[str], environments: list[str]) -> dict[str, int]:
