@@ -5,7 +5,8 @@
 Baseline: `for app in apps/*/; do (cd "$app" && copier update --trust --defaults --skip-answered
 --vcs-ref v1.1.0 --conflict inline); done` — one copier process per app, one after the other, over the same
 repository at the same commit. comind updates every app in a work tree of its own, in parallel processes, and
-checks for conflicts. Both end with the same files (checked). Target: ratio <= 0.3x.
+checks for conflicts. Both end with the same files (checked). Target: ratio <= 0.3x. A second row runs comind
+with COMIND_COPIER_SPEEDUPS=off, for the share of comind_scaffold/_copier_speed.py (same files, checked too).
 """
 
 from __future__ import annotations
@@ -91,13 +92,20 @@ def main() -> int:
         command = [comind, "update", "--all", "--vcs-ref", "v1.1.0", "--platform-dir", str(platform)]
         if args.jobs:
             command += ["--jobs", str(args.jobs)]
-        start, cpu = time.perf_counter(), children_cpu()
-        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-        mine, mine_cpu = time.perf_counter() - start, children_cpu() - cpu
-        if done.returncode != 0:
-            print(done.stdout[-2000:], done.stderr[-2000:], file=sys.stderr)
-            return 1
-        same = tree_digest(platform) == expected
+        runs: dict[str, tuple[float, float]] = {}
+        same = True
+        for label, switch in (("comind update --all, speed-ups off", "off"), ("comind update --all", "on")):
+            reset(platform, head)
+            start, cpu = time.perf_counter(), children_cpu()
+            done = subprocess.run(command, env={**env, "COMIND_COPIER_SPEEDUPS": switch}, capture_output=True,
+                                  text=True, check=False)
+            runs[label] = time.perf_counter() - start, children_cpu() - cpu
+            if done.returncode != 0:
+                print(done.stdout[-2000:], done.stderr[-2000:], file=sys.stderr)
+                return 1
+            same = same and tree_digest(platform) == expected
+        mine, mine_cpu = runs["comind update --all"]
+        unpatched, unpatched_cpu = runs["comind update --all, speed-ups off"]
 
     load = os.getloadavg()[0]
     print(
@@ -105,13 +113,12 @@ def main() -> int:
         f"{os.cpu_count()} CPUs, load average {load:.1f}"
     )
     print(f"{'':40} {'wall s':>8} {'per app':>8} {'CPU s':>8} {'per app':>8}")
-    for label, wall, used in (
-        ("baseline: shell loop of copier update", baseline, baseline_cpu),
-        ("comind update --all", mine, mine_cpu),
-    ):
+    for label, (wall, used) in {"baseline: shell loop of copier update": (baseline, baseline_cpu), **runs}.items():
         print(f"{label:40} {wall:8.2f} {wall / args.apps:8.3f} {used:8.2f} {used / args.apps:8.3f}")
     ratios = f"wall {mine / baseline:.2f}x (target <= 0.30x), CPU {mine_cpu / baseline_cpu:.2f}x"
-    print(f"ratio comind / baseline: {ratios}; same resulting files: {same}")
+    print(f"ratio comind / baseline: {ratios}; same resulting files (all three): {same}")
+    print(f"speed-ups (comind_scaffold/_copier_speed.py) on / off: wall {mine / unpatched:.2f}x, "
+          f"CPU {mine_cpu / unpatched_cpu:.2f}x")
     print("wall time depends on free cores (comind runs one worker per CPU); CPU time does not")
     return 0 if same else 1
 

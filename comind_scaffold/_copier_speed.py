@@ -4,18 +4,32 @@ An update of one app costs Copier about 160 subprocesses and three renders. Most
 whose result cannot change within one run: compiling the same Jinja sources, parsing the same copier.yml,
 cloning the same template commit (the whole comind-ops repository) several times per app, and asking git
 for `core.fileMode` once per rendered file. Each patch below keys its reuse on what determines the result.
+
+Three of them replace private Copier functions, so they are installed only on the Copier versions they were
+checked against (`SUPPORTED_COPIER`, the range pyproject.toml allows); on any other version, or with
+`COMIND_COPIER_SPEEDUPS=off`, none is and Copier runs as shipped (tests/test_copier_speed.py compares the two).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import os
 import shutil
 import tempfile
+import types
+import weakref
 from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 from comind_scaffold._git import git
+
+# [lowest, highest) Copier release (major, minor) whose internals the patches below were read against.
+SUPPORTED_COPIER = ((9, 15), (9, 20))
+# Set to "off" to run Copier unpatched.
+SWITCH = "COMIND_COPIER_SPEEDUPS"
 
 # Clones shared while a `shared_clones()` block runs: (template, commit) -> clone, and clone -> commit.
 _SHARED: dict[tuple[str, str], str] = {}
@@ -24,21 +38,110 @@ _SHARED_ROOT: list[Path] = []
 _FILE_MODE: dict[str, str] = {}
 
 
-def install() -> None:
-    """Install every speed-up (idempotent)."""
+def supported(copier_version: str) -> bool:
+    """Whether the patches fit this Copier release (`9.19.1`, `9.20.0.dev3`, …)."""
+    try:
+        release = tuple(int(part) for part in copier_version.split(".")[:2])
+    except ValueError:
+        return False
+    low, high = SUPPORTED_COPIER
+    return low <= release < high
+
+
+def install() -> bool:
+    """Install every speed-up (idempotent); False, and nothing patched, on an unsupported Copier or when switched off."""
+    if os.environ.get(SWITCH, "").lower() in ("off", "0", "false", "no") or not supported(version("copier")):
+        return False
     _memoise_jinja_compile()
     _memoise_template_config()
     _share_template_clones()
     _ask_file_mode_once()
+    return True
+
+
+class _Unkeyable(Exception):
+    """A value that cannot be part of a cache key: the compile it belongs to is not memoised."""
+
+
+# Environment attributes read only when a template runs, never while one compiles.
+_RUNTIME_ONLY = frozenset({"globals", "cache", "loader", "bytecode_cache", "auto_reload", "shared"})
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable stand-in for `value` that is equal only for values that compile alike.
+
+    Raises:
+        _Unkeyable: A value with no such stand-in.
+
+    """
+    kind = type(value)
+    if kind in _PLAIN or (kind is types.FunctionType and value.__closure__ is None and "<locals>" not in value.__qualname__):
+        return value  # the key holds it, so an equal value later is this one, never a new object at a reused id
+    if kind is dict:
+        return ("dict", tuple(sorted((repr(key), _frozen(item)) for key, item in value.items())))
+    if kind in (list, tuple):
+        return (kind.__name__, tuple(_frozen(item) for item in value))
+    if kind in (set, frozenset):
+        return ("set", frozenset(_frozen(item) for item in value))
+    if kind is functools.partial:
+        return ("partial", _frozen(value.func), _frozen(value.args), _frozen(value.keywords))
+    if kind is types.FunctionType:
+        # A function made inside another (Copier makes some per environment): alike when code and captures are.
+        cells = tuple(_frozen(cell.cell_contents) for cell in value.__closure__ or ())
+        return ("function", value.__module__, value.__code__, _frozen(value.__defaults__),
+                _frozen(value.__kwdefaults__), cells)
+    try:
+        hash(value)
+    except TypeError:
+        raise _Unkeyable(kind.__name__) from None
+    return value
+
+
+_PLAIN = frozenset({str, int, float, bool, bytes, type(None), type, types.BuiltinFunctionType})
+
+
+def _extensions(extensions: dict[str, Any]) -> tuple[Any, ...]:
+    """Each extension as its class and settings: an instance refers back to its environment, which must not be kept."""
+    return tuple(
+        (name, type(extension), tuple((key, item) for key, item in vars(extension).items() if key != "environment"))
+        for name, extension in extensions.items()
+    )
+
+
+def environment_key(environment: Any) -> tuple[Any, ...] | None:
+    """Everything of a Jinja environment that its compiled code can depend on; None when that cannot be keyed.
+
+    That is every setting (syntax, whitespace, `optimized`, `is_async`, `finalize`, `autoescape`, `undefined`,
+    policies, what extensions add), the extensions, and the filters and tests: the code generator picks each
+    call's form from the function, and the optimiser runs filters on constants at compile time. Worked out
+    again only when one of them was replaced since the environment's last compile (a cheap comparison).
+    """
+    settings = tuple(
+        (name, _extensions(value) if name == "extensions" else tuple(value.items()) if type(value) is dict else value)
+        for name, value in vars(environment).items()
+        if name not in _RUNTIME_ONLY
+    )
+    known = _KEYS.get(environment)
+    if known is not None and known[0] == settings:
+        return known[1]
+    try:
+        key: tuple[Any, ...] | None = (type(environment), tuple(sorted((name, _frozen(value)) for name, value in settings)))
+    except _Unkeyable:
+        key = None
+    _KEYS[environment] = (settings, key)
+    return key
+
+
+_KEYS: weakref.WeakKeyDictionary[Any, tuple[tuple[Any, ...], tuple[Any, ...] | None]] = weakref.WeakKeyDictionary()
 
 
 def _memoise_jinja_compile() -> None:
-    """Compile each Jinja source once per process.
+    """Compile each Jinja source once per process and environment configuration.
 
     Copier compiles every question's default, `when` and validator, and every path and file, from a string on
     each of the three renders an update makes (old version, new version, destination): about 1,700 compilations
-    per app, half its time. The compiled code depends only on the source and the environment's syntax and
-    extensions, which the key holds, so it is reused across renders and across the apps one worker updates.
+    per app, half its time. Each render has a new environment, configured alike; the key holds the source and
+    the whole configuration (`environment_key`), so code is reused only where it would compile the same.
     """
     from jinja2 import Environment
 
@@ -55,31 +158,10 @@ def _memoise_jinja_compile() -> None:
         raw: bool = False,
         defer_init: bool = False,
     ) -> Any:
-        if not isinstance(source, str) or callable(self.autoescape):
+        configuration = environment_key(self) if isinstance(source, str) else None
+        if configuration is None:
             return original(self, source, name, filename, raw, defer_init)  # type: ignore[call-overload]
-        key = (
-            type(self),
-            tuple(sorted(self.extensions)),
-            self.block_start_string,
-            self.block_end_string,
-            self.variable_start_string,
-            self.variable_end_string,
-            self.comment_start_string,
-            self.comment_end_string,
-            self.line_statement_prefix,
-            self.line_comment_prefix,
-            self.trim_blocks,
-            self.lstrip_blocks,
-            self.newline_sequence,
-            self.keep_trailing_newline,
-            self.optimized,
-            self.autoescape,
-            source,
-            name,
-            filename,
-            raw,
-            defer_init,
-        )
+        key = (configuration, source, name, filename, raw, defer_init)
         if key not in cache:
             cache[key] = original(self, source, name, filename, raw, defer_init)  # type: ignore[call-overload]
         else:
