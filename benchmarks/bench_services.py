@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from comind_scaffold._docker import DockerEngine  # noqa: E402
-from comind_scaffold.services import Action, clean, status, up  # noqa: E402
+from comind_scaffold.services.manager import clean, status, up  # noqa: E402
+from comind_scaffold.services.report import Action  # noqa: E402
 from tests.components import docker_stack as ds  # noqa: E402
 from tests.helpers_services import image_refs, services_yaml, unique_platform, write_platform  # noqa: E402
 

@@ -22,7 +22,6 @@ from comind_scaffold import constants as c
 from comind_scaffold.app_answers import app_answers, check_app_answers, platform_facts
 from comind_scaffold.errors import InputError
 from comind_scaffold.repo import PlatformRepo
-from comind_scaffold.scaffold import find_platform
 from comind_scaffold.specs import AppSpec
 from comind_scaffold.update import UpdateReport, UpdateTarget, apply_update
 
@@ -58,7 +57,7 @@ def change_answers(
         TemplateError: Uncommitted changes, committed conflict markers, unreadable answers.
 
     """
-    repo = find_platform(platform_dir)
+    repo = PlatformRepo.open(platform_dir)
     known = sorted(p.parent.name for p in (repo.root / c.APPS_DIR).glob(f"*/{c.APP_ANSWERS}"))
     if app not in known:  # by name, never by path: `..` would be the platform
         raise InputError("app", f"{app!r} is not an app under {c.APPS_DIR}/ (known: {', '.join(known) or 'none'})")

@@ -7,7 +7,7 @@ repository can tell: names taken by other apps, and the platform's teams, enviro
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import yaml
@@ -106,6 +106,39 @@ def coerce_data(raw: Mapping[str, str]) -> dict[str, Any]:
         else:
             typed[key] = value
     return typed
+
+
+def options_from_flags(
+    data: Iterable[str] = (),
+    *,
+    environments: Sequence[str] = (),
+    replicas: Sequence[str] = (),
+    services: Iterable[str] = (),
+    port: int | None = None,
+    image: str | None = None,
+    image_tag: str | None = None,
+    ingress: bool = True,
+) -> dict[str, Any]:
+    """The answers `comind new-app` gives: `--data KEY=VALUE` pairs, then the flags that were set.
+
+    `services` are the `with_*` answers switched on (`with_database`, …).
+
+    Raises:
+        InputError: A malformed `--data` pair or a value not of its question's type.
+
+    """
+    options: dict[str, Any] = coerce_data(parse_data(data))
+    if environments:
+        options["environments"] = list(environments)
+    if replicas:
+        options["replicas"] = list(replicas)
+    options.update({flag: True for flag in services})
+    for key, value in {"port": port, "image": image, "image_tag": image_tag}.items():
+        if value is not None:
+            options[key] = value
+    if not ingress:
+        options["ingress"] = False
+    return options
 
 
 def app_answers(repo: PlatformRepo, name: str, team: str, options: Mapping[str, Any]) -> dict[str, Any]:

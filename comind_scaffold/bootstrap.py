@@ -336,7 +336,7 @@ def phase_services(repo: PlatformRepo, options: BootstrapOptions, progress: Prog
     if options.dry_run:
         names = ", ".join(repo.services.enabled())
         return "planned", f"would start {names} and create what the apps declare"
-    from comind_scaffold.services import up
+    from comind_scaffold.services.manager import up
 
     report = up(repo, timeout=options.budget("services"), progress=progress)
     return ("done" if report.changed else "unchanged"), f"{len(report.changes)} service objects checked"

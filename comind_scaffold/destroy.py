@@ -142,7 +142,7 @@ def _environment_step(repo: PlatformRepo, profile: str, dry_run: bool, say: Prog
 
 def _services_steps(repo: PlatformRepo, dry_run: bool) -> list[DestroyStep]:
     from comind_scaffold._docker import DockerEngine
-    from comind_scaffold.services import clean, clean_plan
+    from comind_scaffold.services.manager import clean, clean_plan
 
     try:
         engine = DockerEngine(timeout=10)

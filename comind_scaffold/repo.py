@@ -31,16 +31,30 @@ class PlatformRepo:
         return f"<PlatformRepo {self.root}>"
 
     @classmethod
+    def open(cls, path: Path | str | None = None) -> PlatformRepo:
+        """The platform repository at or above `path` (default: the working directory), its answers read.
+
+        The one way every command opens its platform.
+
+        Raises:
+            TemplateError: None found, or its answers are unreadable (one line).
+
+        """
+        repo = cls.find(path if path is not None else ".")
+        _ = repo.spec
+        return repo
+
+    @classmethod
     def find(cls, start: Path | str = ".") -> PlatformRepo:
-        """The platform repository containing `start` (searching upwards)."""
+        """The platform repository containing `start` (searching upwards); its answers are not read yet."""
         here = Path(start).resolve()
         for folder in (here, *here.parents):
             answers = folder / c.PLATFORM_ANSWERS
             if answers.is_file() and (folder / c.SERVICES_FILE).is_file():
                 return cls(folder)
         raise TemplateError(
-            f"{here}: not inside a comind-ops platform repository (no {c.PLATFORM_ANSWERS} with {c.SERVICES_FILE})",
-            hint="run from the platform repo or pass --platform-dir",
+            f"{here}: not inside a comind-ops platform repository (no {c.PLATFORM_ANSWERS} with {c.SERVICES_FILE}) "
+            "(run from the platform repository or pass --platform-dir)"
         )
 
     @cached_property

@@ -124,7 +124,7 @@ def new_app(
         TemplateError: Not in a platform repository, unreadable answers, or uncommitted changes.
 
     """
-    repo = find_platform(platform_dir)
+    repo = PlatformRepo.open(platform_dir)
     options = dict(options or {})
     answers = app_answers(repo, name, team, options)
     check_app_answers(repo, answers, explicit_port="port" in options)
@@ -146,21 +146,6 @@ def new_app(
     files = sorted(str(p.relative_to(repo.root)) for p in target.rglob("*") if p.is_file())
     version = load_app_spec(target / c.APP_ANSWERS).commit
     return ScaffoldResult(target=target, files=files, version=version, projects=projects)
-
-
-def find_platform(platform_dir: Path | str) -> PlatformRepo:
-    """Find the platform repository at or above `platform_dir` and parse its answers.
-
-    Raises:
-        TemplateError: None found, or its answers or services file is unreadable (one line, no hint).
-
-    """
-    try:
-        repo = PlatformRepo.find(platform_dir)
-    except TemplateError as err:
-        raise TemplateError(f"{err.message} (run from the platform repository or pass --platform-dir)") from err
-    _ = repo.spec
-    return repo
 
 
 def _recorded_source(repo: PlatformRepo) -> tuple[str, str | None]:

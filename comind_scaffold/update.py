@@ -28,7 +28,7 @@ from comind_scaffold.app_answers import platform_facts
 from comind_scaffold.errors import InputError, TemplateError
 from comind_scaffold.models import CheckResult
 from comind_scaffold.repo import PlatformRepo
-from comind_scaffold.scaffold import find_platform, sync_projects
+from comind_scaffold.scaffold import sync_projects
 from comind_scaffold.specs import load_app_spec, load_platform_spec
 from comind_scaffold.update_guard import (
     PROJECTS_DIR,
@@ -165,7 +165,7 @@ def update(
         ToolNotFoundError: No kustomize or kubectl to check the result with.
 
     """
-    repo = find_platform(platform_dir)
+    repo = PlatformRepo.open(platform_dir)
     targets = [UpdateTarget(name=name, folder=folder) for name, folder in _targets(repo, apps, every, platform)]
     return apply_update(repo, targets, vcs_ref=vcs_ref, jobs=jobs)
 
@@ -376,7 +376,7 @@ def abort_update(platform_dir: Path | str = ".") -> list[str]:
         TemplateError: No update to abort, or it was committed since (HEAD moved).
 
     """
-    repo = find_platform(platform_dir)
+    repo = PlatformRepo.open(platform_dir)
     path = repo.root / STATE_FILE
     try:
         state = json.loads(path.read_text())
@@ -420,7 +420,7 @@ def parse_version(text: str) -> tuple[int, ...] | None:
 
 def check_update(platform_dir: Path | str = ".") -> list[VersionStatus]:
     """Each app's and the platform's template version against the newest tag of the template they came from."""
-    repo = find_platform(platform_dir)
+    repo = PlatformRepo.open(platform_dir)
     newest_of: dict[str, str] = {}
     entries = [(PLATFORM, repo.root, repo.spec.src_path, repo.spec.commit)]
     entries += [(app.app_name, repo.app_dir(app.app_name), app.src_path, app.commit) for app in repo.apps]

@@ -280,7 +280,7 @@ def test_local_bootstrap_starts_the_services_then_leaves_them_alone(
     tmp_path: Path, cluster: Any, service_images: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from comind_scaffold._docker import DockerEngine
-    from comind_scaffold.services import clean
+    from comind_scaffold.services.manager import clean
     from tests.components import docker_stack as ds
     from tests.helpers_services import image_refs, services_yaml, unique_platform, write_platform
 

@@ -19,7 +19,7 @@ from comind_scaffold._kube import KubeClient
 from comind_scaffold._terraform import find_binary
 from comind_scaffold.destroy import destroy
 from comind_scaffold.repo import PlatformRepo
-from comind_scaffold.services import up
+from comind_scaffold.services.manager import up
 from comind_scaffold.services.kinds import owned_labels
 from tests.components import docker_stack as ds
 from tests.helpers_seal import copy_platform, tree
@@ -119,7 +119,7 @@ def test_local_services_go_by_label_only(tmp_path: Path, docker_engine: Any, ser
             assert engine.containers(labels) == [] and engine.volumes(labels) == []
             assert engine._client.containers.get(f"{name}-postgresql-not-ours").status == "created"
         finally:
-            from comind_scaffold.services import clean
+            from comind_scaffold.services.manager import clean
 
             clean(repo, engine=engine)
             engine.close()

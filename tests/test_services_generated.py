@@ -12,7 +12,8 @@ import yaml
 from comind_scaffold._docker import DockerEngine
 from comind_scaffold.repo import PlatformRepo
 from comind_scaffold.scaffold import new_app
-from comind_scaffold.services import Action, clean, status, up
+from comind_scaffold.services.manager import clean, status, up
+from comind_scaffold.services.report import Action
 from comind_scaffold.services.credentials import load_credentials
 from comind_scaffold.services.probes import aws_client
 from tests.components import docker_stack as ds

@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from comind_scaffold import api
 from comind_scaffold.cli._output import console, error_console
 from comind_scaffold.errors import ComindError, UpdateConflictError, UserError, ValidationFailed
 
@@ -34,9 +35,7 @@ app = typer.Typer(
 
 def _print_version(asked: bool) -> None:
     if asked:
-        from comind_scaffold import __version__
-
-        console.print(__version__, markup=False)
+        console.print(api.version(), markup=False)
         raise typer.Exit(0)
 
 
@@ -44,7 +43,8 @@ def _print_version(asked: bool) -> None:
 def _root(
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the comind-ops version and exit."),
+        typer.Option("--version", callback=_print_version, is_eager=True,
+                     help="Print the comind-ops version and exit."),
     ] = False,
 ) -> None:
     """Stand up a Kubernetes GitOps platform, onboard apps onto it, and keep both healthy."""

@@ -8,11 +8,8 @@ from typing import Annotated
 
 import typer
 
-from comind_scaffold import access
-from comind_scaffold import constants as c
-from comind_scaffold._kube import KubeClient
+from comind_scaffold import api
 from comind_scaffold.cli._output import console, error_console, print_json
-from comind_scaffold.repo import PlatformRepo
 
 PlatformDir = Annotated[Path | None, typer.Option("--platform-dir", help="Platform repository.")]
 Profile = Annotated[str | None, typer.Option(help="local or aws (default: the platform's).")]
@@ -25,20 +22,10 @@ argocd_app = typer.Typer(name="argocd", help="Argo CD of the running platform: U
                          no_args_is_help=True)
 
 
-def _repo(platform_dir: Path | None) -> PlatformRepo:
-    return PlatformRepo(platform_dir) if platform_dir else PlatformRepo.find()
-
-
-def _client(repo: PlatformRepo, profile: str | None, kubeconfig: Path | None, context: str | None) -> KubeClient:
-    config, ctx = access.kube_target(repo, profile, kubeconfig, context)
-    return KubeClient(config, ctx, timeout=10)
-
-
 @argocd_app.command("url")
 def url_command(profile: Profile = None, as_json: AsJson = False, platform_dir: PlatformDir = None) -> None:
     """Print Argo CD's URL (the platform's ingress; `comind argocd port-forward` works without one)."""
-    repo = _repo(platform_dir)
-    url = access.argocd_url(repo, profile)
+    url = api.argocd_url(api.PlatformRepo.open(platform_dir), profile)
     if as_json:
         print_json({"url": url, "user": "admin"})
     else:
@@ -47,12 +34,11 @@ def url_command(profile: Profile = None, as_json: AsJson = False, platform_dir: 
 
 @argocd_app.command("password")
 def password_command(profile: Profile = None, kubeconfig: Kubeconfig = None, context: Context = None,
-                     namespace: Namespace = c.ARGOCD_NAMESPACE, as_json: AsJson = False,
+                     namespace: Namespace = api.ARGOCD_NAMESPACE, as_json: AsJson = False,
                      platform_dir: PlatformDir = None) -> None:
     """Print the initial admin password (Secret argocd/argocd-initial-admin-secret); the user is admin."""
-    repo = _repo(platform_dir)
-    with _client(repo, profile, kubeconfig, context) as kube:
-        password = access.argocd_password(kube, namespace)
+    password = api.argocd_password(api.PlatformRepo.open(platform_dir), profile=profile, kubeconfig=kubeconfig,
+                                   context=context, namespace=namespace)
     if as_json:
         print_json({"user": "admin", "password": password})
     else:
@@ -63,23 +49,22 @@ def password_command(profile: Profile = None, kubeconfig: Kubeconfig = None, con
 def port_forward_command(
     port: Annotated[int, typer.Option("--port", help="Local port on 127.0.0.1 (0: any free one).")] = 8080,
     profile: Profile = None, kubeconfig: Kubeconfig = None, context: Context = None,
-    namespace: Namespace = c.ARGOCD_NAMESPACE, platform_dir: PlatformDir = None,
+    namespace: Namespace = api.ARGOCD_NAMESPACE, platform_dir: PlatformDir = None,
 ) -> None:
     """Forward 127.0.0.1:PORT to the argocd-server pod through the API server until Ctrl-C."""
-    repo = _repo(platform_dir)
-    with _client(repo, profile, kubeconfig, context) as kube:
-        pod = access.find_pod(kube, namespace, access.ARGOCD_SERVER_SELECTOR)
-        stop = threading.Event()
+    repo = api.PlatformRepo.open(platform_dir)
+    stop = threading.Event()
 
-        def ready(forward: access.Forward) -> None:
-            console.print(f"forwarding http://{forward.host}:{forward.port} → {forward.namespace}/{forward.pod}:"
-                          f"{forward.remote_port} (user admin, `comind argocd password`); Ctrl-C stops")
+    def ready(forward: api.Forward) -> None:
+        console.print(f"forwarding http://{forward.host}:{forward.port} → {forward.namespace}/{forward.pod}:"
+                      f"{forward.remote_port} (user admin, `comind argocd password`); Ctrl-C stops")
 
-        try:
-            access.port_forward(kube, namespace, pod, access.ARGOCD_SERVER_PORT, local_port=port, stop=stop,
-                                on_ready=ready, on_error=lambda m: error_console.print(f"[red]error:[/red] {m}"))
-        except KeyboardInterrupt:
-            stop.set()
+    try:
+        api.argocd_port_forward(repo, port=port, stop=stop, on_ready=ready,
+                                on_error=lambda m: error_console.print(f"[red]error:[/red] {m}"),
+                                profile=profile, kubeconfig=kubeconfig, context=context, namespace=namespace)
+    except KeyboardInterrupt:
+        stop.set()
 
 
 def kubeconfig_command(
@@ -94,15 +79,14 @@ def kubeconfig_command(
 
     Then `kubectl --kubeconfig PATH get pods -n APP-ENV`, or after --merge --use plain `kubectl get pods -n APP-ENV`.
     """
-    repo = _repo(platform_dir)
-    path = access.platform_kubeconfig(repo, profile)
+    path = api.platform_kubeconfig(api.PlatformRepo.open(platform_dir), profile)
     if not merge:
         if as_json:
             print_json({"kubeconfig": str(path)})
         else:
             print(path)
         return
-    result = access.merge_kubeconfig(path, use=use, overwrite=overwrite)
+    result = api.merge_kubeconfig(path, use=use, overwrite=overwrite)
     if as_json:
         print_json({"kubeconfig": str(path), **result.to_dict()})
         return

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from comind_scaffold.bootstrap import PHASES, BootstrapOptions, PhaseResult, bootstrap
+from comind_scaffold import api
+from comind_scaffold.api import PHASES
 from comind_scaffold.cli._output import console, print_results
 from comind_scaffold.errors import InputError, ValidationFailed
-from comind_scaffold.repo import PlatformRepo
 
 _STYLE = {"done": "green", "unchanged": "dim", "skipped": "dim", "resumed": "cyan", "planned": "yellow"}
 
@@ -29,7 +29,7 @@ def parse_budgets(items: list[str]) -> dict[str, float]:
     return budgets
 
 
-def _print_phase(result: PhaseResult) -> None:
+def _print_phase(result: api.PhaseResult) -> None:
     took = f" ({result.seconds:.1f} s)" if result.seconds >= 0.05 else ""
     style = _STYLE.get(result.outcome, "")
     console.print(f"[{style}]{result.phase:9} {result.outcome:9}[/] {result.detail}{took}", markup=True,
@@ -58,15 +58,15 @@ def register(app: typer.Typer) -> None:
         platform_dir: Annotated[Path | None, typer.Option("--platform-dir", help="Platform repository.")] = None,
     ) -> None:
         """Preflight, services, cluster, root app, then wait until every Application is Synced and Healthy."""
-        repo = PlatformRepo(platform_dir) if platform_dir else PlatformRepo.find()
-        options = BootstrapOptions(
+        repo = api.PlatformRepo.open(platform_dir)
+        options = api.BootstrapOptions(
             profile=profile or repo.spec.default_profile, existing_cluster=existing_cluster, kubeconfig=kubeconfig,
             context=context, dry_run=dry_run, skip_services=skip_services, budgets=parse_budgets(budget or []),
             poll_interval=poll_interval,
         )
         try:
             with console.status("bootstrap") as spinner:
-                report = bootstrap(repo, options, progress=spinner.update, on_phase=_print_phase)
+                report = api.bootstrap(repo, options, progress=spinner.update, on_phase=_print_phase)
         except ValidationFailed as err:
             print_results(err.results)
             raise

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from comind_scaffold import api
 from comind_scaffold.cli._output import console, print_json
 
 
@@ -17,15 +18,14 @@ def register(app: typer.Typer) -> None:
     def check_update(
         json_output: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
         exit_code: Annotated[bool, typer.Option("--exit-code", help="Exit 1 when an update is available.")] = False,
-        platform_dir: Annotated[Path, typer.Option(help="Platform repository (default: search upwards).")] = Path(),
+        platform_dir: Annotated[Path | None, typer.Option(help="Platform repository (default: search upwards).")
+                                ] = None,
     ) -> None:
         """Compare each app's and the platform's template version with the newest template tag.
 
         Exits 0 (it reports, it does not judge) unless --exit-code is given: then 1 when anything is outdated.
         """
-        from comind_scaffold.update import check_update as versions
-
-        statuses = versions(platform_dir)
+        statuses = api.check_update(api.PlatformRepo.open(platform_dir))
         if json_output:
             print_json([s.model_dump() for s in statuses])
         else:

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
+from comind_scaffold import api
 from comind_scaffold.cli._output import console, print_json
-from comind_scaffold.repo import PlatformRepo
 
 
 def destroy_command(
@@ -25,12 +25,10 @@ def destroy_command(
     Only what comind made: Terraform states of this platform, Docker objects carrying its labels, its own
     files in .comind/ for the profile. Git content (apps, manifests, answers) is never touched.
     """
-    from comind_scaffold.destroy import destroy
-
-    repo = PlatformRepo(platform_dir) if platform_dir else PlatformRepo.find()
+    repo = api.PlatformRepo.open(platform_dir)
     chosen = profile or repo.spec.default_profile
     with console.status(f"destroy {chosen}") as spinner:
-        report = destroy(repo, chosen, yes=yes, dry_run=dry_run, keep_services=keep_services,
+        report = api.destroy(repo, chosen, yes=yes, dry_run=dry_run, keep_services=keep_services,
                          progress=lambda message: spinner.update(message))
     if as_json:
         print_json(report.to_dict())

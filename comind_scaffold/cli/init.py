@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from comind_scaffold import api
 from comind_scaffold.cli._output import console
 
 
@@ -25,19 +26,13 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Generate a platform repository from the comind-ops template; unanswered questions take their defaults."""
-        from comind_scaffold.app_answers import parse_data
-        from comind_scaffold.scaffold import init_platform
-        from comind_scaffold.template_source import is_url
-
-        # Copier types each value by its question (int, bool, yaml…); strings go through as given.
-        answers = parse_data(data or [])
         with console.status(f"rendering {dest}"):
-            result = init_platform(dest, answers, source=template, vcs_ref=vcs_ref)
+            result = api.init_platform(dest, data or [], source=template, vcs_ref=vcs_ref)
         console.print(
             f"created {result.target}: {len(result.files)} files, template {result.source} @ {result.version}",
             markup=False,
         )
-        if not is_url(result.source):
+        if not api.is_url(result.source):
             console.print(
                 f"warning: the template source is recorded as a path of this machine ({result.source}); teammates "
                 "and CI cannot use it — pass --template <git URL> (or give the checkout an origin remote)",

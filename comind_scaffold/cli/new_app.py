@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from comind_scaffold import api
 from comind_scaffold.cli._output import console
 
 
@@ -30,35 +31,21 @@ def register(app: typer.Typer) -> None:
         replicas: Annotated[list[str] | None, typer.Option(help="N for every environment, or ENV=N (repeat).")] = None,
         no_ingress: Annotated[bool, typer.Option("--no-ingress", help="No Ingress.")] = False,
         data: Annotated[list[str] | None, typer.Option("--data", "-d", help="Any other answer, KEY=VALUE.")] = None,
-        platform_dir: Annotated[Path, typer.Option(help="Platform repository (default: search upwards).")] = Path(),
+        platform_dir: Annotated[Path | None, typer.Option(help="Platform repository (default: search upwards).")
+                                ] = None,
         pretend: Annotated[bool, typer.Option(help="Check and list the files, write nothing.")] = False,
     ) -> None:
         """Add an app: check every answer, render apps/NAME, add its namespaces to the team's AppProject.
 
         Nothing is written when a check fails; the message names the answer and the rule (exit 2).
         """
-        from comind_scaffold.app_answers import coerce_data, parse_data
-        from comind_scaffold.scaffold import new_app as make_app
-
-        options: dict[str, Any] = coerce_data(parse_data(data or []))
-        if env:
-            options["environments"] = list(env)
-        if replicas:
-            options["replicas"] = list(replicas)
-        flags = {
-            "with_database": with_database,
-            "with_cache": with_cache,
-            "with_queue": with_queue,
-            "with_storage": with_storage,
-        }
-        options.update({key: True for key, value in flags.items() if value})
-        for key, value in {"port": port, "image": image, "image_tag": image_tag}.items():
-            if value is not None:
-                options[key] = value
-        if no_ingress:
-            options["ingress"] = False
+        flags = {"with_database": with_database, "with_cache": with_cache, "with_queue": with_queue,
+                 "with_storage": with_storage}
+        repo = api.PlatformRepo.open(platform_dir)
         with console.status(f"rendering apps/{name}"):
-            result = make_app(name, team, platform_dir=platform_dir, options=options, pretend=pretend)
+            result = api.new_app(repo, name, team, data=data or [], environments=env or [], replicas=replicas or [],
+                                 services=[flag for flag, on in flags.items() if on], port=port, image=image,
+                                 image_tag=image_tag, ingress=not no_ingress, pretend=pretend)
         verb = "would create" if result.pretend else "created"
         for file in result.files:
             console.print(f"  {verb} {file}", markup=False)

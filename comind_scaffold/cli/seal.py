@@ -7,20 +7,10 @@ from typing import Annotated
 
 import typer
 
-from comind_scaffold._kube import KubeClient
-from comind_scaffold.access import kube_target
+from comind_scaffold import api
+from comind_scaffold.api import CERT_FILE, SCOPES
 from comind_scaffold.cli._output import console, print_json
 from comind_scaffold.errors import InputError
-from comind_scaffold.repo import PlatformRepo
-from comind_scaffold.sealing import (
-    CERT_FILE,
-    SCOPES,
-    fetch_certificate,
-    parse_env_file,
-    parse_literals,
-    platform_certificate,
-    seal,
-)
 
 
 def seal_command(
@@ -48,7 +38,7 @@ def seal_command(
     scope by default: only a Secret of that name in APP-ENV can be unsealed). Re-running with the same name
     replaces the given keys and keeps the others.
     """
-    repo = PlatformRepo(platform_dir) if platform_dir else PlatformRepo.find()
+    repo = api.PlatformRepo.open(platform_dir)
     report: dict[str, object] = {}
     if app_name is not None:  # check every input before anything is fetched or written
         if env is None:
@@ -57,22 +47,19 @@ def seal_command(
             raise InputError("--from-literal/--from-env-file", "give one of them, not both")
         if not literal and env_file is None:
             raise InputError("--from-literal/--from-env-file", "nothing to seal: give KEY=VALUE pairs or a file")
-        data = parse_literals(literal) if literal else parse_env_file(env_file)  # type: ignore[arg-type]
+        data = api.parse_literals(literal) if literal else api.parse_env_file(env_file)  # type: ignore[arg-type]
     elif not fetch_cert:
         raise InputError("APP", "required (or --fetch-cert alone to fetch the certificate)")
     elif env or literal or env_file or name:
         raise InputError("APP", "required with --env/--from-literal/--from-env-file/--name")
     if fetch_cert:
-        out = cert or platform_certificate(repo, profile)
-        config, ctx = kube_target(repo, profile, kubeconfig, context)
-        with KubeClient(config, ctx, timeout=10) as kube:
-            fetched = fetch_certificate(kube, out)
+        fetched = api.fetch_certificate(repo, out=cert, profile=profile, kubeconfig=kubeconfig, context=context)
         report["fetched"] = fetched.to_dict()
         if not as_json:
             console.print(f"certificate from {fetched.source} → {fetched.path} (valid until {fetched.not_after})")
         cert = fetched.path
     if app_name is not None:
-        result = seal(repo, app_name, env or "", data, name=name, cert=cert, scope=scope, profile=profile)
+        result = api.seal(repo, app_name, env or "", data, name=name, cert=cert, scope=scope, profile=profile)
         report["sealed"] = result.to_dict()
         if not as_json:
             kept = f"; kept {', '.join(result.kept)}" if result.kept else ""

@@ -8,11 +8,9 @@ from typing import Annotated
 
 import typer
 
-from comind_scaffold import services as svc
+from comind_scaffold import api
 from comind_scaffold.cli._output import console, print_json
 from comind_scaffold.errors import InputError
-from comind_scaffold.repo import PlatformRepo
-from comind_scaffold.services.credentials import load_credentials
 
 services_app = typer.Typer(
     name="services",
@@ -25,11 +23,7 @@ PlatformDir = Annotated[
 ]
 
 
-def _repo(platform_dir: Path | None) -> PlatformRepo:
-    return PlatformRepo(platform_dir) if platform_dir else PlatformRepo.find()
-
-
-def _print_changes(changes: list[svc.Change]) -> None:
+def _print_changes(changes: list[api.Change]) -> None:
     for change in changes:
         style = "green" if change.changed else "dim"
         console.print(f"[{style}]{change.line()}[/]", markup=True, highlight=False)
@@ -43,16 +37,16 @@ def up_command(
     platform_dir: PlatformDir = None,
 ) -> None:
     """Start the enabled services, wait until healthy, create the databases, buckets and queues apps declare."""
-    repo = _repo(platform_dir)
+    repo = api.PlatformRepo.open(platform_dir)
     with console.status("starting services") as spinner:
-        report = svc.up(repo, only=only, timeout=timeout, pull=pull, progress=lambda msg: spinner.update(msg))
+        report = api.services_up(repo, only=only, timeout=timeout, pull=pull, progress=lambda msg: spinner.update(msg))
     _print_changes(report.changes)
     if report.credentials_created:
         console.print(f"generated local-only credentials in {repo.credentials_path} (mode 0600, git-ignored)")
     console.print("changed" if report.changed else "nothing to do: every service and object is already as declared")
 
 
-def _print_row(row: svc.ServiceStatus) -> None:
+def _print_row(row: api.ServiceStatus) -> None:
     mark = "ok  " if row.ok else "DOWN"
     state = row.state if row.state != "running" else f"running/{row.health}"
     ports = ",".join(str(port) for port in row.ports.values())
@@ -72,7 +66,7 @@ def status_command(
     platform_dir: PlatformDir = None,
 ) -> None:
     """One row per service: container, health, ports, image and a protocol probe; exit 1 when one is down."""
-    rows = svc.status(_repo(platform_dir), timeout=timeout)
+    rows = api.services_status(api.PlatformRepo.open(platform_dir), timeout=timeout)
     if as_json:
         print_json([row.model_dump(mode="json") | {"ok": row.ok} for row in rows])
     else:
@@ -91,7 +85,7 @@ def stop_command(
     platform_dir: PlatformDir = None,
 ) -> None:
     """Stop the service containers; their data stays."""
-    _print_changes(svc.stop(_repo(platform_dir), only=only))
+    _print_changes(api.services_stop(api.PlatformRepo.open(platform_dir), only=only))
 
 
 @services_app.command("logs")
@@ -104,7 +98,8 @@ def logs_command(
     """Print a service's container log."""
     if tail != "all" and not tail.isdigit():
         raise InputError("--tail", f"{tail!r} must be a number of lines or 'all'")
-    for line in svc.logs(_repo(platform_dir), service, follow=follow, tail=int(tail) if tail.isdigit() else "all"):
+    repo = api.PlatformRepo.open(platform_dir)
+    for line in api.services_logs(repo, service, follow=follow, tail=int(tail) if tail.isdigit() else "all"):
         console.print(line, markup=False, highlight=False)
 
 
@@ -114,8 +109,8 @@ def clean_command(
     platform_dir: PlatformDir = None,
 ) -> None:
     """Remove this platform's containers and data volumes (only those labelled as created by comind)."""
-    repo = _repo(platform_dir)
-    containers, volumes = svc.clean_plan(repo)
+    repo = api.PlatformRepo.open(platform_dir)
+    containers, volumes = api.services_clean_plan(repo)
     if not containers and not volumes:
         console.print("nothing to remove")
         return
@@ -124,7 +119,7 @@ def clean_command(
         if not sys.stdin.isatty():
             raise InputError("--yes", "required to delete service data when not asked interactively")
         typer.confirm("Delete these containers and their data?", abort=True)
-    _print_changes(svc.clean(repo))
+    _print_changes(api.services_clean(repo))
 
 
 @services_app.command("credentials")
@@ -133,8 +128,8 @@ def credentials_command(
     platform_dir: PlatformDir = None,
 ) -> None:
     """Where the local-only service credentials are; `--show` prints them."""
-    repo = _repo(platform_dir)
-    creds = load_credentials(repo.credentials_path)
+    repo = api.PlatformRepo.open(platform_dir)
+    creds = api.services_credentials(repo)
     if creds is None:
         raise InputError("credentials", f"{repo.credentials_path} does not exist yet; run comind services up")
     console.print(str(repo.credentials_path))

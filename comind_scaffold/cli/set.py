@@ -7,6 +7,9 @@ from typing import Annotated
 
 import typer
 
+from comind_scaffold import api
+from comind_scaffold.cli._output import console, print_update_report
+
 
 def register(app: typer.Typer) -> None:
     """Add the command to the app."""
@@ -18,7 +21,8 @@ def register(app: typer.Typer) -> None:
         vcs_ref: Annotated[
             str | None, typer.Option(help="Template version to render with; default: the app's recorded one.")
         ] = None,
-        platform_dir: Annotated[Path, typer.Option(help="Platform repository (default: search upwards).")] = Path(),
+        platform_dir: Annotated[Path | None, typer.Option(help="Platform repository (default: search upwards).")
+                                ] = None,
     ) -> None:
         """Change an app's answers: a team change moves its Applications and AppProject entries, app_name renames it.
 
@@ -26,12 +30,7 @@ def register(app: typer.Typer) -> None:
         re-rendered with your edits kept, the AppProjects are synced and the result is checked, as `comind update`
         does (`comind update --abort` undoes it).
         """
-        from comind_scaffold.answers_change import change_answers
-        from comind_scaffold.app_answers import coerce_data, parse_data
-        from comind_scaffold.cli._output import console
-        from comind_scaffold.cli.update import show_report
-
-        changes = coerce_data(parse_data(answers))
+        repo = api.PlatformRepo.open(platform_dir)
         with console.status("changing answers"):
-            report = change_answers(platform_dir, name, changes, vcs_ref=vcs_ref)
-        show_report(report)
+            report = api.change_answers(repo, name, answers, vcs_ref=vcs_ref)
+        print_update_report(report)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from comind_scaffold import api
 from comind_scaffold.cli._output import console
 
 
@@ -16,17 +17,15 @@ def register(app: typer.Typer) -> None:
     @app.command("set-source")
     def set_source(
         source: Annotated[str, typer.Argument(help="Git URL (or checkout) of comind-ops holding the recorded tags.")],
-        platform_dir: Annotated[Path, typer.Option(help="Platform repository (default: search upwards).")] = Path(),
+        platform_dir: Annotated[Path | None, typer.Option(help="Platform repository (default: search upwards).")
+                                ] = None,
     ) -> None:
         """Record SOURCE as the template source of the platform and every app; commit the result afterwards.
 
         Nothing is written unless SOURCE answers and holds every version the answers record.
         """
-        from comind_scaffold.scaffold import find_platform
-        from comind_scaffold.template_source import set_source as repoint
-
-        repo = find_platform(platform_dir)
-        changed = repoint(repo.root, source)
+        repo = api.PlatformRepo.open(platform_dir)
+        changed = api.set_source(repo, source)
         for path in changed:
             console.print(f"recorded {source} in {path.relative_to(repo.root)}", markup=False)
         if not changed:

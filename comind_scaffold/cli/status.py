@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
+from comind_scaffold import api
 from comind_scaffold.cli._output import console
-from comind_scaffold.repo import PlatformRepo
+from comind_scaffold.errors import InputError
 
 _Profile = Annotated[str | None, typer.Option("--profile", help="local or aws (default: the platform's)")]
 _Dir = Annotated[Path | None, typer.Option("--platform-dir", help="platform repository (default: found from here)")]
@@ -19,17 +20,14 @@ _Context = Annotated[str | None, typer.Option("--context", help="kubeconfig cont
 _Wait = Annotated[float, typer.Option("--wait", help="seconds to wait for Progressing Applications")]
 
 
-def _run(platform_dir: Path | None, layers: list[str], **options: object) -> None:
-    from comind_scaffold.verifier.run import run_verify
-
-    repo = PlatformRepo(platform_dir) if platform_dir else PlatformRepo.find()
-    profile = options.get("profile")
-    if profile is not None and profile not in ("local", "aws"):
-        from comind_scaffold.errors import InputError
-
+def _run(platform_dir: Path | None, layers: list[str], *, profile: str | None, json_path: str | None,
+         envs: list[str], kubeconfig: str | None, context: str | None, wait: float) -> None:
+    repo = api.PlatformRepo.open(platform_dir)
+    if profile is not None and profile not in api.PROFILES:
         raise InputError("--profile", f"{profile!r} must be local or aws")
     console.print(f"verifying {repo.root} ({', '.join(layers) or 'all layers'})")
-    code = run_verify(repo.root, layers=layers, **options)
+    code = api.verify(repo, layers=layers, profile=profile, envs=envs, kubeconfig=kubeconfig, context=context,
+                      wait=wait, json_path=json_path)
     if code:
         raise typer.Exit(code)
 

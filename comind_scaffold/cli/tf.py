@@ -8,10 +8,8 @@ from typing import Annotated
 
 import typer
 
+from comind_scaffold import api
 from comind_scaffold.cli._output import console, print_json
-from comind_scaffold.providers import LOCALDEV_VERSION, install_localdev
-from comind_scaffold.repo import PlatformRepo
-from comind_scaffold.tf import ACTIONS, tf
 
 
 def _command(action: str) -> Callable[..., None]:
@@ -24,9 +22,9 @@ def _command(action: str) -> Callable[..., None]:
         as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
         platform_dir: Annotated[Path | None, typer.Option("--platform-dir", help="Platform repository.")] = None,
     ) -> None:
-        repo = PlatformRepo(platform_dir) if platform_dir else PlatformRepo.find()
+        repo = api.PlatformRepo.open(platform_dir)
         with console.status(f"terraform {action} {app_name} [{env}]"):
-            result = tf(repo, app_name, env, action, profile=profile, kubeconfig=kubeconfig, kube_context=context)
+            result = api.tf(repo, app_name, env, action, profile=profile, kubeconfig=kubeconfig, context=context)
         if as_json:
             print_json({"app": result.app, "env": result.env, "profile": result.profile, "action": result.action,
                         "changed": result.changed, "summary": result.summary, "outputs": result.outputs})
@@ -48,7 +46,7 @@ def register(app: typer.Typer) -> None:
     """Add `comind tf` and its sub-commands."""
     tf_app = typer.Typer(name="tf", help="Run an app's Terraform (one state per app and environment).",
                          no_args_is_help=True)
-    for action in ACTIONS:
+    for action in api.ACTIONS:
         tf_app.command(action)(_command(action))
     tf_app.command("install-provider")(install_provider)
     app.add_typer(tf_app, name="tf")
@@ -60,7 +58,7 @@ def install_provider() -> None:
     `comind tf plan|apply` does this by itself when needed; run it ahead to build while offline work goes on.
     """
     with console.status("building comind/localdev"):
-        build = install_localdev()
+        build = api.install_provider()
     how = f"built in {build.seconds:.0f} s" if build.built else "already built"
-    console.print(f"comind/localdev {LOCALDEV_VERSION}: {how}: {build.binary}")
+    console.print(f"comind/localdev {api.LOCALDEV_VERSION}: {how}: {build.binary}")
     console.print(f"terraform CLI config: {build.cli_config}")

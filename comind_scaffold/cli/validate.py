@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from comind_scaffold import api
 from comind_scaffold.cli._output import console, print_json, print_results
 from comind_scaffold.errors import ValidationFailed
 
@@ -32,10 +33,8 @@ def register(app: typer.Typer) -> None:
         show_passed: Annotated[bool, typer.Option("--show-passed", help="List passed checks too.")] = False,
     ) -> None:
         """Validate a platform repository offline: builds, schemas, names, Argo CD wiring, secrets, security."""
-        from comind_scaffold.validation.run import validate as run_validation
-
         with console.status("validating…") if not as_json else nullcontext():
-            report = run_validation(path, argocd_crds=argocd_crds)
+            report = api.validate(path, argocd_crds=argocd_crds)
         if as_json:
             print_json(report.to_dict())
         else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from comind_scaffold import __version__
+from comind_scaffold import api
 from comind_scaffold.cli._output import console
 
 
@@ -14,4 +14,4 @@ def register(app: typer.Typer) -> None:
     @app.command("version")
     def version() -> None:
         """Print the comind-ops version."""
-        console.print(__version__)
+        console.print(api.version())
