@@ -49,7 +49,6 @@ __all__ = [
     "Forward",
     "LocalCredentials",
     "MergeResult",
-    "MonitoringAccess",
     "PhaseResult",
     "PlatformRepo",
     "ProviderBuild",
