@@ -138,17 +138,17 @@ def build(cluster: KubeCluster, workdir: Path, apps: int, envs: tuple[str, ...])
     return repo
 
 
+# No Argo CD runs here, so nothing computes the 600 Applications' status: these checks still run and are timed,
+# but fail (sync=Unknown); settling ignores them. tests/test_argocd_platform.py runs them on real Argo CD.
+ARGOCD_STATUS_CHECKS = ("application.synced_healthy", "app.application")
+
+
 def settle(cluster: KubeCluster, repo: PlatformRepo, timeout: float = 900) -> None:
-    for app in (
-        cluster.dynamic.resources.get(api_version="argoproj.io/v1alpha1", kind="Application")
-        .get(namespace="argocd")
-        .items
-    ):
-        cluster.set_application_status(app.metadata.name)
     deadline = time.monotonic() + timeout
     while True:
         with KubeClient(str(cluster.kubeconfig), timeout=30) as client:
-            failed = [r for r in kube_results(Snapshot(client), Expected(repo), "local") if r.status is Status.FAIL]
+            failed = [r for r in kube_results(Snapshot(client), Expected(repo), "local")
+                      if r.status is Status.FAIL and r.name not in ARGOCD_STATUS_CHECKS]
         if not failed or time.monotonic() > deadline:
             break
         print(f"  {len(failed)} checks still failing (e.g. {failed[0].line()[:120]})", flush=True)

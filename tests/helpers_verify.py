@@ -191,7 +191,8 @@ def app_namespace_labels(application: Mapping[str, Any]) -> dict[str, str]:
 
 
 def deploy_platform(cluster: Any, repo: PlatformRepo) -> None:
-    """Do what Argo CD would: apply everything the platform and its apps render, then mark Applications synced."""
+    """Apply by hand everything the platform and its apps render (Applications included, with no status: no Argo CD
+    runs on this control plane); tests with real Argo CD use tests/components/fixtures_argocd.py instead."""
     from comind_scaffold.checks.expected import Expected
 
     for namespace, workloads in CONTROLLERS.items():
@@ -238,17 +239,6 @@ def deploy_platform(cluster: Any, repo: PlatformRepo) -> None:
     for pair in expected.app_envs:
         cluster.wait_deployment_available(pair.app.app_name, pair.namespace)
         cluster.wait_endpoints_ready(pair.app.app_name, pair.namespace)
-    mark_applications(cluster)
-
-
-def mark_applications(cluster: Any, sync: str = "Synced", health: str = "Healthy") -> None:
-    """Write every Application's status as Argo CD would once everything is applied."""
-    for item in (
-        cluster.dynamic.resources.get(api_version="argoproj.io/v1alpha1", kind="Application")
-        .get(namespace="argocd")
-        .items
-    ):
-        cluster.set_application_status(item.metadata.name, sync=sync, health=health)
 
 
 def run_verify(

@@ -152,34 +152,3 @@ def test_malformed_application_is_rejected_by_crd_schema(argocd_ns: KubeCluster)
     # The cluster is shared by the session: leave no Application for the verifier tests to find.
     status, body = argocd_ns.request("DELETE", f"{path}/{good['metadata']['name']}")
     assert status == 200, body
-
-
-def test_set_application_status_round_trips(argocd_ns: KubeCluster) -> None:
-    name = f"web-{uuid.uuid4().hex[:6]}"
-    argocd_ns.apply(_application(name))
-    resources = [{"group": "apps", "version": "v1", "kind": "Deployment", "namespace": "web",
-                  "name": "web", "status": "OutOfSync", "health": {"status": "Progressing"}}]
-    conditions = [{"type": "SyncError", "message": "one or more objects failed to apply"}]
-    argocd_ns.set_application_status(name, sync="OutOfSync", health="Degraded",
-                                     revision="0123456789abcdef", resources=resources,
-                                     conditions=conditions, health_message="replicas unavailable")
-
-    app = argocd_ns.get_application(name)
-    assert app["status"]["sync"]["status"] == "OutOfSync"
-    assert app["status"]["sync"]["revision"] == "0123456789abcdef"
-    assert app["status"]["sync"]["comparedTo"]["destination"]["namespace"] == "web"
-    assert app["status"]["health"]["status"] == "Degraded"
-    assert app["status"]["resources"][0]["health"]["status"] == "Progressing"
-    assert app["status"]["conditions"][0]["type"] == "SyncError"
-
-    argocd_ns.set_application_status(name)  # defaults: Synced / Healthy
-    app = argocd_ns.get_application(name)
-    assert (app["status"]["sync"]["status"], app["status"]["health"]["status"]) == (
-        "Synced", "Healthy")
-
-    # The status is schema-checked too: a sync status that is not an object is refused.
-    status, body = argocd_ns.request(
-        "PATCH", f"/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/{name}",
-        {"status": {"sync": "Synced"}}, content_type="application/merge-patch+json")
-    assert status == 422, body
-    argocd_ns.kubectl("delete", "application", name, "-n", "argocd", "--wait=false")

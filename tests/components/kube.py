@@ -5,9 +5,9 @@ kube-controller-manager, kube-scheduler and kwok (which plays the kubelets of fa
 creates fake nodes, installs Argo CD's CRDs and hands out a kubeconfig. The binaries are
 built from Go modules by ``tests/testbin/build-kube.sh``; nothing is pulled from anywhere.
 
-Beyond the kubelets, this cluster runs no Argo CD: tests on it write an Application's ``status``
-themselves with :meth:`KubeCluster.set_application_status`. Real Argo CD (repo-server and
-application-controller) runs against a cluster of its own: ``tests/components/argocd.py``.
+Beyond the kubelets, this cluster runs no Argo CD and nothing writes an Application's ``status``: tests that need
+one run against real Argo CD (repo-server and application-controller) on a cluster of its own
+(``tests/components/argocd.py``, ``tests/components/fixtures_argocd.py``).
 
     with KubeCluster(nodes=3) as kc:
         kc.kubectl("apply", "-f", "-", input=manifest_yaml)
@@ -773,63 +773,6 @@ class KubeCluster:
     def get_application(self, name: str, namespace: str = "argocd") -> dict[str, Any]:
         self.require_argocd_crds()
         return self.get(f"{ARGOCD_GROUP}/{ARGOCD_VERSION}", "Application", name, namespace)
-
-    def set_application_status(
-        self, name: str, namespace: str = "argocd", *, sync: str = "Synced",
-        health: str = "Healthy", revision: str | None = None,
-        resources: list[dict[str, Any]] | None = None,
-        conditions: list[dict[str, Any]] | None = None,
-        operation_state: dict[str, Any] | None = None,
-        health_message: str | None = None, extra: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """Write an Application's ``status`` as Argo CD's controller would; returns the object.
-
-        This is the one thing the tests fake (Argo CD's controller cannot run here). The status
-        is validated by the real CRD schema. Argo CD v3's Application CRD has no status
-        subresource, so the status goes through a merge patch of the object itself (as Argo
-        CD does); a CRD with a status subresource gets it patched there instead.
-        Sync: Synced/OutOfSync/Unknown; health: Healthy/Progressing/Degraded/Suspended/Missing/Unknown.
-        """
-        self.require_argocd_crds()
-        app = self.get_application(name, namespace)
-        spec = app.get("spec", {})
-        now = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        compared: dict[str, Any] = {"destination": spec.get("destination", {})}
-        if spec.get("source"):
-            compared["source"] = spec["source"]
-        if spec.get("sources"):
-            compared["sources"] = spec["sources"]
-        sync_status: dict[str, Any] = {"status": sync, "comparedTo": compared}
-        if revision is not None:
-            sync_status["revision"] = revision
-        health_status: dict[str, Any] = {"status": health, "lastTransitionTime": now}
-        if health_message:
-            health_status["message"] = health_message
-        status: dict[str, Any] = {
-            "sync": sync_status,
-            "health": health_status,
-            "resources": resources or [],
-            "conditions": conditions or [],
-            "reconciledAt": now,
-        }
-        if operation_state is not None:
-            status["operationState"] = operation_state
-        if extra:
-            status.update(extra)
-        res = self._resource(f"{ARGOCD_GROUP}/{ARGOCD_VERSION}", "Application")
-        if self._has_status_subresource("applications." + ARGOCD_GROUP):
-            res = res.status
-        patched = self.dynamic.patch(res, body={"status": status}, name=name,
-                                     namespace=namespace,
-                                     content_type="application/merge-patch+json")
-        return cast(dict[str, Any], patched.to_dict())
-
-    def _has_status_subresource(self, crd_name: str) -> bool:
-        from kubernetes import client
-
-        crd = client.ApiextensionsV1Api(self.api_client).read_custom_resource_definition(crd_name)
-        return any(v.served and v.storage and v.subresources and v.subresources.status is not None
-                   for v in crd.spec.versions)
 
     def wait_deployment_available(self, name: str, namespace: str = "default",
                                   timeout: float = 90.0) -> dict[str, Any]:
