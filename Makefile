@@ -22,11 +22,12 @@ require = $(if $(strip $($(1))),,$(error $(1) is required: make $@ $(1)=<$(2)>))
 env_flags = $(foreach env,$(ENVS),--env $(env))
 
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap bootstrap-plan status gitops-status monitoring-check \
+.PHONY: help bootstrap bootstrap-plan status gitops-status \
 	services-setup services-status services-stop services-logs services-clean \
 	new-app new-app-full update check-update validate \
 	tf-plan-app tf-apply-app tf-destroy-app tf-output-app
 .PHONY: destroy kubeconfig argocd-url argocd-password argocd-port-forward seal seal-fetch-cert update-platform
+.PHONY: monitoring-access monitoring-port-forward monitoring-proxy monitoring-check
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^## / {printf "\n%s\n", substr($$0, 4)} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -44,9 +45,6 @@ status: ## Check every layer (services, cluster, Argo CD, apps); exits 1 if any 
 gitops-status: ## Check that every Argo CD Application is Synced and Healthy; exits 1 if not
 	$(COMIND) gitops-status
 
-monitoring-check: ## Same checks as `status` (this platform ships no separate monitoring stack)
-	$(COMIND) status
-
 destroy: ## Remove the cluster, every app's infrastructure and (local) the services comind made (CONFIRM=yes)
 	$(COMIND) destroy --profile '$(PROFILE)'$(if $(filter yes,$(CONFIRM)), --yes)
 
@@ -62,6 +60,19 @@ argocd-password: ## Print Argo CD's initial admin password
 
 argocd-port-forward: ## Forward http://127.0.0.1:8080 to Argo CD until Ctrl-C
 	$(COMIND) argocd port-forward --profile '$(PROFILE)'
+
+## Monitoring (answer monitoring: off — these targets say so and exit 2)
+monitoring-access: ## Print Grafana's URL and admin login, and where the port-forwards listen
+	$(COMIND) monitoring access --profile '$(PROFILE)'
+
+monitoring-port-forward: ## Forward http://127.0.0.1:3000 to Grafana (SVC=prometheus: 9090) until Ctrl-C
+	$(COMIND) monitoring port-forward $(or $(SVC),grafana) --profile '$(PROFILE)'
+
+monitoring-proxy: ## Serve Grafana on http://127.0.0.1:3000 through the API server's service proxy until Ctrl-C
+	$(COMIND) monitoring proxy --profile '$(PROFILE)'
+
+monitoring-check: ## Grafana's login exists, then every Argo CD Application (kube-prometheus-stack too) Synced and Healthy
+	$(COMIND) monitoring access --profile '$(PROFILE)' >/dev/null && $(COMIND) gitops-status --profile '$(PROFILE)'
 
 ## Secrets
 seal: ## Seal a KEY=VALUE file into a SealedSecret in an app's overlay (APP=name ENV=env FILE=path)

@@ -50,6 +50,8 @@ class PlatformSpec(_Spec):
     k3d_agents: int = 2
     eks_node_groups: list[NodeGroup] = [NodeGroup(name="default")]
     argocd_chart_version: str = "9.1.3"
+    monitoring: bool = False
+    monitoring_chart_version: str = "79.10.0"
     # Local Docker services, rendered into infra/docker/registry/services.yaml (read that through ServicesSpec).
     postgres_version: str = "15-alpine"
     postgres_port: int = 5432
