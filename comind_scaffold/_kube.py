@@ -145,6 +145,41 @@ class KubeClient:
             detail = raw.decode(errors="replace")[:300]
             raise ClusterUnreachableError(f"API server {self.server}: HTTP {status} {reason} on PATCH {kind} {name}: {detail}")
 
+    def create(self, kind: str, obj: Obj, namespace: str | None = None) -> bool:
+        """Create one object; False when one of that name already exists (it is left as it is).
+
+        Raises:
+            ClusterUnreachableError: The API server cannot be reached or refuses the object.
+
+        """
+        headers = {"Accept": "application/json", "Content-Type": "application/json"}
+        status, reason, raw = self._request("POST", KINDS[kind].path(namespace), None, headers, obj)
+        if status == 409:
+            return False
+        if status >= 400:
+            detail = raw.decode(errors="replace")[:300]
+            raise ClusterUnreachableError(f"API server {self.server}: HTTP {status} {reason} on POST {kind}: {detail}")
+        return True
+
+    def raw_request(self, verb: str, path: str, headers: dict[str, str], body: bytes | None
+                    ) -> tuple[int, str, dict[str, str], bytes]:
+        """Send bytes as they are to `path` with this context's credentials: (status, reason, headers, body).
+
+        For relaying another client's request (`comind monitoring proxy`); only a failure to reach the server raises.
+        """
+        import urllib3
+
+        self.requests += 1
+        _method, url, auth, _body, _post = self._api.param_serialize(
+            verb, path, header_params={}, auth_settings=["BearerToken"])
+        try:
+            response = self._api.rest_client.pool_manager.request(
+                verb, url, body=body, headers={**headers, **auth}, redirect=False, preload_content=True,
+                timeout=urllib3.Timeout(connect=self.timeout, read=self.timeout))
+        except (urllib3.exceptions.HTTPError, OSError) as err:
+            raise ClusterUnreachableError(f"API server {self.server}: unreachable ({self._reason(err)})") from err
+        return int(response.status), str(response.reason or ""), dict(response.headers), bytes(response.data)
+
     def _request(
         self, verb: str, path: str, query: list[tuple[str, str]] | None, header: dict[str, str], payload: Obj | None
     ) -> tuple[int, str, bytes]:

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from comind_scaffold import __version__
 from comind_scaffold.access import ARGOCD_SERVER_PORT, Forward, MergeResult
 from comind_scaffold.bootstrap import PHASES, BootstrapOptions, BootstrapReport, PhaseResult
 from comind_scaffold.constants import ARGOCD_NAMESPACE, PROFILES
 from comind_scaffold.models import CheckResult, Status
+from comind_scaffold.monitoring import MONITORING_NAMESPACE, TARGETS, MonitoringAccess, Proxy
 from comind_scaffold.providers import LOCALDEV_VERSION, ProviderBuild
 from comind_scaffold.repo import PlatformRepo
 from comind_scaffold.sealing import CERT_FILE, SCOPES, FetchedCert, SealResult
@@ -39,6 +41,8 @@ __all__ = [
     "ARGOCD_SERVER_PORT",
     "CERT_FILE",
     "LOCALDEV_VERSION",
+    "MONITORING_NAMESPACE",
+    "MONITORING_SERVICES",
     "PHASES",
     "PROFILES",
     "SCOPES",
@@ -49,9 +53,11 @@ __all__ = [
     "Forward",
     "LocalCredentials",
     "MergeResult",
+    "MonitoringAccess",
     "PhaseResult",
     "PlatformRepo",
     "ProviderBuild",
+    "Proxy",
     "SealResult",
     "Status",
     "TfResult",
@@ -68,6 +74,9 @@ __all__ = [
     "install_provider",
     "is_url",
     "merge_kubeconfig",
+    "monitoring_access",
+    "monitoring_port_forward",
+    "monitoring_proxy",
     "new_app",
     "parse_env_file",
     "parse_literals",
@@ -366,3 +375,54 @@ def seal(repo: PlatformRepo, app: str, env: str, data: dict[str, str], *, name: 
 
     return seal_values(repo, app, env, data, name=name, cert=cert, scope=scope, profile=profile)
 
+
+# --- the monitoring stack (answer `monitoring`): Grafana and Prometheus in namespace monitoring ---------------------
+
+MONITORING_SERVICES = tuple(TARGETS)
+
+
+@contextmanager
+def _monitoring_kube(repo: PlatformRepo, profile: str | None, kubeconfig: Path | None,
+                     context: str | None) -> Iterator[Any]:
+    """Open a client of the platform's cluster, once the answers are known to enable monitoring."""
+    from comind_scaffold import access, monitoring
+    from comind_scaffold._kube import KubeClient
+
+    monitoring.require_monitoring(repo)
+    config, ctx = access.kube_target(repo, profile, kubeconfig, context)
+    with KubeClient(config, ctx, timeout=10) as kube:
+        yield kube
+
+
+def monitoring_access(repo: PlatformRepo, *, profile: str | None = None, kubeconfig: Path | None = None,
+                      context: str | None = None, namespace: str = MONITORING_NAMESPACE) -> MonitoringAccess:
+    """Grafana's URL and admin login (Secret monitoring/grafana-admin), and where the port-forwards listen."""
+    from comind_scaffold import monitoring
+
+    with _monitoring_kube(repo, profile, kubeconfig, context) as kube:
+        return monitoring.monitoring_access(repo, kube, profile, namespace)
+
+
+def monitoring_port_forward(repo: PlatformRepo, service: str = "grafana", *, port: int | None = None,
+                            stop: threading.Event, on_ready: Callable[[Forward], None] | None = None,
+                            on_error: Callable[[str], None] | None = None, profile: str | None = None,
+                            kubeconfig: Path | None = None, context: str | None = None,
+                            namespace: str = MONITORING_NAMESPACE) -> Forward:
+    """Forward 127.0.0.1:`port` (default 3000 for grafana, 9090 for prometheus) to its pod until `stop` is set."""
+    from comind_scaffold import monitoring
+
+    with _monitoring_kube(repo, profile, kubeconfig, context) as kube:
+        return monitoring.monitoring_port_forward(repo, kube, service, local_port=port, namespace=namespace,
+                                                  stop=stop, on_ready=on_ready, on_error=on_error)
+
+
+def monitoring_proxy(repo: PlatformRepo, *, port: int = 3000, stop: threading.Event,
+                     on_ready: Callable[[Proxy], None] | None = None, profile: str | None = None,
+                     kubeconfig: Path | None = None, context: str | None = None,
+                     namespace: str = MONITORING_NAMESPACE) -> Proxy:
+    """Serve Grafana on 127.0.0.1:`port` through the API server's service proxy until `stop` is set."""
+    from comind_scaffold import monitoring
+
+    with _monitoring_kube(repo, profile, kubeconfig, context) as kube:
+        return monitoring.monitoring_proxy(repo, kube, local_port=port, namespace=namespace, stop=stop,
+                                           on_ready=on_ready)

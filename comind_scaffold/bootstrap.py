@@ -286,6 +286,9 @@ def _root_app_files(repo: PlatformRepo) -> list[Path]:
 def phase_root_app(repo: PlatformRepo, options: BootstrapOptions) -> tuple[str, str]:
     """Apply the root AppProject and the app-of-apps server-side; unchanged when the cluster already matches."""
     files = _root_app_files(repo)
+    from comind_scaffold.monitoring import bootstrap_grafana_admin
+
+    login = bootstrap_grafana_admin(repo, options.kubeconfig, options.context, dry_run=options.dry_run)
     file_args = [arg for f in files for arg in ("-f", str(f))]
     timeout = options.budget("root-app")
     # `kubectl diff` exits 0 when the live objects match, 1 when they differ.
@@ -293,11 +296,11 @@ def phase_root_app(repo: PlatformRepo, options: BootstrapOptions) -> tuple[str, 
                     timeout=timeout)
     names = ", ".join(f.name for f in files)
     if diff.returncode == 0:
-        return "unchanged", f"{names}: already applied"
+        return ("done" if login.startswith("; created") else "unchanged"), f"{names}: already applied{login}"
     if options.dry_run:
-        return "planned", f"would apply {names}"
+        return "planned", f"would apply {names}{login}"
     _kubectl(options, "apply", "--server-side", "--field-manager=comind", *file_args, timeout=timeout)
-    return "done", f"applied {names}"
+    return "done", f"applied {names}{login}"
 
 
 def phase_cluster(repo: PlatformRepo, options: BootstrapOptions) -> tuple[str, str]:
