@@ -34,6 +34,8 @@ RENDER_CACHE_DIR = f"{LOCAL_STATE_DIR}/cache/rendered"  # kustomize renders by i
 LOCAL_CREDENTIALS = ".comind/local-credentials.yaml"
 
 ARGOCD_NAMESPACE = "argocd"
+ARGOCD_GROUP = "argoproj.io"
+ARGOCD_API = f"{ARGOCD_GROUP}/v1alpha1"
 PLATFORM_NAMESPACES_LOCAL = ("argocd", "sealed-secrets", "ingress-nginx", "metallb-system")
 PLATFORM_NAMESPACES_AWS = ("argocd", "sealed-secrets")
 PROFILES = ("local", "aws")

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from comind_scaffold.checks import static
 from comind_scaffold.models import Status
-from comind_scaffold.validation.run import validate
+from comind_scaffold.validation.run import ALL_CHECKS, validate
 from comind_scaffold.validation.scan import scan
 from tests.components.require import skip_or_fail
 from tests.helpers_scaffold import commit_all, make_platform, make_template_repo
@@ -127,7 +126,7 @@ def test_checks_run_one_by_one_on_a_scan() -> None:
     """The verifier's static layer calls single checks on a scan; each works on its own."""
     repo = scan(FIXTURE_PLATFORM)
     try:
-        for check in static.ALL_CHECKS:
+        for check in ALL_CHECKS:
             results = check(repo)
             assert results and all(r.layer == "static" for r in results), check.__name__
             assert all(r.ok for r in results), [r.line() for r in results]

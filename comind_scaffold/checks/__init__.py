@@ -1,7 +1,7 @@
-"""The check library: plain `check_*` functions returning `CheckResult`s, shared by `comind` and `pytest verify/`.
+"""The live checks: plain `check_*` functions returning `CheckResult`s, shared by `comind` and `pytest verify/`.
 
-Layers: `static` (offline, `checks.static`), `cluster`, `gitops`, `apps` and `aws`; the `services` layer
-reuses the services manager's probes. Cluster-facing checks read a `Snapshot` listed once per run.
+Layers `cluster`, `gitops`, `apps` and `aws` read a `Snapshot` listed once per run; `services` reuses the services
+manager's probes. The offline rules of the `static` layer live in `comind_scaffold.validation`.
 """
 
 from __future__ import annotations

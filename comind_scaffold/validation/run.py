@@ -7,12 +7,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from comind_scaffold.checks.static import ALL_CHECKS
 from comind_scaffold.models import CheckResult, Status
+from comind_scaffold.validation import argocd_wiring, secrets, structure, uniqueness, workloads
+from comind_scaffold.validation.rule import StaticCheck
 from comind_scaffold.validation.scan import scan
 from comind_scaffold.validation.schemas import ArgoCDSchemas
 
-__all__ = ["ValidationReport", "validate"]
+__all__ = ["ALL_CHECKS", "ValidationReport", "validate"]
+
+# Every offline rule, in the order its results are reported.
+ALL_CHECKS: tuple[StaticCheck, ...] = (
+    structure.check_answers,
+    structure.check_yaml_syntax,
+    structure.check_builds,
+    structure.check_schemas,
+    uniqueness.check_unique_names,
+    uniqueness.check_namespaces,
+    argocd_wiring.check_applications,
+    argocd_wiring.check_project_privileges,
+    uniqueness.check_service_ports,
+    secrets.check_plaintext_secrets,
+    workloads.check_image_tags,
+    workloads.check_containers,
+    workloads.check_network_policies,
+    workloads.check_pod_security,
+)
 
 
 @dataclass

@@ -17,6 +17,9 @@ from typing import Any
 import yaml
 
 from comind_scaffold.constants import LOCAL_DEV_SECRET_MARKER
+from comind_scaffold.models import CheckResult, failed
+from comind_scaffold.validation.rule import LAYER, summary
+from comind_scaffold.validation.scan import RepoScan
 
 __all__ = ["SecretFinding", "is_scanned", "scan_file", "shannon_entropy"]
 
@@ -279,3 +282,26 @@ def scan_file(
         if not allowed(finding.line):
             strongest[finding.line] = finding  # one finding per line: the most specific rule wins
     return [strongest[line] for line in sorted(strongest)]
+
+
+def check_plaintext_secrets(scan: RepoScan) -> list[CheckResult]:
+    """No committed file holds a plaintext secret (`.comind/` is local-only and never read)."""
+    marker = LOCAL_DEV_SECRET_MARKER
+    findings = []
+    scanned = [f for f in scan.files if is_scanned(f)]
+    parsed = {f.path: f for f in scan.yaml_files}
+    for path in scanned:
+        known = parsed.get(path)
+        text, nodes = (known.text, known.nodes if known.error is None else None) if known else (None, None)
+        for finding in scan_file(path, scan.rel(path), text=text, nodes=nodes):
+            findings.append(
+                failed(
+                    f"secrets.{finding.rule}",
+                    LAYER,
+                    finding.where,
+                    finding.detail,
+                    hint=f"use a SealedSecret or the generated .comind/ credentials; a local-only dev default "
+                    f"may carry the comment '# {marker}'",
+                )
+            )
+    return summary("secrets", ".", f"{len(scanned)} file(s) hold no plaintext secret", findings)
