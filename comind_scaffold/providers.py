@@ -49,9 +49,13 @@ class ProviderBuild:
     seconds: float
 
 
+def _builds_into_the_provider(name: str) -> bool:
+    return (name.endswith(".go") and not name.endswith("_test.go")) or name in ("go.mod", "go.sum")
+
+
 def _sources_digest() -> str:
     digest = hashlib.sha256()
-    for path in sorted(p for p in SOURCES.iterdir() if p.suffix == ".go" or p.name in ("go.mod", "go.sum")):
+    for path in sorted(p for p in SOURCES.iterdir() if _builds_into_the_provider(p.name)):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 

@@ -58,6 +58,11 @@ func seal(payload []byte, password string) ([]byte, error) {
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, err
 	}
+	return sealWith(payload, password, salt, nonce)
+}
+
+// sealWith is seal with the given salt (32 bytes) and nonce (8 bytes).
+func sealWith(payload []byte, password string, salt, nonce []byte) ([]byte, error) {
 	block, err := aes.NewCipher(argon2.IDKey([]byte(password), salt, 1, 64*1024, 4, 32))
 	if err != nil {
 		return nil, err
