@@ -30,6 +30,21 @@ components: venv ## Install and start the real components the tests use (docker 
 test: venv ## The whole test suite against real components (set up first); a missing component fails, never skips
 	VPY="$(VPY)" bash tests/testbin/run-tests.sh $(PYTEST_ARGS)
 
+GO ?= $(shell command -v go || echo /usr/local/go/bin/go)
+GOFMT ?= $(dir $(GO))gofmt
+GO_PROVIDER := comind_scaffold/provider_localdev
+
+# Every step runs, then the target fails if any did; the linters' versions are pinned in pyproject.toml's test extra.
+lint: venv ## ruff, mypy --strict, gofmt, go vet and go test of the Go provider; fails on any finding
+	@status=0; \
+	echo "== ruff"; $(VENV)/bin/ruff check --quiet . || status=1; \
+	echo "== mypy --strict"; $(VENV)/bin/mypy comind_scaffold || status=1; \
+	echo "== gofmt"; unformatted="$$($(GOFMT) -l $(GO_PROVIDER))"; \
+	if [ -n "$$unformatted" ]; then echo "not gofmt-formatted: $$unformatted"; status=1; fi; \
+	echo "== go vet, go test"; (cd $(GO_PROVIDER) && CGO_ENABLED=0 $(GO) vet ./... && \
+		CGO_ENABLED=0 $(GO) test ./...) || status=1; \
+	exit $$status
+
 test-quick: venv ## Tests that need no Docker engine, control plane or terraform mirror
 	PATH="$(VENV)/bin:$$PATH" $(VPY) -m pytest tests/ -m "not docker and not cluster and not terraform" $(PYTEST_ARGS)
 
