@@ -22,7 +22,8 @@ from typing import Any
 
 from comind_scaffold import constants as c
 from comind_scaffold._terraform import Terraform, parse_version
-from comind_scaffold.errors import InputError, TemplateError, ToolFailedError, UserError, ValidationFailed
+from comind_scaffold.aws_state import MIN_TERRAFORM as AWS_MIN_TERRAFORM
+from comind_scaffold.errors import InputError, ToolFailedError, UserError, ValidationFailed
 from comind_scaffold.models import CheckResult, failed, passed
 from comind_scaffold.repo import PlatformRepo
 from comind_scaffold.tf import AWS_BACKEND_FILE
@@ -231,7 +232,8 @@ def preflight(repo: PlatformRepo, options: BootstrapOptions) -> list[CheckResult
     """Check every precondition of the run, each as one result (nothing is changed)."""
     results = [check_tool("kubectl", MIN_KUBECTL)]
     if not options.existing_cluster:
-        results.append(check_tool("terraform", (1, 5, 0)))
+        # aws: the S3 backend locks with its own lock file (use_lockfile) from Terraform 1.10 on
+        results.append(check_tool("terraform", AWS_MIN_TERRAFORM if options.profile == "aws" else (1, 5, 0)))
         results.append(check_tool("helm"))
         if options.profile == "local":
             results.append(check_tool("k3d"))
@@ -310,11 +312,12 @@ def phase_cluster(repo: PlatformRepo, options: BootstrapOptions) -> tuple[str, s
     workdir = repo.root / c.TERRAFORM_ENVIRONMENTS / options.profile
     backend_config: list[str] = []
     if options.profile == "aws":
-        backend_file = repo.root / AWS_BACKEND_FILE
-        if not backend_file.is_file():
-            raise TemplateError(f"{backend_file}: missing",
-                                hint="apply infra/terraform/remote-state once and write its backend_hcl output there")
-        backend_config.append(str(backend_file))
+        from comind_scaffold.aws_state import ensure_remote_state
+
+        state = ensure_remote_state(repo, dry_run=options.dry_run)
+        if not state.backend_file.is_file():  # dry run before the first real one: nothing to plan against yet
+            return "planned", f"would create the state bucket {state.bucket} and {AWS_BACKEND_FILE}"
+        backend_config.append(str(state.backend_file))
     runner = Terraform(workdir, timeout=options.budget("cluster"))
     runner.init(backend_config=backend_config)
     plan_file = repo.root / c.LOCAL_STATE_DIR / f"bootstrap-{options.profile}.tfplan"

@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 from comind_scaffold import constants as c
 from comind_scaffold._terraform import Terraform, find_binary
+from comind_scaffold.aws_state import BACKEND_FILE as AWS_BACKEND_FILE
+from comind_scaffold.aws_state import backend_bucket
 from comind_scaffold.errors import InputError, TemplateError
 from comind_scaffold.providers import install_localdev
 from comind_scaffold.repo import PlatformRepo
@@ -27,7 +29,6 @@ from comind_scaffold.specs import AppSpec
 
 Action = Literal["plan", "apply", "destroy", "output"]
 ACTIONS: tuple[Action, ...] = ("plan", "apply", "destroy", "output")
-AWS_BACKEND_FILE = "infra/terraform/backend.hcl"
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,7 @@ def tf(repo: PlatformRepo, app_name: str, env: str, action: str, *, profile: str
         if not backend_file.is_file():
             raise TemplateError(f"{backend_file}: missing", hint="run `comind bootstrap --profile aws` first")
         backend_config = [str(backend_file)]
+        variables["state_bucket"] = backend_bucket(backend_file)  # the platform's state, read by the app's root
     runner = terraform or Terraform(workdir)
     runner.init(backend_config=backend_config)
     runner.select_workspace(env)

@@ -120,7 +120,7 @@ def test_both_app_implementations_share_the_interface_and_outputs(platform_root:
 def test_variables_come_first_as_name_environment_tags_and_are_described(platform_root: Path) -> None:
     terraform = platform_root / "infra/terraform"
     problems = []
-    for folder in [*terraform.glob("modules/*/*"), *terraform.glob("environments/*"), terraform / "remote-state"]:
+    for folder in [*terraform.glob("modules/*/*"), *terraform.glob("environments/*")]:
         names = _variable_names(folder)
         if names[:3] != ["name", "environment", "tags"]:
             problems.append(f"{folder.name}: variables start {names[:3]}")

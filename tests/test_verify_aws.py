@@ -57,6 +57,15 @@ def _create_world(aws: checks.Aws, repo: PlatformRepo) -> None:
         Bucket=f"{spec.platform_name}-artifacts-{aws.region}",
         CreateBucketConfiguration={"LocationConstraint": aws.region},
     )
+    route53 = aws.client("route53")
+    zone = route53.create_hosted_zone(Name=checks.internal_zone(spec), CallerReference="world",
+                                      VPC={"VPCRegion": aws.region, "VPCId": vpc},
+                                      HostedZoneConfig={"PrivateZone": True})["HostedZone"]["Id"]
+    records = [{"Action": "CREATE", "ResourceRecordSet": {
+        "Name": f"{service}.{env}.{checks.internal_zone(spec)}", "Type": "CNAME", "TTL": 60,
+        "ResourceRecords": [{"Value": f"{service}.abc123.{aws.region}.amazonaws.com"}]}}
+        for env in spec.environments for service in ("postgresql", "redis")]
+    route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": records})
     for pair in Expected(repo).app_envs:
         app, env = pair.app, pair.env
         if app.with_database:
@@ -81,6 +90,7 @@ def aws_results(aws: checks.Aws, repo: PlatformRepo) -> list[CheckResult]:
     results = [checks.check_eks_cluster(aws, spec), checks.check_network_tags(aws, spec)]
     results += [checks.check_node_group(aws, spec, group) for group in spec.eks_node_groups]
     results += checks.check_platform_resources(aws, spec)
+    results += [checks.check_internal_dns(aws, spec, env) for env in spec.environments]
     for pair in Expected(repo).app_envs:
         results += checks.check_app_resources(aws, pair, spec.platform_name)
     return results
@@ -133,6 +143,23 @@ def test_missing_bucket_queue_and_platform_cache_are_named(aws_world: checks.Aws
     }
     assert failed["ElastiCache replication group demo-redis"] in ("does not exist in us-west-2", "status deleting")
     assert failed["S3 bucket demo-shop-prod"] == failed["SQS queue shop-dev-dlq"] == "does not exist in us-west-2"
+
+
+def test_missing_private_dns_record_and_zone_are_named(aws_world: checks.Aws, platform_repo: PlatformRepo) -> None:  # noqa: F811
+    spec = platform_repo.spec
+    route53 = aws_world.client("route53")
+    zone_name = checks.internal_zone(spec)
+    zone = route53.list_hosted_zones_by_name(DNSName=zone_name)["HostedZones"][0]["Id"]
+    env = spec.environments[0]
+    gone = {"Name": f"postgresql.{env}.{zone_name}", "Type": "CNAME", "TTL": 60,
+            "ResourceRecords": [{"Value": f"postgresql.abc123.{aws_world.region}.amazonaws.com"}]}
+    route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={
+        "Changes": [{"Action": "DELETE", "ResourceRecordSet": gone}]})
+    [result] = _failures(aws_results(aws_world, platform_repo))
+    assert (result.name, result.object) == ("aws.dns", f"Route53 {env}.{zone_name.rstrip('.')}")
+    assert result.message == "no CNAME for postgresql"
+    assert checks.check_internal_dns(aws_world, spec.model_copy(update={"aws_domain": "other.example"}), env
+                                     ).message == "no private hosted zone internal.other.example."
 
 
 def test_wrong_cluster_version_and_node_group_size(aws_world: checks.Aws, platform_repo: PlatformRepo) -> None:  # noqa: F811

@@ -234,6 +234,41 @@ def check_platform_resources(aws: Aws, spec: PlatformSpec) -> list[CheckResult]:
     return check_resources(aws, platform_resources(spec), spec.platform_name)
 
 
+def internal_zone(spec: PlatformSpec) -> str:
+    """The private Route53 zone of the managed services' names (environments/aws/route53.tf), with its dot."""
+    return f"internal.{spec.aws_domain}."
+
+
+def _internal_cnames(aws: Aws, zone_name: str) -> dict[str, list[str]] | None:
+    """CNAME name -> values of the private zone `zone_name`; None when there is no such private zone."""
+    zones = (aws.call("route53", "list_hosted_zones_by_name", DNSName=zone_name) or {}).get("HostedZones") or []
+    zone = next((z for z in zones if z.get("Name") == zone_name and (z.get("Config") or {}).get("PrivateZone")), None)
+    if zone is None:
+        return None
+    found = aws.call("route53", "list_resource_record_sets", HostedZoneId=zone["Id"]) or {}
+    return {r["Name"]: [v["Value"] for v in r.get("ResourceRecords") or []]
+            for r in found.get("ResourceRecordSets") or [] if r.get("Type") == "CNAME"}
+
+
+def check_internal_dns(aws: Aws, spec: PlatformSpec, env: str) -> CheckResult:
+    """The CNAMEs the ExternalName Services of platform-<env> name (postgresql, and redis when enabled) exist."""
+    zone_name = internal_zone(spec)
+    ref = f"Route53 {env}.{zone_name.rstrip('.')}"
+
+    def probe() -> CheckResult:
+        records = _internal_cnames(aws, zone_name)
+        if records is None:
+            return failed("aws.dns", LAYER, ref, f"no private hosted zone {zone_name}",
+                          "apply infra/terraform/environments/aws (`comind bootstrap --profile aws`)")
+        wanted = ["postgresql", *(["redis"] if spec.redis_enabled else [])]
+        missing = [s for s in wanted if not records.get(f"{s}.{env}.{zone_name}")]
+        if missing:
+            return failed("aws.dns", LAYER, ref, f"no CNAME for {', '.join(missing)}")
+        return passed("aws.dns", LAYER, ref, ", ".join(f"{s} → {records[f'{s}.{env}.{zone_name}'][0]}" for s in wanted))
+
+    return guarded("aws.dns", ref, probe)
+
+
 def check_lb_controller(snapshot: Snapshot) -> CheckResult:
     """Check that the AWS Load Balancer Controller Deployment (in kube-system) is available."""
     ref = f"Deployment kube-system/{LB_CONTROLLER}"

@@ -239,6 +239,7 @@ def _parameters(session: VerifySession, wanted: set[str]) -> dict[str, tuple[lis
         "platform_ns": cluster.platform_namespaces(repo.spec, profile, envs) if repo else [],
         "controller_ns": list(cluster.controller_namespaces(profile)),
         "team": list(repo.spec.teams) if repo else [],
+        "platform_env": list(envs),
         "service": _enabled_services(repo),
     }
     for key, values in simple.items():

@@ -36,6 +36,11 @@ def test_platform_aws_resources(aws, platform):
     assert verdict.ok, verdict.detail
 
 
+def test_internal_dns(aws, platform, platform_env):
+    verdict = record(checks.check_internal_dns(aws, platform.spec, platform_env))
+    assert verdict.ok, verdict.detail
+
+
 def test_app_aws_resources(aws, app_env, platform):
     verdict = record(checks.check_app_resources(aws, app_env, platform.spec.platform_name))
     assert verdict.ok, verdict.detail

@@ -57,3 +57,8 @@ output "argocd_url" {
   description = "Argo CD behind the ALB."
   value       = "https://argocd.${var.domain}"
 }
+
+output "internal_zone_id" {
+  description = "Private Route53 zone internal.<domain> holding <service>.<env> CNAMEs of the managed services."
+  value       = aws_route53_zone.internal.zone_id
+}

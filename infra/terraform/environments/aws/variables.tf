@@ -77,6 +77,12 @@ variable "node_groups" {
   }
 }
 
+variable "environments" {
+  description = "Environments whose platform-<env> Services resolve through the private zone (route53.tf)."
+  type        = list(string)
+  default     = ["dev", "stage", "prod"]
+}
+
 variable "domain" {
   description = "DNS domain of the platform (argocd.<domain>, <app>.<env>.<domain>)."
   type        = string

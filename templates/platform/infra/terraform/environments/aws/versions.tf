@@ -20,7 +20,7 @@ terraform {
     }
   }
 
-  # bucket, region and dynamodb_table: infra/terraform/backend.hcl (terraform init -backend-config=../../backend.hcl).
+  # bucket, region and use_lockfile: infra/terraform/backend.hcl, written by `comind bootstrap --profile aws`.
   backend "s3" {
     key     = "platform/aws/terraform.tfstate"
     encrypt = true
