@@ -46,6 +46,26 @@ class Healthcheck:
 
 
 @dataclass(frozen=True)
+class NetworkAttachment:
+    """A user-defined network a container joins at a fixed address, reachable there under `aliases`."""
+
+    network: str
+    ipv4_address: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NetworkState:
+    """What the engine says about one network."""
+
+    name: str
+    subnet: str
+    gateway: str
+    ip_range: str
+    labels: dict[str, str]
+
+
+@dataclass(frozen=True)
 class ContainerConfig:
     """Everything needed to create one service container.
 
@@ -59,8 +79,9 @@ class ContainerConfig:
         volume_labels: Labels put on the volume when it is created.
         mount: Where the volume is mounted in the container.
         healthcheck: How Docker decides the container is healthy.
-        network_mode: `host` or `bridge`.
+        network_mode: `host` or `bridge`; ignored when `network` is set.
         ports: Published ports for bridge mode: container port -> (host address, host port).
+        network: The user-defined network to join at a fixed address instead of `network_mode`.
         files: Files written into the container before it starts: absolute path -> content.
 
     """
@@ -77,6 +98,7 @@ class ContainerConfig:
     network_mode: str = "host"
     ports: dict[int, tuple[str, int]] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
+    network: NetworkAttachment | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +110,7 @@ class ContainerState:
     health: str
     image: str
     labels: dict[str, str]
+    addresses: dict[str, str] = field(default_factory=dict)  # user-defined network -> the container's IPv4
 
     @property
     def running(self) -> bool:
@@ -105,7 +128,15 @@ def _state(container: Any) -> ContainerState:
         health=str((state.get("Health") or {}).get("Status", "none")),
         image=str(config.get("Image", "")),
         labels=dict(config.get("Labels") or {}),
+        addresses={name: str(net.get("IPAddress") or "")
+                   for name, net in ((attrs.get("NetworkSettings") or {}).get("Networks") or {}).items()},
     )
+
+
+def _network_state(network: Any) -> NetworkState:
+    pools = ((network.attrs.get("IPAM") or {}).get("Config") or [{}])[0]
+    return NetworkState(name=network.name, subnet=str(pools.get("Subnet", "")), gateway=str(pools.get("Gateway", "")),
+                        ip_range=str(pools.get("IPRange", "")), labels=dict(network.attrs.get("Labels") or {}))
 
 
 def _label_filter(labels: Mapping[str, str]) -> dict[str, list[str]]:
@@ -192,6 +223,48 @@ class DockerEngine:
         """Names of the volumes carrying all `labels`."""
         return sorted(v.name for v in self._client.volumes.list(filters=_label_filter(labels)))
 
+    def network(self, name: str) -> NetworkState | None:
+        """The network called `name`, or None."""
+        try:
+            return _network_state(self._client.networks.get(name))
+        except docker.errors.NotFound:
+            return None
+        except docker.errors.APIError as err:
+            raise ServiceError(f"network {name}: {_reason(err)}") from err
+
+    def networks(self, labels: Mapping[str, str]) -> list[str]:
+        """Names of the networks carrying all `labels`."""
+        return sorted(n.name for n in self._client.networks.list(filters=_label_filter(labels)))
+
+    def create_network(self, name: str, *, subnet: str, gateway: str, ip_range: str,
+                       labels: Mapping[str, str]) -> None:
+        """Create a bridge network whose dynamic addresses come from `ip_range` only."""
+        from docker.types import IPAMConfig, IPAMPool
+
+        pool = IPAMPool(subnet=subnet, gateway=gateway, iprange=ip_range)
+        try:
+            self._client.networks.create(name, driver="bridge", ipam=IPAMConfig(pool_configs=[pool]),
+                                         labels=dict(labels), check_duplicate=True)
+        except docker.errors.APIError as err:
+            raise ServiceError(f"network {name}: {_reason(err)}") from err
+
+    def remove_network(self, name: str) -> None:
+        """Remove a network (Docker refuses while containers are attached)."""
+        try:
+            self._client.networks.get(name).remove()
+        except docker.errors.NotFound:
+            return
+        except docker.errors.APIError as err:
+            raise ServiceError(f"network {name}: {_reason(err)}") from err
+
+    def _networking(self, config: ContainerConfig) -> dict[str, Any]:
+        if config.network is None:
+            return {"network_mode": config.network_mode}
+        attach = config.network
+        endpoint = self._client.api.create_endpoint_config(aliases=list(attach.aliases),
+                                                           ipv4_address=attach.ipv4_address)
+        return {"network": attach.network, "networking_config": {attach.network: endpoint}}
+
     def create(self, config: ContainerConfig) -> None:
         """Create the volume (when missing) and the container, write its files, start it."""
         try:
@@ -206,7 +279,7 @@ class DockerEngine:
                 volumes={config.volume: {"bind": config.mount, "mode": "rw"}},
                 healthcheck=config.healthcheck.as_docker(),
                 restart_policy={"Name": "unless-stopped"},
-                network_mode=config.network_mode,
+                **self._networking(config),
                 ports={f"{inner}/tcp": outer for inner, outer in config.ports.items()} or None,
             )
             if config.files:

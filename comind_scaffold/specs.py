@@ -8,11 +8,12 @@ queues, hosts) are computed here and nowhere else.
 
 from __future__ import annotations
 
+from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from comind_scaffold.errors import InputError, TemplateError
 
@@ -145,6 +146,7 @@ class ServiceSpec(_Spec):
     ui_port: int | None = Field(None, ge=1, le=65535)
     database: str | None = None
     username: str | None = None
+    cluster_address: IPv4Address | None = None  # network_mode k3d: its fixed address on the cluster network
 
     @field_validator("version")
     @classmethod
@@ -159,6 +161,17 @@ class ServiceSpec(_Spec):
         return f"{self.image}:{self.version}"
 
 
+class ClusterNetwork(_Spec):
+    """The k3d cluster's Docker network, which the services join in network_mode k3d (see docs/local-services.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    subnet: IPv4Network
+    gateway: IPv4Address
+    ip_range: IPv4Network  # the addresses Docker hands out (k3d's nodes); the services' fixed ones lie outside
+
+
 class ServicesSpec(_Spec):
     """`infra/docker/registry/services.yaml`."""
 
@@ -166,8 +179,32 @@ class ServicesSpec(_Spec):
 
     platform: str
     bind_address: str = "127.0.0.1"
-    network_mode: Literal["host", "bridge"] = "host"
+    network_mode: Literal["host", "bridge", "k3d"] = "host"
+    cluster_network: ClusterNetwork | None = None
     services: dict[Literal["postgresql", "minio", "redis", "elasticmq"], ServiceSpec]
+
+    @model_validator(mode="after")
+    def _cluster_addresses(self) -> ServicesSpec:
+        net = self.cluster_network
+        if self.network_mode != "k3d":
+            return self
+        if net is None:
+            raise ValueError("cluster_network: required with network_mode k3d")
+        if not net.ip_range.subnet_of(net.subnet) or net.gateway not in net.subnet:
+            raise ValueError(f"cluster_network: ip_range and gateway must lie inside subnet {net.subnet}")
+        seen: dict[IPv4Address, str] = {}
+        for name, svc in self.enabled().items():
+            address = svc.cluster_address
+            where = f"services.{name}.cluster_address"
+            if address is None:
+                raise ValueError(f"{where}: required with network_mode k3d")
+            if address not in net.subnet or address in net.ip_range or address == net.gateway:
+                raise ValueError(f"{where}: {address} must lie in {net.subnet}, outside ip_range {net.ip_range} "
+                                 "and not be the gateway")
+            if address in seen:
+                raise ValueError(f"{where}: {address} is already the address of {seen[address]}")
+            seen[address] = name
+        return self
 
     @field_validator("bind_address")
     @classmethod

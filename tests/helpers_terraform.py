@@ -61,7 +61,9 @@ def app_answers(name: str = "shop", **overrides: Any) -> dict[str, Any]:
 
 def _render_tree(source: Path, dest: Path, answers: dict[str, Any]) -> None:
     """Copy `source` to `dest`, rendering `*.jinja` files with `answers` (Copier's suffix rule)."""
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
+    # Loaded from the repository root as Copier loads them, so `{% from "templates/platform/~…" %}` resolves.
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False,
+                             loader=jinja2.FileSystemLoader(REPO_ROOT))
     for path in sorted(source.rglob("*")):
         if path.is_dir():
             continue

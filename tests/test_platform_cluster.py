@@ -113,7 +113,7 @@ def test_platform_namespace_enforces_restricted_pod_security(platform: Path, kub
     namespace = f"platform-t{uuid.uuid4().hex[:8]}"
     objects = kustomize_build(platform / "k8s/platform/overlays/dev")
     renamed = json.loads(json.dumps(objects).replace('"platform-dev"', json.dumps(namespace)))
-    assert {o["kind"] for o in renamed} == {"Namespace", "NetworkPolicy", "Service"}
+    assert {o["kind"] for o in renamed} == {"Namespace", "NetworkPolicy", "Service", "EndpointSlice"}
     kubectl.apply([o for o in renamed if o["kind"] == "Namespace"])
     try:
         kubectl.apply([o for o in renamed if o["kind"] != "Namespace"])

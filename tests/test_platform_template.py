@@ -205,15 +205,13 @@ def test_platform_services_follow_profile_and_toggles(variant: tuple[str, Path])
             if o["kind"] == "Service"
         }
         assert set(services) == expected
-        hosts = {spec["externalName"] for spec in services.values()}
-        assert all(spec["type"] == "ExternalName" for spec in services.values())
-        if answers["default_profile"] == "local":
-            assert hosts == {"host.k3d.internal"}
+        if answers["default_profile"] == "local":  # the containers on the k3d network (test_local_services_reach)
+            assert all(spec["type"] == "ClusterIP" and "selector" not in spec for spec in services.values())
             assert services["postgresql"]["ports"][0]["port"] == answers["postgres_port"]
             if "redis" in services:
                 assert services["redis"]["ports"][0]["port"] == answers["redis_port"]
         else:
-            assert "host.k3d.internal" not in hosts
+            assert all(spec["type"] == "ExternalName" for spec in services.values())
             assert services["minio"]["externalName"] == f"s3.{answers['aws_region']}.amazonaws.com"
             assert services["postgresql"]["externalName"].endswith(f".{env}.internal.{answers['aws_domain']}")
 
@@ -225,7 +223,8 @@ def test_services_file_loads_without_credentials(variant: tuple[str, Path]) -> N
     spec = load_services_spec(path)
     assert spec.platform == answers["platform_name"]
     assert spec.bind_address == "127.0.0.1"
-    assert spec.network_mode == "host"
+    assert spec.network_mode == "k3d"
+    assert spec.cluster_network is not None and spec.cluster_network.name == f"k3d-{answers['platform_name']}"
     assert spec.services["postgresql"].image_ref == f"postgres:{answers['postgres_version']}"
     assert spec.services["minio"].console_port == answers["minio_console_port"]
     assert spec.services["elasticmq"].image == "softwaremill/elasticmq-native"

@@ -25,9 +25,10 @@ pytestmark = pytest.mark.docker
 
 
 def _point_at_test_images(repo: Path, refs: dict[str, tuple[str, str]]) -> None:
-    """Keep the generated services.yaml but run the locally built images on free ports."""
+    """Keep the generated services.yaml but run the locally built images on free ports, on the host network."""
     path = repo / "infra/docker/registry/services.yaml"
     data = yaml.safe_load(path.read_text())
+    data["network_mode"] = "host"  # tests talk to loopback only: no container on a Docker bridge
     taken: set[int] = set()
     for name, entry in data["services"].items():
         entry["image"], entry["version"] = refs[name]

@@ -101,7 +101,8 @@ def test_secret_logs_into_the_database_and_names_the_queues(applied: PlatformRep
     with psycopg.connect(host="127.0.0.1", port=service_stack.postgres.port, user=data["DATABASE_USER"],
                          password=data["DATABASE_PASSWORD"], dbname=data["DATABASE_NAME"], connect_timeout=10) as conn:
         assert conn.execute("SELECT current_user, current_database()").fetchone() == ("shop_dev", "shop_dev")
-    assert data["QUEUE_URL"].startswith("http://host.k3d.internal:")
+    assert data["QUEUE_URL"].startswith("http://elasticmq.platform-dev.svc.cluster.local:")
+    assert data["DATABASE_HOST"] == "postgresql.platform-dev.svc.cluster.local"
     assert data["QUEUE_URL"].endswith("/shop-dev")
     assert data["S3_BUCKET"] == "comind-ops-shop-dev"
 

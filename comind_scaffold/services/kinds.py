@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from comind_scaffold import constants as c
 from comind_scaffold._docker import ContainerConfig, Healthcheck
 from comind_scaffold.errors import InputError
+from comind_scaffold.services.cluster_network import attachment
 from comind_scaffold.services.credentials import LocalCredentials
 from comind_scaffold.specs import ServiceSpec, ServicesSpec
 
@@ -132,6 +133,8 @@ def elasticmq_config(spec: ServiceSpec, services: ServicesSpec) -> str:
         'queues-storage { enabled = true, path = "/data/queues.conf" }',
         'messages-storage { enabled = true, uri = "jdbc:h2:/data/elasticmq-h2" }',
         'aws { region = elasticmq, accountId = "000000000000" }',
+        # k3d: pods and the host reach it under different names; queue URLs follow the name each one asked for
+        *(["generate-node-address = true"] if services.network_mode == "k3d" else []),
         "",
     ])
 
@@ -147,7 +150,7 @@ def container_config(service: str, services: ServicesSpec, creds: LocalCredentia
     command, env, health = _KINDS[service](spec, creds, at)
     files = {ELASTICMQ_CONFIG_PATH: elasticmq_config(spec, services)} if service == "elasticmq" else {}
     published = {}
-    if services.network_mode == "bridge":
+    if services.network_mode in ("bridge", "k3d"):
         published = {port: (services.bind_address, port) for port in ports_of(service, spec).values()}
     config = ContainerConfig(
         name=container_name(services.platform, service),
@@ -162,6 +165,7 @@ def container_config(service: str, services: ServicesSpec, creds: LocalCredentia
         network_mode=services.network_mode,
         ports=published,
         files=files,
+        network=attachment(service, services, container_name(services.platform, service)),
     )
     digest = hashlib.sha256(json.dumps(asdict(config), sort_keys=True).encode()).hexdigest()[:16]
     config.labels[LABEL_CONFIG_HASH] = digest

@@ -16,6 +16,7 @@ from comind_scaffold._docker import ContainerConfig, ContainerState, DockerEngin
 from comind_scaffold.errors import InputError, ServiceError
 from comind_scaffold.repo import PlatformRepo
 from comind_scaffold.services import init
+from comind_scaffold.services.cluster_network import ensure_network, remove_networks
 from comind_scaffold.services.credentials import (
     LocalCredentials,
     PostgresCredentials,
@@ -226,6 +227,9 @@ def up(repo: PlatformRepo, *, only: Sequence[str] | None = None, engine: DockerE
     if created:  # saved before any container exists, so a failed start never strands data without its logins
         save_credentials(repo.credentials_path, creds)
     changes = []
+    network = ensure_network(engine, services, owned_labels(services.platform))
+    if network is not None:
+        changes.append(network)
     for name, config, existing in plans:
         report(f"{name}: container {config.name}")
         changes.append(_apply(engine, name, config, existing))
@@ -332,4 +336,4 @@ def clean(repo: PlatformRepo, *, engine: DockerEngine | None = None) -> list[Cha
         engine.remove_volume(volume)
         service = next((s for s in SERVICE_NAMES if volume_name(repo.services.platform, s) == volume), "")
         changes.append(Change(service=service, object=f"volume {volume}", action=Action.REMOVED))
-    return changes
+    return changes + remove_networks(engine, labels)

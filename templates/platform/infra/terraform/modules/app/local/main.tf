@@ -14,23 +14,26 @@ locals {
     "comind.ops/app"               = var.name
   })
 
-  # Queue URLs are re-rooted on service_host: the provider reaches ElasticMQ on loopback, pods do not.
-  sqs_endpoint = "http://${var.service_host}:${var.ports.elasticmq}"
+  # Pods reach each service through its Service in platform-<env> (k8s/platform/overlays/<env>: an EndpointSlice
+  # naming the container on the k3d network). Queue URLs are re-rooted there: the provider reaches ElasticMQ on
+  # loopback, pods do not.
+  hosts        = { for s in ["postgresql", "minio", "redis", "elasticmq"] : s => "${s}.platform-${var.environment}.svc.cluster.local" }
+  sqs_endpoint = "http://${local.hosts.elasticmq}:${var.ports.elasticmq}"
   queue_path   = var.with_queue ? regex("^[a-z]+://[^/]+/(.*)$", localdev_sqs_queue.main[0].url)[0] : ""
   dlq_path     = var.with_queue ? regex("^[a-z]+://[^/]+/(.*)$", localdev_sqs_queue.dead_letter[0].url)[0] : ""
 
   database_values = var.with_database ? {
-    DATABASE_HOST     = var.service_host
+    DATABASE_HOST     = local.hosts.postgresql
     DATABASE_PORT     = tostring(var.ports.postgresql)
     DATABASE_NAME     = local.database
     DATABASE_USER     = local.database
     DATABASE_PASSWORD = localdev_password.database[0].result
-    DATABASE_URL      = "postgresql://${local.database}:${localdev_password.database[0].result}@${var.service_host}:${var.ports.postgresql}/${local.database}"
+    DATABASE_URL      = "postgresql://${local.database}:${localdev_password.database[0].result}@${local.hosts.postgresql}:${var.ports.postgresql}/${local.database}"
   } : {}
 
   storage_user = var.with_storage && var.minio_admin
   storage_values = var.with_storage ? merge({
-    S3_ENDPOINT = "http://${var.service_host}:${var.ports.minio}"
+    S3_ENDPOINT = "http://${local.hosts.minio}:${var.ports.minio}"
     S3_BUCKET   = local.bucket
     S3_REGION   = "us-east-1"
     }, local.storage_user ? {
@@ -50,7 +53,7 @@ locals {
   } : {}
 
   cache_values = var.with_cache ? {
-    REDIS_HOST = var.service_host
+    REDIS_HOST = local.hosts.redis
     REDIS_PORT = tostring(var.ports.redis)
   } : {}
 }

@@ -74,12 +74,6 @@ variable "with_cache" {
   default     = false
 }
 
-variable "service_host" {
-  description = "Host name pods use to reach the local Docker services (k3d maps it to the host's loopback)."
-  type        = string
-  default     = "host.k3d.internal"
-}
-
 variable "ports" {
   description = "Ports of the local services as the pods see them."
   type = object({
