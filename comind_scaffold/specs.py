@@ -99,6 +99,9 @@ class AppSpec(_Spec):
     ingress: bool = True
     sync_wave: int = 10
     health_path: str = "/"
+    metrics_port: int = 0
+    metrics_path: str = "/metrics"
+    platform_monitoring: bool = False
     cpu_request: str = "50m"
     cpu_limit: str = "500m"
     memory_request: str = "64Mi"

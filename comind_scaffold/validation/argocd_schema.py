@@ -12,23 +12,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from comind_scaffold.validation.schema_parts import ANY_OBJECT as _ANY_OBJECT
+from comind_scaffold.validation.schema_parts import BOOLEAN as _BOOLEAN
+from comind_scaffold.validation.schema_parts import INTEGER as _INTEGER
+from comind_scaffold.validation.schema_parts import OBJECT_META as _OBJECT_META
+from comind_scaffold.validation.schema_parts import STRING as _STRING
+from comind_scaffold.validation.schema_parts import STRING_MAP as _STRING_MAP
+from comind_scaffold.validation.schema_parts import STRINGS as _STRINGS
+from comind_scaffold.validation.schema_parts import strict as _strict
+
 __all__ = ["API_VERSION", "BUILTIN_SCHEMAS"]
 
 API_VERSION = "argoproj.io/v1alpha1"
-_OBJECT_META = {"$ref": "#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"}
-_STRING = {"type": "string"}
-_BOOLEAN = {"type": "boolean"}
-_INTEGER = {"type": "integer"}
-_ANY_OBJECT = {"type": "object"}
-_STRINGS = {"type": "array", "items": _STRING}
-_STRING_MAP = {"type": "object", "additionalProperties": _STRING}
-
-
-def _strict(properties: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
-    if required:
-        schema["required"] = list(required)
-    return schema
 
 
 def _list_of(item: dict[str, Any]) -> dict[str, Any]:

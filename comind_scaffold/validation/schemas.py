@@ -23,6 +23,8 @@ from referencing.jsonschema import DRAFT202012
 from comind_scaffold.errors import InputError
 from comind_scaffold.validation.argocd_schema import BUILTIN_SCHEMAS
 from comind_scaffold.validation.compiled import SchemaIssue, UnsupportedSchemaError, Validator
+from comind_scaffold.validation.monitoring_schema import API_VERSION as MONITORING_API
+from comind_scaffold.validation.monitoring_schema import SERVICE_MONITOR
 
 __all__ = ["ARGOCD_CRDS_ENV", "ArgoCDSchemas", "KubernetesSchemas", "SchemaSet", "supported_kubernetes_versions"]
 
@@ -236,10 +238,16 @@ class SchemaSet:
         self.kubernetes = KubernetesSchemas(kubernetes_version)
         self.argocd = argocd or ArgoCDSchemas.builtin()
         self._argocd_validators: dict[str, Validator | _JsonschemaValidator] = {}
+        self._monitoring_validators: dict[str, Validator | _JsonschemaValidator] = {}
         self._lock = threading.Lock()
 
     def validator(self, api_version: str, kind: str) -> Validator | _JsonschemaValidator | None:
         """The validator for a kind, or None when no schema is known for it."""
+        if (api_version, kind) == (MONITORING_API, "ServiceMonitor"):
+            with self._lock:
+                if kind not in self._monitoring_validators:
+                    self._monitoring_validators[kind] = _compile(SERVICE_MONITOR, self.kubernetes.definitions)
+                return self._monitoring_validators[kind]
         if api_version.split("/", 1)[0] != ARGOCD_GROUP:
             return self.kubernetes.validator(api_version, kind)
         if api_version != f"{ARGOCD_GROUP}/v1alpha1":

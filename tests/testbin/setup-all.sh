@@ -29,8 +29,10 @@ run_logged providers bash "$here/build-providers.sh" & providers_pid=$!
 run_logged argocd bash "$here/build-argocd.sh" & argocd_pid=$!
 # The sealed-secrets controller (plain go install, ~4 CPU-min cold) and its CRD.
 run_logged sealed-secrets bash "$here/build-sealed-secrets.sh" & sealed_pid=$!
+# The Prometheus Operator's ServiceMonitor CRD (copied from its Go module; nothing built).
+run_logged prometheus-crd bash "$here/fetch-prometheus-crd.sh" & promcrd_pid=$!
 
 status=0
-for pid in $kube_pid $providers_pid $docker_pid $argocd_pid $sealed_pid; do wait "$pid" || status=1; done
+for pid in $kube_pid $providers_pid $docker_pid $argocd_pid $sealed_pid $promcrd_pid; do wait "$pid" || status=1; done
 echo "setup all: $(( $(date +%s) - start ))s (status $status)"
 exit $status
