@@ -8,7 +8,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from comind_scaffold.errors import ComindError, TemplateError, ToolNotFoundError
+from comind_scaffold.errors import GitError, TemplateError, ToolNotFoundError
 
 # Copier commits inside its scratch copies; without an identity configured those commits fail.
 _FALLBACK_IDENTITY = {
@@ -17,10 +17,6 @@ _FALLBACK_IDENTITY = {
     "GIT_COMMITTER_NAME": "comind",
     "GIT_COMMITTER_EMAIL": "comind@localhost",
 }
-
-
-class GitError(ComindError):
-    """A git command failed in a way the user did not cause."""
 
 
 def _git_binary() -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from comind_scaffold.errors import ClusterUnreachableError, InputError
+from comind_scaffold.errors import ClusterUnreachableError, InputError, KindNotServedError
 
 Obj = dict[str, Any]
 
@@ -63,14 +63,6 @@ KINDS: dict[str, Kind] = {
 
 # Secrets are listed as metadata only: the verifier needs to know they exist, never their values.
 _METADATA_ONLY = "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,application/json"
-
-
-class KindNotServedError(LookupError):
-    """The API server does not serve this kind (its CRD is not installed)."""
-
-    def __init__(self, kind: str) -> None:
-        super().__init__(f"{kind}: not served by the API server (CRD not installed?)")
-        self.kind = kind
 
 
 class KubeClient:

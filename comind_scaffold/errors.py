@@ -13,15 +13,19 @@ if TYPE_CHECKING:
     from comind_scaffold.models import CheckResult
 
 __all__ = [
+    "AwsUnreachableError",
     "ClusterUnreachableError",
     "ComindError",
     "DockerUnavailableError",
+    "GitError",
     "InputError",
+    "KindNotServedError",
     "ServiceError",
     "TemplateError",
     "ToolFailedError",
     "ToolNotFoundError",
     "UpdateConflictError",
+    "UnsupportedSchemaError",
     "UpdateFailedError",
     "UserError",
     "ValidationFailed",
@@ -77,12 +81,32 @@ class ClusterUnreachableError(UserError, ConnectionError):
     """The Kubernetes API cannot be reached."""
 
 
+class AwsUnreachableError(UserError, ConnectionError):
+    """The AWS API (or its emulator) cannot be reached or refuses our credentials."""
+
+
 class ServiceError(UserError):
     """A local service cannot be started, reached or initialised."""
 
 
 class AwsStateError(UserError):
     """The aws profile's Terraform state bucket cannot be created, checked or used."""
+
+
+class KindNotServedError(ComindError, LookupError):
+    """The API server does not serve this kind (its CRD is not installed)."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"{kind}: not served by the API server (CRD not installed?)")
+        self.kind = kind
+
+
+class GitError(ComindError):
+    """A git command failed in a way the user did not cause."""
+
+
+class UnsupportedSchemaError(ComindError):
+    """The schema uses a keyword this compiler does not implement (the schema is then skipped, not an error)."""
 
 
 class UpdateConflictError(ComindError):

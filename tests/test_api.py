@@ -70,3 +70,21 @@ def test_open_outside_a_platform_is_one_line(tmp_path: Path) -> None:
         api.PlatformRepo.open(tmp_path)
     assert "not inside a comind-ops platform repository" in str(raised.value)
     assert "\n" not in str(raised.value) and raised.value.hint is None
+
+
+def test_every_error_class_lives_in_errors_under_comind_error() -> None:
+    import ast
+
+    from comind_scaffold import errors
+
+    package = Path(errors.__file__).parent
+    elsewhere = [
+        f"{path.relative_to(package)}:{node.name}"
+        for path in sorted(package.rglob("*.py")) if path.name != "errors.py"
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ClassDef) and not node.name.startswith("_")
+        and any(isinstance(b, ast.Name) and b.id.endswith(("Error", "Exception")) for b in node.bases)
+    ]
+    assert elsewhere == []
+    outside = [name for name in errors.__all__ if not issubclass(getattr(errors, name), errors.ComindError)]
+    assert outside == []

@@ -11,16 +11,12 @@ from typing import Any
 
 from comind_scaffold.checks.expected import AppEnv
 from comind_scaffold.checks.resources import Snapshot, Workload
-from comind_scaffold.errors import ClusterUnreachableError, UserError
+from comind_scaffold.errors import AwsUnreachableError, ClusterUnreachableError
 from comind_scaffold.models import CheckResult, failed, passed
 from comind_scaffold.specs import NodeGroup, PlatformSpec
 
 LAYER = "aws"
 LB_CONTROLLER = "aws-load-balancer-controller"
-
-
-class AwsUnreachableError(UserError, ConnectionError):
-    """The AWS API (or its emulator) cannot be reached or refuses our credentials."""
 
 
 class Aws:

@@ -13,16 +13,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from comind_scaffold.errors import UnsupportedSchemaError
+
 __all__ = ["SchemaIssue", "UnsupportedSchemaError", "Validator", "compile_schema"]
 
 # Keywords that describe but never constrain.
 _ANNOTATIONS = frozenset(
     {"description", "format", "title", "default", "example", "examples", "$schema", "$id", "discriminator", "nullable"}
 )
-
-
-class UnsupportedSchemaError(Exception):
-    """The schema uses a keyword this compiler does not implement."""
 
 
 @dataclass(frozen=True)
