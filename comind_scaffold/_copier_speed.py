@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import types
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -49,7 +49,7 @@ def supported(copier_version: str) -> bool:
 
 
 def install() -> bool:
-    """Install every speed-up (idempotent); False, and nothing patched, on an unsupported Copier or when switched off."""
+    """Install every speed-up (idempotent); False, patching nothing, on another Copier or when switched off."""
     if os.environ.get(SWITCH, "").lower() in ("off", "0", "false", "no") or not supported(version("copier")):
         return False
     _memoise_jinja_compile()
@@ -75,7 +75,8 @@ def _frozen(value: Any) -> Any:
 
     """
     kind = type(value)
-    if kind in _PLAIN or (kind is types.FunctionType and value.__closure__ is None and "<locals>" not in value.__qualname__):
+    module_level = kind is types.FunctionType and value.__closure__ is None and "<locals>" not in value.__qualname__
+    if kind in _PLAIN or module_level:
         return value  # the key holds it, so an equal value later is this one, never a new object at a reused id
     if kind is dict:
         return ("dict", tuple(sorted((repr(key), _frozen(item)) for key, item in value.items())))
@@ -125,7 +126,8 @@ def environment_key(environment: Any) -> tuple[Any, ...] | None:
     if known is not None and known[0] == settings:
         return known[1]
     try:
-        key: tuple[Any, ...] | None = (type(environment), tuple(sorted((name, _frozen(value)) for name, value in settings)))
+        frozen = tuple(sorted((name, _frozen(value)) for name, value in settings))
+        key: tuple[Any, ...] | None = (type(environment), frozen)
     except _Unkeyable:
         key = None
     _KEYS[environment] = (settings, key)
@@ -218,9 +220,9 @@ def _share_template_clones() -> None:
     """
     from copier import _template
 
-    if getattr(_template.clone, "_comind_shared", False):
+    original: Callable[[str, str, str | None], str] = vars(_template)["clone"]  # imported there from copier._vcs
+    if getattr(original, "_comind_shared", False):
         return
-    original = _template.clone
 
     def clone_shared(url: str, ref: str = "HEAD", location: str | None = None) -> str:
         if not Path(url).exists():  # a URL (file:// included): Copier clones it through its shared mirror cache
@@ -242,13 +244,16 @@ def _share_template_clones() -> None:
         return _SHARED[key]
 
     clone_shared._comind_shared = True  # type: ignore[attr-defined]
-    _template.clone = clone_shared
+    setattr(_template, "clone", clone_shared)  # noqa: B010 - the name is not exported, so mypy refuses an assignment
 
 
 @contextlib.contextmanager
 def _remote_clone_lock() -> Iterator[None]:
-    """One remote clone at a time on this machine: Copier refreshes one shared mirror per URL (`git remote update`),
-    and two update workers refreshing it at once fail with "cannot lock ref"."""
+    """One remote clone at a time on this machine.
+
+    Copier refreshes one shared mirror per URL (`git remote update`), and two update workers refreshing it at
+    once fail with "cannot lock ref".
+    """
     import fcntl
 
     with open(Path(tempfile.gettempdir()) / "comind-copier-mirror.lock", "a") as handle:

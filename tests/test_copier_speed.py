@@ -41,7 +41,8 @@ def _patched_in_a_fresh_process(setup: str, **env: str) -> str:
         "from jinja2 import Environment\nfrom copier import _template\nfrom copier._main import Worker\n"
         f"from comind_scaffold import _copier_speed\n{setup}\n"
         "print(_copier_speed.install(), hasattr(Environment.compile, '_comind_memoised'),"
-        " hasattr(_template.clone, '_comind_shared'), hasattr(Worker._sync_git_index_executable_bit, '_comind_memoised'))"
+        " hasattr(_template.clone, '_comind_shared'),"
+        " hasattr(Worker._sync_git_index_executable_bit, '_comind_memoised'))"
     )
     done = subprocess.run([sys.executable, "-c", code], env={**os.environ, **env}, capture_output=True, text=True,
                           check=False)

@@ -99,7 +99,8 @@ def test_data_refused(pairs: list[str], field: str, message: str) -> None:
 
 def test_three_way_merge_keeps_both_sides_or_marks_the_clash() -> None:
     base = b"a: 1\nb: 2\nc: 3\nd: 4\ne: 5\n"
-    merged, clean = update_guard.merge_three(b"a: 1\nb: 20\nc: 3\nd: 4\ne: 5\n", base, b"a: 1\nb: 2\nc: 3\nd: 4\ne: 50\n")
+    mine, theirs = b"a: 1\nb: 20\nc: 3\nd: 4\ne: 5\n", b"a: 1\nb: 2\nc: 3\nd: 4\ne: 50\n"
+    merged, clean = update_guard.merge_three(mine, base, theirs)
     assert clean and merged == b"a: 1\nb: 20\nc: 3\nd: 4\ne: 50\n"
     merged, clean = update_guard.merge_three(b"a: 1\nb: 20\n", b"a: 1\nb: 2\n", b"a: 1\nb: 21\n")
     assert not clean
