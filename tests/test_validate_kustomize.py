@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from comind_scaffold._kustomize import Kustomizer, build, kustomize_command
+from comind_scaffold._kustomize import Kustomizer, build, kustomize_command, worker_binary
 from comind_scaffold.errors import TemplateError, ToolNotFoundError
 from tests.helpers_validate import CACHED_KUSTOMIZE, FIXTURE_PLATFORM, build_file_tree
 
@@ -21,6 +21,9 @@ def commands() -> list[list[str]]:
     standalone = shutil.which("kustomize") or (str(CACHED_KUSTOMIZE) if CACHED_KUSTOMIZE.is_file() else None)
     if standalone:
         found.append([standalone, "build"])
+    worker = worker_binary()
+    if worker:
+        found.append([worker])
     return found
 
 
@@ -85,7 +88,9 @@ def test_build_function_raises_template_error(tmp_path: Path) -> None:
 
 def test_no_tool_is_tool_not_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("COMIND_CACHE", str(tmp_path))
     monkeypatch.delenv("COMIND_KUSTOMIZE", raising=False)
+    monkeypatch.delenv("COMIND_KUSTOMIZE_WORKER", raising=False)
 
     with pytest.raises(ToolNotFoundError, match="kustomize: not found"):
         kustomize_command()
