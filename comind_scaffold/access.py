@@ -38,7 +38,7 @@ __all__ = [
 
 # What bootstrap leaves behind per profile: environments/local writes the k3d kubeconfig; on aws the
 # environment's `kubeconfig_command` output writes it (`aws eks update-kubeconfig … --kubeconfig PATH`).
-PLATFORM_KUBECONFIGS = {"local": f"{c.LOCAL_STATE_DIR}/kubeconfig-local", "aws": f"{c.LOCAL_STATE_DIR}/kubeconfig-aws"}
+PLATFORM_KUBECONFIGS = {profile: c.KUBECONFIG_FILE.format(profile=profile) for profile in c.PROFILES}
 ARGOCD_ADMIN_SECRET = "argocd-initial-admin-secret"
 ARGOCD_SERVER_SELECTOR = "app.kubernetes.io/name=argocd-server"
 ARGOCD_SERVER_PORT = 8080  # the chart's server container port; the platform runs it with server.insecure

@@ -65,7 +65,7 @@ class RemoteState:
 
 def owned_tags(platform: str) -> dict[str, str]:
     """The tags marking the bucket as made by comind for `platform`."""
-    return {c.DOCKER_LABEL_MANAGED: "true", c.DOCKER_LABEL_PLATFORM: platform, c.LABEL_MANAGED_BY: c.MANAGED_BY}
+    return {c.LABEL_MANAGED_BY: c.MANAGED_BY, c.DOCKER_LABEL_PLATFORM: platform}
 
 
 def bucket_name(platform: str, account: str) -> str:
@@ -214,10 +214,10 @@ def ensure_remote_state(repo: PlatformRepo, *, endpoint_url: str | None = None, 
             changes += _enforce(bucket, spec.platform_name, dry_run)
     else:
         tags = bucket.tags()
-        if tags.get(c.DOCKER_LABEL_MANAGED) != "true" or tags.get(c.DOCKER_LABEL_PLATFORM) != spec.platform_name:
+        if not owned_tags(spec.platform_name).items() <= tags.items():
             raise AwsStateError(
                 f"S3 bucket {name}: exists but was not created by comind for platform {spec.platform_name} "
-                f"(no tag {c.DOCKER_LABEL_MANAGED}=true); refusing to use it",
+                f"(no tag {c.LABEL_MANAGED_BY}={c.MANAGED_BY}); refusing to use it",
                 hint="remove or rename that bucket yourself, or change the platform name")
         changes.append(StateChange(f"S3 bucket {name}", "unchanged"))
         changes += _enforce(bucket, spec.platform_name, dry_run)

@@ -30,10 +30,10 @@ from comind_scaffold.tf import AWS_BACKEND_FILE
 
 PHASES = ("preflight", "services", "cluster", "root-app", "wait")
 DEFAULT_BUDGETS: dict[str, float] = {"preflight": 60, "services": 300, "cluster": 1800, "root-app": 120, "wait": 900}
-STATE_FILE = ".comind/bootstrap-state.json"
+STATE_FILE = c.BOOTSTRAP_STATE
 ROOT_APP = "k8s/kustomize/root-app.yaml"
 # k3d binds these on 127.0.0.1 (environments/local: API server, ingress http/https).
-LOCAL_KUBECONFIG = ".comind/kubeconfig-local"  # written by environments/local (k3d kubeconfig write)
+LOCAL_KUBECONFIG = c.KUBECONFIG_FILE.format(profile="local")  # written by environments/local (k3d)
 LOCAL_CLUSTER_PORTS = {"k3d API server": 6550, "ingress http": 80, "ingress https": 443}
 MIN_KUBECTL = (1, 27, 0)
 LAYER = "preflight"

@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
+# comind's one mark on what it creates: Kubernetes objects, Docker containers, volumes and networks, cloud tags,
+# database comments. Clean only what carries it.
 MANAGED_BY = "comind"
 LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
-LABEL_NAME = "app.kubernetes.io/name"
-LABEL_PART_OF = "app.kubernetes.io/part-of"
 LABEL_TEAM = "comind.ops/team"
 LABEL_ENV = "comind.ops/environment"
 LABEL_APP = "comind.ops/app"
 
-# Docker containers and volumes the services manager creates carry these labels; clean only by them.
-DOCKER_LABEL_MANAGED = "comind.ops/managed"
+# Docker objects also name the platform (and service) they belong to.
 DOCKER_LABEL_SERVICE = "comind.ops/service"
 DOCKER_LABEL_PLATFORM = "comind.ops/platform"
+# The Docker mark of older comind versions (=true): still read, never written, so clean and destroy find what
+# they created.
+LEGACY_DOCKER_LABEL_MANAGED = "comind.ops/managed"
 
 PLATFORM_ANSWERS = ".copier-answers.yml"
 APP_ANSWERS = ".copier-answers.yml"
 APPS_DIR = "apps"
-APP_K8S_BASE = "k8s/base"
 APP_K8S_OVERLAYS = "k8s/overlays"
-APP_ARGOCD_DIR = "argocd"
 APP_TERRAFORM_DIR = "terraform"
 KUSTOMIZE_ROOT = "k8s/kustomize"
 # Where a platform repository keeps what it deploys; other folders (docs, tests, tools) hold no manifests.
@@ -28,10 +28,13 @@ PLATFORM_MANIFEST_DIRS = ("apps", "k8s", "infra")
 SERVICES_FILE = "infra/docker/registry/services.yaml"
 TERRAFORM_ROOT = "infra/terraform"
 TERRAFORM_ENVIRONMENTS = "infra/terraform/environments"
-TERRAFORM_APP_MODULE = "infra/terraform/modules/app"
+# .comind/ holds what comind writes on this machine (git-ignored); `comind destroy` removes a profile's files.
 LOCAL_STATE_DIR = ".comind"
 RENDER_CACHE_DIR = f"{LOCAL_STATE_DIR}/cache/rendered"  # kustomize renders by input digest
-LOCAL_CREDENTIALS = ".comind/local-credentials.yaml"
+LOCAL_CREDENTIALS = f"{LOCAL_STATE_DIR}/local-credentials.yaml"
+BOOTSTRAP_STATE = f"{LOCAL_STATE_DIR}/bootstrap-state.json"
+KUBECONFIG_FILE = f"{LOCAL_STATE_DIR}/kubeconfig-{{profile}}"  # local: k3d writes it; aws: the environment's command
+SEALED_SECRETS_CERT = f"{LOCAL_STATE_DIR}/sealed-secrets-{{profile}}.pem"  # written by `comind seal --fetch-cert`
 
 ARGOCD_NAMESPACE = "argocd"
 ARGOCD_GROUP = "argoproj.io"

@@ -27,8 +27,7 @@ from comind_scaffold.tf import AWS_BACKEND_FILE, tf
 
 __all__ = ["DestroyReport", "DestroyStep", "destroy"]
 
-# Local files comind writes for a profile (bootstrap.py STATE_FILE, access.PLATFORM_KUBECONFIGS, sealing.CERT_FILE).
-_LOCAL_FILES = (".comind/bootstrap-state.json", ".comind/kubeconfig-{profile}", ".comind/sealed-secrets-{profile}.pem")
+_LOCAL_FILES = (c.BOOTSTRAP_STATE, c.KUBECONFIG_FILE, c.SEALED_SECRETS_CERT)  # what comind writes for a profile
 
 Progress = Callable[[str], None]
 

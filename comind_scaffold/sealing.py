@@ -58,7 +58,7 @@ CONTROLLER_NAME = "sealed-secrets-controller"
 CONTROLLER_NAMES = (CONTROLLER_NAME, "sealed-secrets")
 CONTROLLER_PORT_NAME = "http"
 KEY_LABEL = "sealedsecrets.bitnami.com/sealed-secrets-key"
-CERT_FILE = f"{c.LOCAL_STATE_DIR}/sealed-secrets-{{profile}}.pem"  # per profile: written by --fetch-cert
+CERT_FILE = c.SEALED_SECRETS_CERT
 
 SCOPES = ("strict", "namespace-wide", "cluster-wide")
 _SCOPE_ANNOTATIONS = {

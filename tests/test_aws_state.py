@@ -50,7 +50,7 @@ def test_creates_the_state_bucket_once_then_changes_nothing(repo: PlatformRepo, 
     assert block == dict.fromkeys(("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy",
                                    "RestrictPublicBuckets"), True)
     tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=bucket)["TagSet"]}
-    assert tags["comind.ops/managed"] == "true" and tags["comind.ops/platform"] == spec.platform_name
+    assert tags["app.kubernetes.io/managed-by"] == "comind" and tags["comind.ops/platform"] == spec.platform_name
 
     second = aws_state.ensure_remote_state(repo, endpoint_url=moto_endpoint)
     assert not second.changed

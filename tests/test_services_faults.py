@@ -153,7 +153,7 @@ def test_foreign_container_with_our_name_is_never_touched(
         assert code == 1 and "not ours" in out
         foreign.reload()
         assert foreign.status == "created" and foreign.labels == foreign.attrs["Config"]["Labels"]
-        assert not foreign.labels.get("comind.ops/managed")
+        assert not foreign.labels.get("comind.ops/managed") and not foreign.labels.get("app.kubernetes.io/managed-by")
 
 
 @pytest.mark.docker
@@ -178,6 +178,35 @@ def test_clean_removes_only_what_carries_our_labels(
             docker_engine.volumes.get(bystander_volume.name)
     finally:
         bystander_volume.remove(force=True)
+
+
+@pytest.mark.docker
+def test_clean_and_status_know_what_an_older_comind_labelled(
+    redis_platform: PlatformRepo, engine: DockerEngine, docker_engine: Any,
+    capsys: pytest.CaptureFixture[str], cli_env: None,
+) -> None:
+    """Older versions marked Docker objects comind.ops/managed=true: they are still ours, to clean and to run."""
+    clean(redis_platform, engine=engine)
+    platform = redis_platform.services.platform
+    image = redis_platform.services.services["redis"].image_ref
+    old_mark = {"comind.ops/managed": "true", "comind.ops/platform": platform, "comind.ops/service": "redis"}
+    volume = docker_engine.volumes.create(name=f"{platform}-redis-data", labels=old_mark)
+    container = docker_engine.containers.create(image, name=container_name(platform, "redis"), network_mode="host",
+                                                entrypoint=["true"], labels=old_mark)
+    other = {**old_mark, "comind.ops/platform": f"{platform}-other"}
+    bystander = docker_engine.volumes.create(name=f"{platform}-other-redis-data", labels=other)
+    try:
+        code, out, _ = run_cli(capsys, "services", "status", "--platform-dir", str(redis_platform.root))
+        assert code == 1 and "not ours" not in out and "created" in out
+        code, out, _ = run_cli(capsys, "services", "clean", "--yes", "--platform-dir", str(redis_platform.root))
+        assert code == 0
+        assert f"container {container.name}" in out and f"volume {volume.name}" in out
+        assert [c.name for c in docker_engine.containers.list(all=True, filters={"name": container.name})] == []
+        assert [v.name for v in docker_engine.volumes.list(filters={"label": "comind.ops/managed=true"})
+                if v.name == volume.name] == []
+        docker_engine.volumes.get(bystander.name)
+    finally:
+        bystander.remove(force=True)
 
 
 @pytest.mark.docker

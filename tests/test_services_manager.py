@@ -107,7 +107,7 @@ def test_containers_are_labelled_healthchecked_and_loopback_only(
         mounts = {m["Name"]: m for m in attrs["Mounts"] if m["Type"] == "volume"}
         assert f"{container_name(name, service)}-data" in mounts
         volume = docker_engine.volumes.get(f"{container_name(name, service)}-data")
-        assert volume.attrs["Labels"]["comind.ops/managed"] == "true"
+        assert volume.attrs["Labels"]["app.kubernetes.io/managed-by"] == "comind"
         spec = repo.services.services[service]
         listening = _listening_addresses(spec.port)
         assert "127.0.0.1" in listening and listening <= {"127.0.0.1", "::1"}, (service, listening)

@@ -24,6 +24,7 @@ from minio.credentials.providers import StaticProvider
 from minio.error import MinioAdminException
 from psycopg import sql
 
+from comind_scaffold import constants as c
 from comind_scaffold.errors import ServiceError
 from comind_scaffold.services.credentials import LocalCredentials
 from comind_scaffold.services.probes import aws_client, is_minio
@@ -31,7 +32,7 @@ from comind_scaffold.services.report import Action, Change
 from comind_scaffold.specs import AppSpec, ServiceSpec
 
 DLQ_MAX_RECEIVES = 5
-MANAGED_KEY, MANAGED_VALUE = "app.kubernetes.io/managed-by", "comind"
+MANAGED_KEY, MANAGED_VALUE = c.LABEL_MANAGED_BY, c.MANAGED_BY
 _ADMIN_WORKERS = 4
 _TIMEOUT = 10.0
 

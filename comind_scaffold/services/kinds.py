@@ -35,11 +35,21 @@ def volume_name(platform: str, service: str) -> str:
 
 
 def owned_labels(platform: str, service: str | None = None) -> dict[str, str]:
-    """Labels marking a container or volume as created by comind for `platform`."""
-    labels = {c.DOCKER_LABEL_MANAGED: "true", c.DOCKER_LABEL_PLATFORM: platform}
+    """Labels marking a container, volume or network as created by comind for `platform`."""
+    labels = {c.LABEL_MANAGED_BY: c.MANAGED_BY, c.DOCKER_LABEL_PLATFORM: platform}
     if service is not None:
         labels[c.DOCKER_LABEL_SERVICE] = service
     return labels
+
+
+def owned_label_sets(platform: str) -> list[dict[str, str]]:
+    """Each set of labels that marks `platform`'s Docker objects as comind's: today's, then older versions'."""
+    return [owned_labels(platform), {c.LEGACY_DOCKER_LABEL_MANAGED: "true", c.DOCKER_LABEL_PLATFORM: platform}]
+
+
+def is_owned(labels: dict[str, str], platform: str) -> bool:
+    """Whether an object's labels mark it as comind's for `platform` (today's mark or an older version's)."""
+    return any(mark.items() <= labels.items() for mark in owned_label_sets(platform))
 
 
 def check_service_name(name: str, services: ServicesSpec) -> None:

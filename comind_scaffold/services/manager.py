@@ -1,6 +1,6 @@
 """`comind services up|status|stop|logs|clean`: the local services as labelled Docker containers.
 
-Everything the manager creates carries the labels `comind.ops/managed=true`, `comind.ops/service` and
+Everything the manager creates carries the labels `app.kubernetes.io/managed-by=comind`, `comind.ops/service` and
 `comind.ops/platform`; it refuses to touch a container or volume that has our name but not our labels, and
 `clean` selects by label only, so nothing else on the host is ever removed.
 """
@@ -30,6 +30,8 @@ from comind_scaffold.services.kinds import (
     container_config,
     container_name,
     default_database,
+    is_owned,
+    owned_label_sets,
     owned_labels,
     ports_of,
     volume_name,
@@ -75,23 +77,19 @@ def select(services: ServicesSpec, only: Sequence[str] | None) -> list[str]:
     return [name for name in enabled if name in only]
 
 
-def _is_ours(labels: dict[str, str], platform: str) -> bool:
-    return labels.get(c.DOCKER_LABEL_MANAGED) == "true" and labels.get(c.DOCKER_LABEL_PLATFORM) == platform
-
-
 def _refuse_foreign(engine: DockerEngine, platform: str, service: str) -> ContainerState | None:
     """Our container for `service`, None when absent; ServiceError when the name is taken by someone else."""
     name = container_name(platform, service)
     state = engine.container(name)
-    if state is not None and not _is_ours(state.labels, platform):
+    if state is not None and not is_owned(state.labels, platform):
         raise ServiceError(
             f"container {name} exists but was not created by comind for platform {platform} "
-            f"(no label {c.DOCKER_LABEL_MANAGED}=true); refusing to touch it",
+            f"(no label {c.LABEL_MANAGED_BY}={c.MANAGED_BY}); refusing to touch it",
             hint="rename or remove that container yourself, or change `platform` in services.yaml",
         )
     volume = volume_name(platform, service)
     labels = engine.volume_labels(volume)
-    if labels is not None and not _is_ours(labels, platform):
+    if labels is not None and not is_owned(labels, platform):
         raise ServiceError(f"volume {volume} exists but was not created by comind; refusing to use it")
     return state
 
@@ -102,7 +100,7 @@ def _credentials(repo: PlatformRepo, engine: DockerEngine) -> tuple[LocalCredent
     found = load_credentials(repo.credentials_path)
     if found is not None:
         return found, False
-    volumes = engine.volumes(owned_labels(services.platform))
+    volumes = _owned_volumes(engine, services.platform)
     if volumes:
         raise ServiceError(
             f"{repo.credentials_path} is missing but data volumes exist ({', '.join(volumes)}): "
@@ -264,7 +262,7 @@ def status(repo: PlatformRepo, *, engine: DockerEngine | None = None, timeout: f
             rows.append(ServiceStatus(service=name, enabled=False, container=container, state="disabled",
                                       health="none", ports=ports, image=spec.image_ref))
             continue
-        if state is None or not _is_ours(state.labels, services.platform):
+        if state is None or not is_owned(state.labels, services.platform):
             rows.append(ServiceStatus(service=name, enabled=True, container=container,
                                       state="missing" if state is None else "not ours",
                                       health="none", ports=ports, image=spec.image_ref))
@@ -316,24 +314,35 @@ def logs(repo: PlatformRepo, service: str, *, follow: bool = False, tail: int | 
     return engine.logs(state.name, follow=follow, tail=tail)
 
 
+def _owned_containers(engine: DockerEngine, platform: str) -> list[ContainerState]:
+    found = {state.name: state for labels in owned_label_sets(platform) for state in engine.containers(labels)}
+    return [found[name] for name in sorted(found)]
+
+
+def _owned_volumes(engine: DockerEngine, platform: str) -> list[str]:
+    return sorted({volume for labels in owned_label_sets(platform) for volume in engine.volumes(labels)})
+
+
 def clean_plan(repo: PlatformRepo, *, engine: DockerEngine | None = None) -> tuple[list[str], list[str]]:
     """The containers and volumes `clean` would remove: only those labelled as ours for this platform."""
     engine = engine or DockerEngine()
-    labels = owned_labels(repo.services.platform)
-    return [s.name for s in engine.containers(labels)], engine.volumes(labels)
+    platform = repo.services.platform
+    return [s.name for s in _owned_containers(engine, platform)], _owned_volumes(engine, platform)
 
 
 def clean(repo: PlatformRepo, *, engine: DockerEngine | None = None) -> list[Change]:
     """Remove this platform's labelled containers and volumes (their data is lost), nothing else."""
     engine = engine or DockerEngine()
-    labels = owned_labels(repo.services.platform)
+    platform = repo.services.platform
     changes = []
-    for state in engine.containers(labels):
+    for state in _owned_containers(engine, platform):
         engine.remove_container(state.name)
         service = state.labels.get(c.DOCKER_LABEL_SERVICE, "")
         changes.append(Change(service=service, object=f"container {state.name}", action=Action.REMOVED))
-    for volume in engine.volumes(labels):
+    for volume in _owned_volumes(engine, platform):
         engine.remove_volume(volume)
-        service = next((s for s in SERVICE_NAMES if volume_name(repo.services.platform, s) == volume), "")
+        service = next((s for s in SERVICE_NAMES if volume_name(platform, s) == volume), "")
         changes.append(Change(service=service, object=f"volume {volume}", action=Action.REMOVED))
-    return changes + remove_networks(engine, labels)
+    for labels in owned_label_sets(platform):
+        changes += remove_networks(engine, labels)
+    return changes
