@@ -2,13 +2,17 @@
 
 Argo CD reads the annotation `argocd.argoproj.io/refresh` (`normal`: compare with the cached manifests of the
 newest commit; `hard`: render them again) and removes it when done — what `argocd app get --refresh` sets.
-The root app and the apps root come first, so a freshly pushed app gets its Applications created.
+The root app and the apps root come first, so a freshly pushed app gets its Applications created — one after the
+other: an Application that apps-root creates before the root app has synced the AppProject admitting its namespace
+is refused, and Argo CD looks at it again only at its next periodic reconciliation (a project change does not
+requeue it), which made onboarding take 24–72 s instead of a few.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 from comind_scaffold import constants as c
 from comind_scaffold.errors import InputError
@@ -53,3 +57,55 @@ def request_refresh(client: KubeClient, names: Sequence[str], kind: Refresh = "n
             "Application", name, {"metadata": {"annotations": {REFRESH_ANNOTATION: kind}}}, c.ARGOCD_NAMESPACE
         )
     return list(names)
+
+
+ROOT_SETTLE_SECONDS = 60.0  # how long `sync` waits for one root app before going on regardless
+
+
+def reconciled(app: dict[str, Any] | None, kinds: Sequence[str] = ()) -> bool:
+    """Argo CD has compared the Application since its refresh was requested and, if that started a sync, the sync
+    has applied its resources (of `kinds`, when given) at the compared revision. A sync then waiting for health
+    counts as applied: apps-root's waits for every new app to be deployed, which is what comes next."""
+    if app is None:
+        return True
+    if REFRESH_ANNOTATION in ((app.get("metadata") or {}).get("annotations") or {}):
+        return False
+    status = app.get("status") or {}
+    state = status.get("operationState") or {}
+    if "operation" not in app and state.get("phase") != "Running":
+        return True  # nothing to sync, or the sync is over
+    result = state.get("syncResult") or {}
+    if result.get("revision") != (status.get("sync") or {}).get("revision"):
+        return False  # an older sync still running
+    done = [r for r in result.get("resources") or [] if not kinds or r.get("kind") in kinds]
+    return bool(done) and all(r.get("status") == "Synced" for r in done)
+
+
+def sync_platform(client: KubeClient, repo: PlatformRepo, apps: Sequence[str], kind: Refresh = "normal", *,
+                  settle: float = ROOT_SETTLE_SECONDS, clock: Callable[[], float] = time.monotonic,
+                  sleep: Callable[[float], None] = time.sleep) -> list[str]:
+    """Refresh the root app and wait until its sync has applied the AppProjects (sync wave -10), then the apps root
+    until its sync has created the apps' Applications, then the Applications of `apps` (all when empty).
+
+    A root that Argo CD does not get that far with within `settle` seconds (Argo CD down, a failing sync) is left
+    with its refresh requested and the next one goes ahead. Returns the names refreshed, in order.
+
+    Raises:
+        InputError: An app that is not in the repository.
+
+    """
+
+    def live() -> list[str]:
+        return [a["metadata"]["name"] for a in client.list("Application", namespace=c.ARGOCD_NAMESPACE)]
+
+    targets = refresh_targets(repo, live(), apps)  # validates `apps` before anything is asked of Argo CD
+    name = repo.spec.platform_name
+    roots = [app for app in targets if app in (f"{name}-root", f"{name}-apps")]
+    for root in roots:
+        request_refresh(client, [root], kind)
+        kinds = ("AppProject",) if root == f"{name}-root" else ()
+        deadline = clock() + settle
+        while not reconciled(client.get("Application", root, c.ARGOCD_NAMESPACE), kinds) and clock() < deadline:
+            sleep(0.2)
+    rest = [app for app in refresh_targets(repo, live(), apps) if app not in roots]
+    return roots + request_refresh(client, rest, kind)

@@ -25,20 +25,19 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Ask Argo CD to compare now, after a push, instead of at its next reconciliation.
 
-        The root app and the apps root are refreshed first, so a new app's Applications are created; then the
-        Applications of APP (each environment), or every Application.
+        The root app is refreshed first and its sync awaited (it applies the AppProjects), then the apps root (it
+        creates a new app's Applications), then the Applications of APP (each environment), or every Application.
         """
         from comind_scaffold import access
         from comind_scaffold._kube import KubeClient
-        from comind_scaffold.constants import ARGOCD_NAMESPACE
-        from comind_scaffold.gitops_sync import refresh_targets, request_refresh
-        from comind_scaffold.scaffold import find_platform
+        from comind_scaffold.gitops_sync import sync_platform
+        from comind_scaffold.repo import PlatformRepo
 
-        repo = find_platform(platform_dir or Path())
+        repo = PlatformRepo.find(platform_dir or Path())
+        _ = repo.spec  # unreadable answers: one line, before the cluster is asked anything
         config, ctx = access.kube_target(repo, profile, kubeconfig, context)
         with KubeClient(config, ctx, timeout=10) as client:
-            live = [a["metadata"]["name"] for a in client.list("Application", namespace=ARGOCD_NAMESPACE)]
-            names = request_refresh(client, refresh_targets(repo, live, apps or []), "hard" if hard else "normal")
+            names = sync_platform(client, repo, apps or [], "hard" if hard else "normal")
         if json_output:
             print_json({"refreshed": names, "kind": "hard" if hard else "normal"})
         else:

@@ -430,7 +430,7 @@ class ArgoCD:
         controller = self._spawn("argocd-application-controller", [
             argocd, "--namespace", NAMESPACE, "--repo-server", f"{LOCALHOST}:{self.repo_port}",
             "--repo-server-plaintext", "--redis", redis_addr, "--metrics-port", str(self.controller_metrics_port),
-            "--loglevel", "info", "--status-processors", "4", "--operation-processors", "2",
+            "--loglevel", "info",  # processors: the platform's argocd-cmd-params-cm or Argo CD's defaults (20/10)
         ], self._env("argocd-application-controller"))
         procs = [redis, repo, controller]
         _wait_for(f"argocd-repo-server on {LOCALHOST}:{self.repo_port}", lambda: _listening(self.repo_port),
