@@ -2,11 +2,10 @@
 
 The demo platform is rendered from the templates with `repo_url` pointing at a loopback HTTPS git server,
 committed and pushed; `comind bootstrap --existing-cluster` applies the root app and waits. Every Application's
-sync status and health are computed by Argo CD; this file writes no Application status. What the platform's
-Terraform installs with Helm before Argo CD syncs anything (ingress-nginx, MetalLB, sealed-secrets, Argo CD's own
-in-cluster workloads) is not what is tested here: stand-in workloads take their place on the kwok nodes, and a
-stand-in of ingress-nginx publishes an address in each Ingress's status (as ingress-nginx does), which Argo CD's
-Ingress health check needs. `<app>-infra` Secrets, which `comind tf apply` writes, are created the same way.
+sync status and health are computed by Argo CD; nothing in the suite writes Application status. Each fault is a
+pushed commit (or a stopped git server, a deleted Deployment), found by the verifier with Argo CD's own message,
+and undone. What the platform's Terraform installs with Helm is replaced by stand-ins
+(tests/components/fixtures_argocd.py).
 """
 
 from __future__ import annotations
@@ -22,70 +21,13 @@ from typing import Any
 
 import pytest
 
+from comind_scaffold.bootstrap import PHASES, read_state
 from comind_scaffold.checks.expected import Expected
 from tests.components.argocd import summarize
-from tests.components.fixtures_argocd import GitOpsPlatform
-from tests.helpers_verify import CONTROLLERS, controller_manifest, run_verify
+from tests.components.fixtures_argocd import GitOpsPlatform, IngressStandIn
+from tests.helpers_verify import run_verify
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
-
-
-class IngressStandIn:
-    """What ingress-nginx does for Ingresses of its class: publish its address in their status."""
-
-    def __init__(self, platform: GitOpsPlatform, address: str = "127.0.0.1"):
-        self.cluster = platform.cluster
-        self.address = address
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="ingress-stand-in", daemon=True)
-
-    def __enter__(self) -> IngressStandIn:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(10)
-
-    def _run(self) -> None:
-        while not self._stop.wait(1.0):
-            try:
-                status, data = self.cluster.request("GET", "/apis/networking.k8s.io/v1/ingresses")
-            except OSError:
-                continue
-            for ing in (data.get("items") or []) if status == 200 else []:
-                if ing.get("spec", {}).get("ingressClassName") not in (None, "nginx"):
-                    continue
-                if (ing.get("status") or {}).get("loadBalancer", {}).get("ingress"):
-                    continue
-                meta = ing["metadata"]
-                self.cluster.request(
-                    "PATCH",
-                    f"/apis/networking.k8s.io/v1/namespaces/{meta['namespace']}/ingresses/{meta['name']}/status",
-                    {"status": {"loadBalancer": {"ingress": [{"ip": self.address}]}}},
-                    content_type="application/merge-patch+json",
-                )
-
-
-def _helm_stand_ins(platform: GitOpsPlatform) -> None:
-    """The cluster phase's Helm releases, as workloads on the kwok nodes (see the module docstring)."""
-    cluster = platform.cluster
-    for namespace, workloads in CONTROLLERS.items():
-        cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
-        cluster.apply([controller_manifest(namespace, kind, name) for kind, name in workloads])
-    cluster.apply({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
-                   "metadata": {"name": "nginx", "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
-                   "spec": {"controller": "k8s.io/ingress-nginx"}})
-
-
-def _terraform_secrets(platform: GitOpsPlatform) -> None:
-    """The `<app>-infra` Secret `comind tf apply` writes into each app namespace that uses services."""
-    expected = Expected(platform.repo)
-    for pair in expected.app_envs:
-        if pair.app.with_database or pair.app.with_storage or pair.app.with_queue or pair.app.with_cache:
-            platform.cluster.apply({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-                                    "metadata": {"name": pair.app.secret_name(), "namespace": pair.namespace},
-                                    "stringData": {"DATABASE_PASSWORD": "test-only"}})
 
 
 def _bootstrap(platform: GitOpsPlatform, wait: float = 300) -> subprocess.CompletedProcess[str]:
@@ -99,8 +41,8 @@ def _bootstrap(platform: GitOpsPlatform, wait: float = 300) -> subprocess.Comple
 @pytest.fixture(scope="module")
 def synced(argocd_platform: GitOpsPlatform) -> Iterator[tuple[GitOpsPlatform, str, subprocess.CompletedProcess[str]]]:
     platform = argocd_platform
-    _helm_stand_ins(platform)
-    with IngressStandIn(platform):
+    platform.helm_stand_ins()
+    with IngressStandIn(platform.cluster):
         commit = platform.push("platform rendered from the template")
         done = _bootstrap(platform)
         yield platform, commit, done
@@ -139,6 +81,34 @@ def test_bootstrap_ends_with_every_application_synced_and_healthy_by_argocd(
         assert status["operationState"]["phase"] == "Succeeded", (name, status["operationState"])
 
 
+def _phases(done: subprocess.CompletedProcess[str]) -> dict[str, str]:
+    """`comind bootstrap`'s phase lines (`<phase> <outcome> <detail>`) as phase -> outcome."""
+    found = {}
+    for line in done.stdout.splitlines():
+        words = line.split()
+        if len(words) >= 2 and words[0] in PHASES:
+            found[words[0]] = words[1]
+    return found
+
+
+def test_bootstrap_ran_every_phase_and_a_second_run_changes_nothing(
+        synced: tuple[GitOpsPlatform, str, subprocess.CompletedProcess[str]]) -> None:
+    platform, _, done = synced
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert _phases(done) == {"preflight": "unchanged", "services": "skipped", "cluster": "skipped",
+                             "root-app": "done", "wait": "done"}, done.stdout  # wait: prod's first sync requested
+    state = read_state(platform.repo) or {}
+    assert (state.get("completed"), state.get("finished")) == (list(PHASES), True), state
+    root = f"{platform.repo.spec.platform_name}-root"
+    before = platform.cluster.get_application(root)["metadata"]["generation"]
+    again = _bootstrap(platform, wait=120)
+    assert again.returncode == 0, again.stdout[-2000:]
+    assert _phases(again) == {"preflight": "unchanged", "services": "skipped", "cluster": "skipped",
+                              "root-app": "unchanged", "wait": "unchanged"}, again.stdout
+    assert "nothing to do: the platform is already as declared" in again.stdout
+    assert platform.cluster.get_application(root)["metadata"]["generation"] == before
+
+
 def test_app_deployments_are_available_on_kwok_nodes(
         synced: tuple[GitOpsPlatform, str, subprocess.CompletedProcess[str]]) -> None:
     platform, _, _ = synced
@@ -175,19 +145,25 @@ def test_verifier_is_all_green_on_what_argocd_deployed(
         synced: tuple[GitOpsPlatform, str, subprocess.CompletedProcess[str]], tmp_path: Path) -> None:
     platform, _, done = synced
     assert done.returncode == 0, done.stdout[-2000:]
-    _terraform_secrets(platform)
-    report = tmp_path / "verify.json"
+    platform.terraform_secrets()
+    report, junit = tmp_path / "verify.json", tmp_path / "junit.xml"
     proc = run_verify("--profile=local", "-m", "cluster or gitops or apps",
                       f"--kubeconfig={platform.cluster.kubeconfig}", f"--platform-dir={platform.repo.root}",
-                      f"--json={report}", "-v")
+                      f"--json={report}", f"--junitxml={junit}", "-v")
     assert proc.returncode == 0, proc.stdout[-5000:]
+    for app in _expected_applications(platform):  # each judged on the status Argo CD computed
+        assert f"Application argocd/{app}" in report.read_text(), app
+    assert "test_app_deployment[shop-dev] PASSED" in proc.stdout
+    assert "test_app_guard[web-prod-ResourceQuota] PASSED" in proc.stdout
     layers: dict[str, Any] = json.loads(report.read_text())["layers"]
     assert set(layers) == {"cluster", "gitops", "apps"}
     for layer, row in layers.items():
         assert row["FAIL"] == 0 and row["WARN"] == 0 and row["SKIP"] == 0 and row["PASS"] > 0, (layer, row)
+    assert 'failures="0"' in junit.read_text()
 
 
-STUCK_PATCH = """
+STUCK_DEADLINE = 60  # progressDeadlineSeconds of the stuck rollout: Progressing until then, Degraded after
+STUCK_PATCH = f"""
   - target:
       kind: Deployment
       name: web
@@ -196,6 +172,9 @@ STUCK_PATCH = """
         path: /spec/template/spec/nodeSelector
         value:
           comind.test/no-such-node: "true"
+      - op: add
+        path: /spec/progressDeadlineSeconds
+        value: {STUCK_DEADLINE}
 """
 
 
@@ -205,9 +184,10 @@ def _app(platform: GitOpsPlatform, name: str) -> dict[str, Any]:
 
 def test_a_rollout_that_cannot_finish_shows_in_the_app_its_parents_and_the_verifier(
         synced: tuple[GitOpsPlatform, str, subprocess.CompletedProcess[str]]) -> None:
-    """A pushed change whose pods can never be scheduled: Argo CD syncs it, the app stays Progressing, apps-root and
-    the root app reflect it (health customization), the verifier names the app and the Deployment; reverting the
-    commit heals everything."""
+    """A pushed change whose pods can never be scheduled: Argo CD syncs it, the app is Progressing, apps-root and
+    the root app reflect it (health customization), the verifier waits `--wait` and names the app and the
+    Deployment; past the Deployment's progress deadline Argo CD calls it Degraded, and the verifier carries its
+    message; reverting the commit heals everything."""
     platform, _, done = synced
     assert done.returncode == 0, done.stdout[-2000:]
     name = platform.repo.spec.platform_name
@@ -226,12 +206,17 @@ def test_a_rollout_that_cannot_finish_shows_in_the_app_its_parents_and_the_verif
                     and summarize(apps)[1] == "Progressing" and summarize(root)[1] == "Progressing")
 
         platform.cluster.wait_for("web-dev, apps-root and the root app Progressing", stuck, timeout=120, interval=1)
-        proc = run_verify("--profile=local", "-m", "gitops", f"--kubeconfig={platform.cluster.kubeconfig}",
-                          f"--platform-dir={platform.repo.root}")
-        assert proc.returncode == 1, proc.stdout[-3000:]
-        failing = [line for line in proc.stdout.splitlines() if "Application argocd/web-dev" in line]
-        assert any("health=Progressing" in line and "Deployment web-dev/web" in line for line in failing), (
-            proc.stdout[-4000:])
+        waited = _bootstrap(platform, wait=3)  # bootstrap's wait budget runs out on it
+        assert waited.returncode == 1, waited.stdout[-2000:]
+        said = " ".join((waited.stdout + waited.stderr).split())  # however the console wrapped it
+        assert ("FAIL application.synced_healthy Application argocd/web-dev: sync=Synced health=Progressing "
+                "(still Progressing after waiting") in said, said[-3000:]
+        _verify_fails_on(platform, "web-dev", "health=Progressing (still Progressing after waiting",
+                         "first unhealthy: Deployment web-dev/web (Progressing", wait=3)
+        _wait_app(platform, "web-dev", "web-dev Degraded past the progress deadline",
+                  lambda a: summarize(a)[1] == "Degraded", timeout=STUCK_DEADLINE + 90)
+        _verify_fails_on(platform, "web-dev", "health=Degraded", "first unhealthy: Deployment web-dev/web (Degraded",
+                         "exceeded its progress deadline")
     finally:
         kustomization.write_text(original)
         healed = platform.push("web-dev: back to schedulable pods")
@@ -272,10 +257,10 @@ def _wait_app(platform: GitOpsPlatform, name: str, what: str, check: Callable[[d
         raise AssertionError(f"{err}: {name} is {summarize(_app(platform, name))}") from err
 
 
-def _verify_fails_on(platform: GitOpsPlatform, app: str, *needles: str) -> str:
+def _verify_fails_on(platform: GitOpsPlatform, app: str, *needles: str, wait: float = 0) -> str:
     """Run the gitops layer; it must fail, with one line naming Application argocd/<app> and every needle."""
     proc = run_verify("--profile=local", "-m", "gitops", f"--kubeconfig={platform.cluster.kubeconfig}",
-                      f"--platform-dir={platform.repo.root}")
+                      f"--platform-dir={platform.repo.root}", f"--wait={wait:g}")
     assert proc.returncode == 1, proc.stdout[-3000:]
     lines = [line for line in proc.stdout.splitlines() if f"Application argocd/{app}" in line and "FAIL" in line]
     assert any(all(n in line for n in needles) for line in lines), (needles, lines or proc.stdout[-4000:])
@@ -331,7 +316,7 @@ def test_a_prod_change_waits_out_of_sync_for_a_person(
         app = _wait_app(platform, "web-prod", "web-prod OutOfSync at the new commit",
                         lambda a: summarize(a)[0] == "OutOfSync" and a["status"]["sync"].get("revision") == commit)
         assert app["status"]["operationState"]["syncResult"]["revision"] != commit  # nothing rolled it out
-        _verify_fails_on(platform, "web-prod", "sync=OutOfSync")
+        _verify_fails_on(platform, "web-prod", "sync=OutOfSync", "first unhealthy: ", " web-prod/")
 
 
 def test_a_deleted_deployment_is_healed_and_the_verifier_is_green_again(
@@ -392,18 +377,12 @@ def test_onboarding_deploys_the_new_apps_dev_and_leaves_its_prod_for_a_person(
     assert made.returncode == 0, made.stdout[-2000:] + made.stderr[-2000:]
     started = time.monotonic()
     commit = platform.push("onboard api")
-    refreshed = comind_sync(platform)  # the root app and the apps root first, as `argocd app get --refresh`
+    # One `comind sync`: the root app first, awaited (it syncs the AppProject that admits api-dev's namespace), then
+    # the apps root (it creates api-dev and api-prod), then the rest. Refreshed together, apps-root could create
+    # api-dev before its project admits it, and Argo CD would look at it again only at its next reconciliation.
+    refreshed = comind_sync(platform)
     assert refreshed[:2] == [f"{name}-root", f"{name}-apps"]
-    # apps-root may create api-dev before the root app has synced the AppProject that admits api-dev's namespace;
-    # Argo CD then re-evaluates api-dev only at its next periodic reconciliation (measured: 72 s with the local
-    # 30 s timeout plus Argo CD's default 60 s jitter). Refresh it once its project allows it.
-    platform.cluster.wait_for("AppProject backend to admit api-dev", lambda: any(
-        d.get("namespace") == "api-dev" for d in platform.cluster.get(
-            "argoproj.io/v1alpha1", "AppProject", "backend", "argocd")["spec"].get("destinations") or []),
-        timeout=120, interval=1)
-    platform.cluster.wait_for("apps-root to create api-dev", lambda: any(
-        a["metadata"]["name"] == "api-dev" for a in platform.argocd.applications()), timeout=120, interval=1)
-    assert comind_sync(platform, "api")[2:] == ["api-dev", "api-prod"]
+    assert {"api-dev", "api-prod"} <= set(refreshed[2:]), refreshed
     dev = _wait_app(platform, "api-dev", "api-dev Synced and Healthy at the onboarding commit, its sync done",
                     lambda a: summarize(a)[:2] == ("Synced", "Healthy")
                     and (a.get("status") or {}).get("sync", {}).get("revision") == commit
