@@ -16,16 +16,12 @@ from comind_scaffold.errors import InputError, TemplateError
 from comind_scaffold.naming import check_app_name, check_bucket_names, check_dns_label
 from comind_scaffold.quota import memory_bytes, millicores
 from comind_scaffold.repo import PlatformRepo
+from comind_scaffold.services import catalog
 from comind_scaffold.specs import AppSpec
 
 DEFAULT_IMAGE = "nginxinc/nginx-unprivileged"
 DEFAULT_IMAGE_TAG = "1.27-alpine"
-SERVICE_OF_FLAG = {
-    "with_database": "postgresql",
-    "with_cache": "redis",
-    "with_queue": "elasticmq",
-    "with_storage": "minio",
-}
+SERVICE_OF_FLAG = {flag: service.name for flag, service in catalog.BY_APP_FLAG.items()}
 _IMAGE = re.compile(r"[a-z0-9]([-a-z0-9._/]*[a-z0-9])?(:[0-9]+/[-a-z0-9._/]*[a-z0-9])?")
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 _ANSWER_FIELDS = frozenset(AppSpec.model_fields) - {"src_path", "commit"} | {
@@ -192,7 +188,7 @@ def app_answers(repo: PlatformRepo, name: str, team: str, options: Mapping[str, 
 
 
 def platform_facts(repo: PlatformRepo) -> dict[str, Any]:
-    """Return the answers an app takes from its platform (name, git source, domain, service ports)."""
+    """Return the answers an app takes from its platform (name, git source, domain, service ports, monitoring)."""
     platform = repo.spec
     return {
         "platform": platform.platform_name,
@@ -200,13 +196,14 @@ def platform_facts(repo: PlatformRepo) -> dict[str, Any]:
         "gitops_revision": platform.target_revision,
         "domain": platform.local_domain if platform.default_profile == "local" else platform.aws_domain,
         "service_ports": _service_ports(repo),
+        "platform_monitoring": platform.monitoring,
     }
 
 
 def _service_ports(repo: PlatformRepo) -> dict[str, int]:
     if repo.spec.default_profile == "aws":
-        return {"postgresql": 5432, "redis": 6379, "elasticmq": 443, "minio": 443}
-    ports = {"postgresql": 5432, "redis": 6379, "elasticmq": 9324, "minio": 9000}
+        return {service.name: service.aws_port for service in catalog.SERVICES.values()}
+    ports = {service.name: service.port for service in catalog.SERVICES.values()}
     for name, service in repo.services.services.items():
         ports[name] = service.port
     return ports

@@ -26,6 +26,7 @@ import yaml
 
 from comind_scaffold import monitoring
 from comind_scaffold._kube import KubeClient
+from comind_scaffold.app_answers import platform_facts
 from comind_scaffold.errors import InputError, TemplateError
 from comind_scaffold.repo import PlatformRepo
 from comind_scaffold.scaffold import sync_projects
@@ -192,6 +193,13 @@ def test_apps_with_metrics_get_a_servicemonitor_per_environment(with_monitoring:
     rendered = {(o["apiVersion"].rpartition("/")[0], o["kind"]) for app in APPS
                 for o in _objects(root / f"apps/{app}/k8s/overlays/dev")}
     assert ("monitoring.coreos.com", "ServiceMonitor") in allowed & rendered
+
+
+def test_comind_passes_the_platforms_monitoring_to_its_apps(with_monitoring: Path, without_monitoring: Path) -> None:
+    # `comind new-app` / `comind update` render apps with these facts, so turning monitoring on and updating the
+    # apps adds their ServiceMonitors.
+    assert platform_facts(PlatformRepo(with_monitoring))["platform_monitoring"] is True
+    assert platform_facts(PlatformRepo(without_monitoring))["platform_monitoring"] is False
 
 
 def test_metrics_without_platform_monitoring_render_no_servicemonitor(without_monitoring: Path) -> None:
