@@ -333,8 +333,7 @@ class Kustomizer:
             return paths, [None] * len(paths)
         misses: list[Path] = []
         digests: list[str | None] = []
-        for path in paths:
-            digest = self.cache.key(path, self.command)
+        for path, digest in zip(paths, self.cache.keys(paths, self.command), strict=True):
             objects = self.cache.load(digest) if digest is not None else None
             if objects is not None:
                 self._futures[path].set_result(KustomizeBuild(path, objects=objects))

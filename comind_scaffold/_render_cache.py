@@ -72,8 +72,15 @@ def _entries(data: dict[str, Any]) -> Iterator[str]:
 
 def _load(kustomization: Path) -> dict[str, Any] | None:
     try:
-        data = yaml.load(kustomization.read_text(), Loader=_Loader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return _parse(kustomization.read_bytes())
+    except OSError:
+        return None
+
+
+def _parse(text: bytes) -> dict[str, Any] | None:
+    try:
+        data = yaml.load(text.decode(), Loader=_Loader)
+    except (UnicodeDecodeError, yaml.YAMLError):
         return None
     return data if isinstance(data, dict) else None
 
@@ -86,12 +93,49 @@ def references(folder: Path, kustomization: Path) -> set[Path]:
     return {(folder / entry).resolve() for entry in _entries(data) if not _REMOTE.match(entry)}
 
 
-def _file_digest(file: Path) -> bytes:
-    """Read every time, never remembered: a long-running verifier must see edits made meanwhile."""
-    try:
-        return hashlib.sha256(file.read_bytes()).digest()
-    except OSError:
-        return b"missing or unreadable"
+class _Reads:
+    """The files read while digesting a few folders, each read (and parsed, and resolved) once.
+
+    Builds of one app share its base; digesting them together reads the base once. A `_Reads` lives only as
+    long as one `keys` call: a long-running verifier must see edits made between calls.
+    """
+
+    def __init__(self) -> None:
+        self._digests: dict[Path, bytes] = {}
+        self._kustomizations: dict[Path, tuple[Path, dict[str, Any]] | None] = {}
+        self._targets: dict[tuple[Path, str], tuple[Path, bool]] = {}
+
+    def digest(self, file: Path) -> bytes:
+        if file not in self._digests:
+            try:
+                self._digests[file] = hashlib.sha256(file.read_bytes()).digest()
+            except OSError:
+                self._digests[file] = b"missing or unreadable"
+        return self._digests[file]
+
+    def kustomization(self, folder: Path) -> tuple[Path, dict[str, Any]] | None:
+        """The kustomization file of `folder` and its content (None when absent or unparseable)."""
+        if folder not in self._kustomizations:
+            file = kustomization_file(folder)
+            found = None
+            if file is not None:
+                try:
+                    text = file.read_bytes()
+                except OSError:
+                    text = None
+                data = _parse(text) if text is not None else None
+                if data is not None:
+                    self._digests[file] = hashlib.sha256(text or b"").digest()
+                    found = (file, data)
+            self._kustomizations[folder] = found
+        return self._kustomizations[folder]
+
+    def target(self, folder: Path, entry: str) -> tuple[Path, bool]:
+        """What `entry` of `folder`'s kustomization names (symlinks resolved), and whether it is a folder."""
+        if (folder, entry) not in self._targets:
+            target = (folder / entry).resolve()
+            self._targets[folder, entry] = (target, target.is_dir())
+        return self._targets[folder, entry]
 
 
 class RenderCache:
@@ -112,15 +156,21 @@ class RenderCache:
 
         A build that reads a remote base, or a kustomization that cannot be parsed, is never cached.
         """
+        return self.keys([path], command)[0]
+
+    def keys(self, paths: Sequence[Path], command: Sequence[str]) -> list[str | None]:
+        """`key` of each folder, reading every file they share once (read now, never remembered after)."""
         tool = self._tool_identity(tuple(command))
-        if tool is None:
-            return None
+        reads = _Reads()
+        return [self._key(path.resolve(), tool, reads) if tool is not None else None for path in paths]
+
+    def _key(self, path: Path, tool: bytes, reads: _Reads) -> str | None:
         digest = hashlib.sha256(tool)
         inputs: dict[Path, str] = {}
-        if not self._collect(path.resolve(), inputs, set()):
+        if not self._collect(path, inputs, set(), reads):
             return None
         for file in sorted(inputs):
-            digest.update(inputs[file].encode() + b"\0" + _file_digest(file) + b"\0")
+            digest.update(inputs[file].encode() + b"\0" + reads.digest(file) + b"\0")
         return digest.hexdigest()
 
     def _tool_identity(self, command: tuple[str, ...]) -> bytes | None:
@@ -133,22 +183,22 @@ class RenderCache:
             )
         return self._tools[command]
 
-    def _collect(self, folder: Path, inputs: dict[Path, str], seen: set[Path]) -> bool:
+    def _collect(self, folder: Path, inputs: dict[Path, str], seen: set[Path], reads: _Reads) -> bool:
         """Add every file the build of `folder` reads to `inputs` (relative names kept); False when not cacheable."""
         if folder in seen:
             return True
         seen.add(folder)
-        kustomization = kustomization_file(folder)
-        data = _load(kustomization) if kustomization else None
-        if kustomization is None or data is None:
+        found = reads.kustomization(folder)
+        if found is None:
             return False
+        kustomization, data = found
         inputs[kustomization] = kustomization.name
         for entry in _entries(data):
             if _REMOTE.match(entry):
                 return False
-            target = (folder / entry).resolve()
-            if target.is_dir():
-                if not self._collect(target, inputs, seen):
+            target, is_dir = reads.target(folder, entry)
+            if is_dir:
+                if not self._collect(target, inputs, seen, reads):
                     return False
             else:
                 inputs[target] = entry  # a missing file still counts: its absence is part of the input

@@ -138,3 +138,20 @@ def test_validate_fills_the_cache_the_verifier_reads(tmp_path: Path) -> None:
     again = validate(root)
     assert again.cached_builds == again.builds > 0
     assert [r.line() for r in again.results] == [r.line() for r in report.results]
+
+
+def test_folders_digested_together_get_their_own_keys_and_see_later_edits(tmp_path: Path) -> None:
+    """`keys` reads a shared base once, yet each key is that folder's own, and nothing is remembered after."""
+    root = tree(tmp_path / "src")
+    build_file_tree(root, {"overlays/prod/kustomization.yaml": "namespace: shop-prod\nresources: [../../base]\n"})
+    folders = [root / "overlays/dev", root / "overlays/prod", root / "base"]
+    cache, command = RenderCache(tmp_path / "cache"), kustomize_command()
+
+    together, one_by_one = cache.keys(folders, command), [cache.key(f, command) for f in folders]
+    build_file_tree(root, {"base/configmap.yaml": CONFIGMAP % "debug"})
+    edited = cache.keys(folders, command)
+
+    assert together == one_by_one
+    assert len(set(together)) == 3 and None not in together
+    assert all(before != after for before, after in zip(together, edited, strict=True))
+    assert edited == [cache.key(f, command) for f in folders]
