@@ -65,6 +65,11 @@ CASES: dict[str, Case] = {
     "health-path-relative": Case(
         [*BASE, "--data", "health_path=healthz"], "shop", "health_path", {"health_path": "healthz"}
     ),
+    "metrics-port-privileged": Case([*BASE, "--data", "metrics_port=80"], "shop", "metrics_port", {"metrics_port": 80}),
+    "metrics-path-relative": Case(
+        [*BASE, "--data", "metrics_port=9102", "--data", "metrics_path=metrics"], "shop", "metrics_path",
+        {"metrics_port": 9102, "metrics_path": "metrics"},
+    ),
     "sync-wave-out-of-range": Case([*BASE, "--data", "sync_wave=500"], "shop", "sync_wave", {"sync_wave": 500}),
     "max-replicas-below-replicas": Case(
         [*BASE, "--data", "autoscaling=true", "--data", "max_replicas=1", "--replicas", "prod=3"],
