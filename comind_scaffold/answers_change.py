@@ -25,6 +25,7 @@ from comind_scaffold.repo import PlatformRepo
 from comind_scaffold.specs import AppSpec
 from comind_scaffold.update import UpdateReport, UpdateTarget, apply_update
 
+
 class _OtherApps(PlatformRepo):
     """The platform as the new-app checks must see an app that changes: its own name and claims are free."""
 

@@ -6,7 +6,6 @@ repository as it was.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import tempfile

@@ -23,8 +23,8 @@ from pydantic import BaseModel, ConfigDict
 from comind_scaffold import _copier, _git, template_source
 from comind_scaffold import constants as c
 from comind_scaffold._kustomize import kustomize_command
-from comind_scaffold.app_rename import RenamePlan, apply_rename, plan_rename
 from comind_scaffold.app_answers import platform_facts
+from comind_scaffold.app_rename import RenamePlan, apply_rename, plan_rename
 from comind_scaffold.errors import InputError, TemplateError
 from comind_scaffold.models import CheckResult
 from comind_scaffold.repo import PlatformRepo

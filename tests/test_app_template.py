@@ -15,9 +15,9 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from tests.components.kube import argocd_crds_dir
 from tests.components.require import skip_or_fail
 from tests.helpers_scaffold import load_yaml_docs, make_platform, make_template_repo
-from tests.components.kube import argocd_crds_dir
 
 K8S_VERSION = "1.34"
 

@@ -10,7 +10,6 @@ tests/test_argocd_platform.py. Nothing writes Application status.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import socket
 from collections.abc import Iterator
@@ -21,7 +20,6 @@ import pytest
 import yaml
 
 from comind_scaffold.bootstrap import (
-    PHASES,
     STATE_FILE,
     BootstrapOptions,
     PhaseResult,

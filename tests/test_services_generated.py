@@ -12,10 +12,10 @@ import yaml
 from comind_scaffold._docker import DockerEngine
 from comind_scaffold.repo import PlatformRepo
 from comind_scaffold.scaffold import new_app
-from comind_scaffold.services.manager import clean, status, up
-from comind_scaffold.services.report import Action
 from comind_scaffold.services.credentials import load_credentials
+from comind_scaffold.services.manager import clean, status, up
 from comind_scaffold.services.probes import aws_client
+from comind_scaffold.services.report import Action
 from tests.components import docker_stack as ds
 from tests.helpers_scaffold import commit_all, make_platform, make_template_repo
 from tests.helpers_scaffold import status as git_status

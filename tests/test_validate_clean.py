@@ -10,9 +10,9 @@ import pytest
 from comind_scaffold.models import Status
 from comind_scaffold.validation.run import ALL_CHECKS, validate
 from comind_scaffold.validation.scan import scan
+from tests.components.kube import argocd_crds_dir
 from tests.components.require import skip_or_fail
 from tests.helpers_scaffold import commit_all, make_platform, make_template_repo
-from tests.components.kube import argocd_crds_dir
 from tests.helpers_validate import FIXTURE_PLATFORM, REPO_ROOT, failures
 
 

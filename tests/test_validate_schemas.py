@@ -17,8 +17,8 @@ from comind_scaffold.validation.schemas import (
     SchemaSet,
     _JsonschemaValidator,
 )
-from tests.components.require import skip_or_fail
 from tests.components.kube import argocd_crds_dir
+from tests.components.require import skip_or_fail
 from tests.helpers_validate import FIXTURE_PLATFORM, REPO_ROOT
 
 ARGOCD_KINDS = ("Application", "AppProject")

@@ -10,7 +10,6 @@ Each fault is injected, found by the right check with a message naming the objec
 from __future__ import annotations
 
 import contextlib
-import json
 import subprocess
 import time
 from collections.abc import Callable, Iterator

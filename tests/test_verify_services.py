@@ -20,8 +20,8 @@ from comind_scaffold._docker import DockerEngine
 from comind_scaffold.checks.expected import Expected
 from comind_scaffold.models import CheckResult, Status
 from comind_scaffold.repo import PlatformRepo
-from comind_scaffold.services.manager import clean, up
 from comind_scaffold.services.kinds import container_name
+from comind_scaffold.services.manager import clean, up
 from comind_scaffold.verifier.layers import services_results
 from tests.components import docker_stack as ds
 from tests.helpers_services import image_refs, services_yaml, unique_platform, write_platform
