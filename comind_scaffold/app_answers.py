@@ -16,16 +16,12 @@ from comind_scaffold.errors import InputError, TemplateError
 from comind_scaffold.naming import check_app_name, check_bucket_names, check_dns_label
 from comind_scaffold.quota import memory_bytes, millicores
 from comind_scaffold.repo import PlatformRepo
+from comind_scaffold.services import catalog
 from comind_scaffold.specs import AppSpec
 
 DEFAULT_IMAGE = "nginxinc/nginx-unprivileged"
 DEFAULT_IMAGE_TAG = "1.27-alpine"
-SERVICE_OF_FLAG = {
-    "with_database": "postgresql",
-    "with_cache": "redis",
-    "with_queue": "elasticmq",
-    "with_storage": "minio",
-}
+SERVICE_OF_FLAG = {flag: service.name for flag, service in catalog.BY_APP_FLAG.items()}
 _IMAGE = re.compile(r"[a-z0-9]([-a-z0-9._/]*[a-z0-9])?(:[0-9]+/[-a-z0-9._/]*[a-z0-9])?")
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 _ANSWER_FIELDS = frozenset(AppSpec.model_fields) - {"src_path", "commit"} | {
@@ -206,8 +202,8 @@ def platform_facts(repo: PlatformRepo) -> dict[str, Any]:
 
 def _service_ports(repo: PlatformRepo) -> dict[str, int]:
     if repo.spec.default_profile == "aws":
-        return {"postgresql": 5432, "redis": 6379, "elasticmq": 443, "minio": 443}
-    ports = {"postgresql": 5432, "redis": 6379, "elasticmq": 9324, "minio": 9000}
+        return {service.name: service.aws_port for service in catalog.SERVICES.values()}
+    ports = {service.name: service.port for service in catalog.SERVICES.values()}
     for name, service in repo.services.services.items():
         ports[name] = service.port
     return ports

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from comind_scaffold.errors import InputError, TemplateError
+from comind_scaffold.services import catalog
 
 _ANSWERS_META = {"_commit", "_src_path", "template"}
 
@@ -55,19 +56,19 @@ class PlatformSpec(_Spec):
     monitoring_chart_version: str = "79.10.0"
     # Local Docker services, rendered into infra/docker/registry/services.yaml (read that through ServicesSpec).
     postgres_version: str = "15-alpine"
-    postgres_port: int = 5432
+    postgres_port: int = catalog.POSTGRESQL.port
     postgres_database: str = "comind_ops_dev"
     postgres_user: str = "postgres"
     minio_version: str = "RELEASE.2023-09-30T07-02-29Z"
-    minio_port: int = 9000
-    minio_console_port: int = 9001
+    minio_port: int = catalog.MINIO.port
+    minio_console_port: int = catalog.MINIO.extra_port or 0
     redis_enabled: bool = False
     redis_version: str = "7.2-alpine"
-    redis_port: int = 6379
+    redis_port: int = catalog.REDIS.port
     elasticmq_enabled: bool = False
     elasticmq_version: str = "1.4.2"
-    elasticmq_port: int = 9324
-    elasticmq_ui_port: int = 9325
+    elasticmq_port: int = catalog.ELASTICMQ.port
+    elasticmq_ui_port: int = catalog.ELASTICMQ.extra_port or 0
     src_path: str = Field("", alias="_src_path")
     commit: str = Field("", alias="_commit")
 

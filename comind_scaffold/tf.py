@@ -23,6 +23,7 @@ from comind_scaffold.aws_state import backend_bucket
 from comind_scaffold.errors import InputError, TemplateError
 from comind_scaffold.providers import install_localdev
 from comind_scaffold.repo import PlatformRepo
+from comind_scaffold.services import catalog
 from comind_scaffold.services.credentials import load_credentials, save_credentials
 from comind_scaffold.services.probes import is_minio
 from comind_scaffold.specs import AppSpec
@@ -84,8 +85,7 @@ def local_variables(repo: PlatformRepo, app: AppSpec, env: str, kubeconfig: Path
     ports: dict[str, int] = {name: spec.port for name, spec in services.services.items()}
     variables: dict[str, Any] = {
         "environment": env,
-        "ports": {key: ports.get(key, default) for key, default in
-                  (("postgresql", 5432), ("minio", 9000), ("redis", 6379), ("elasticmq", 9324))},
+        "ports": {service.name: ports.get(service.name, service.port) for service in catalog.SERVICES.values()},
         "kube_context": kube_context or "",
     }
     if kubeconfig is not None:

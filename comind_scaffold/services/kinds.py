@@ -14,19 +14,19 @@ from dataclasses import asdict, dataclass
 from comind_scaffold import constants as c
 from comind_scaffold._docker import ContainerConfig, Healthcheck
 from comind_scaffold.errors import InputError
+from comind_scaffold.services import catalog
 from comind_scaffold.services.cluster_network import attachment
 from comind_scaffold.services.credentials import LocalCredentials
 from comind_scaffold.specs import ServiceSpec, ServicesSpec
 
-SERVICE_NAMES = ("postgresql", "minio", "redis", "elasticmq")
+SERVICE_NAMES = catalog.NAMES
 LABEL_CONFIG_HASH = "comind.ops/config-hash"
 ELASTICMQ_CONFIG_PATH = "/opt/elasticmq.conf"
-_CONTAINER_SUFFIX = {"postgresql": "postgres", "minio": "minio", "redis": "redis", "elasticmq": "elasticmq"}
 
 
 def container_name(platform: str, service: str) -> str:
     """Container name of a service: `<platform>-postgres`, `<platform>-minio`…."""
-    return f"{platform}-{_CONTAINER_SUFFIX[service]}"
+    return f"{platform}-{catalog.SERVICES[service].container}"
 
 
 def volume_name(platform: str, service: str) -> str:
@@ -150,7 +150,6 @@ def elasticmq_config(spec: ServiceSpec, services: ServicesSpec) -> str:
 
 
 _KINDS = {"postgresql": _postgresql, "minio": _minio, "redis": _redis, "elasticmq": _elasticmq}
-_DATA_DIRS = {"postgresql": "/var/lib/postgresql/data", "minio": "/data", "redis": "/data", "elasticmq": "/data"}
 
 
 def container_config(service: str, services: ServicesSpec, creds: LocalCredentials) -> ContainerConfig:
@@ -170,7 +169,7 @@ def container_config(service: str, services: ServicesSpec, creds: LocalCredentia
         labels=owned_labels(services.platform, service),
         volume=volume_name(services.platform, service),
         volume_labels=owned_labels(services.platform, service),
-        mount=_DATA_DIRS[service],
+        mount=catalog.SERVICES[service].data_dir,
         healthcheck=Healthcheck(health),
         network_mode=services.network_mode,
         ports=published,
