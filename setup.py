@@ -20,6 +20,7 @@ class BuildWithTemplates(build_py):
     """build_py, then the templates into the built package."""
 
     def run(self) -> None:
+        """Build the package, then copy the templates in (an editable install reads the checkout's own)."""
         super().run()
         if self.editable_mode:
             return  # an editable install reads the checkout's own templates

@@ -194,7 +194,8 @@ def update(
         raise _translate(err) from err
     except ProcessExecutionError as err:
         # A git command Copier runs in the destination failed (e.g. an index left unmerged by an earlier update).
-        raise TemplateError(f"git (during copier update): {' '.join(map(str, err.argv[-2:]))}: {_git_failure(err)}") from err
+        command = " ".join(map(str, err.argv[-2:]))
+        raise TemplateError(f"git (during copier update): {command}: {_git_failure(err)}") from err
 
 
 shared_clones = _copier_speed.shared_clones

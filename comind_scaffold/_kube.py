@@ -135,7 +135,9 @@ class KubeClient:
             raise LookupError(f"{kind} {name}")
         if status >= 400:
             detail = raw.decode(errors="replace")[:300]
-            raise ClusterUnreachableError(f"API server {self.server}: HTTP {status} {reason} on PATCH {kind} {name}: {detail}")
+            raise ClusterUnreachableError(
+                f"API server {self.server}: HTTP {status} {reason} on PATCH {kind} {name}: {detail}"
+            )
 
     def create(self, kind: str, obj: Obj, namespace: str | None = None) -> bool:
         """Create one object; False when one of that name already exists (it is left as it is).
@@ -275,8 +277,11 @@ class KubeClient:
         return raw
 
     def port_forward_stream(self, namespace: str, pod: str, port: int) -> Any:
-        """One port-forward stream to `pod`:`port` (`kubernetes.stream.portforward`): `.socket(port)` carries the
-        bytes, `.error(port)` says why the stream failed, `.close()` ends it. A refused stream raises."""
+        """One port-forward stream to `pod`:`port` (`kubernetes.stream.portforward`).
+
+        `.socket(port)` carries the bytes, `.error(port)` says why the stream failed, `.close()` ends it. A refused
+        stream raises.
+        """
         from kubernetes import client
         from kubernetes.stream import portforward
 

@@ -163,7 +163,12 @@ def reading(
             return
         yield location, None
         return
-    if packaged and recorded == PUBLIC_SOURCE and ref in (release_tag(), None) and templates_in_package() == BUNDLED_DIR:
+    if (
+        packaged
+        and recorded == PUBLIC_SOURCE
+        and ref in (release_tag(), None)
+        and templates_in_package() == BUNDLED_DIR
+    ):
         with bundled_repository(BUNDLED_DIR) as repo, _redirected(recorded, str(repo)):
             yield recorded, None
         return

@@ -19,11 +19,18 @@ from comind_scaffold._kube import KubeClient
 from comind_scaffold._terraform import find_binary
 from comind_scaffold.destroy import destroy
 from comind_scaffold.repo import PlatformRepo
-from comind_scaffold.services.manager import up
 from comind_scaffold.services.kinds import owned_labels
+from comind_scaffold.services.manager import up
 from tests.components import docker_stack as ds
 from tests.helpers_seal import copy_platform, tree
-from tests.helpers_services import foreign_container, image_refs, run_cli, services_yaml, unique_platform, write_platform
+from tests.helpers_services import (
+    foreign_container,
+    image_refs,
+    run_cli,
+    services_yaml,
+    unique_platform,
+    write_platform,
+)
 
 STAND_IN = 'resource "terraform_data" "cluster" {\n  input = "k3d stand-in"\n}\n'
 

@@ -91,7 +91,9 @@ def _user_env(bin_dir: Path) -> dict[str, str]:
     return clean
 
 
-def _comind(bin_dir: Path, cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _comind(
+    bin_dir: Path, cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     clean = _user_env(bin_dir)
     return subprocess.run(
         [str(bin_dir / "comind"), *args],

@@ -110,9 +110,9 @@ ANNOTATED: dict[str, tuple[dict[str, str], bool, bool]] = {
 def _manifests(namespace: str) -> Iterator[tuple[str, dict[str, Any]]]:
     """(case, Pod manifest) for every case of CASES and ANNOTATED."""
     specs = {case: ({}, _case_pod(case)) for case in CASES}
-    specs |= {case: (annotations, copy.deepcopy(COMPLIANT)) for case, (annotations, _, _) in ANNOTATED.items()}
-    for case, (annotations, spec) in sorted(specs.items()):
-        metadata = {"name": f"probe-{case}", "namespace": namespace, "annotations": annotations}
+    specs |= {case: (marks, copy.deepcopy(COMPLIANT)) for case, (marks, _, _) in ANNOTATED.items()}
+    for case, (marks, spec) in sorted(specs.items()):
+        metadata = {"name": f"probe-{case}", "namespace": namespace, "annotations": marks}
         yield case, {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec}
 
 

@@ -84,7 +84,11 @@ def test_override_reads_a_recorded_url_from_a_mirror(
 
 @pytest.mark.parametrize(
     ("pair", "field"),
-    [("no_such_question=1", "no_such_question"), ("postgres_port=abc", "postgres_port"), ("redis_enabled=maybe", "redis_enabled")],
+    [
+        ("no_such_question=1", "no_such_question"),
+        ("postgres_port=abc", "postgres_port"),
+        ("redis_enabled=maybe", "redis_enabled"),
+    ],
 )
 def test_init_rejects_bad_data_naming_the_field(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], pair: str, field: str

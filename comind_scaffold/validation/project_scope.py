@@ -1,5 +1,8 @@
-"""How far an Argo CD AppProject reaches: globs that widen it beyond the platform repository, the team's
-namespaces and the cluster-scoped kinds it names. A pattern Argo CD negates (`!…`) only narrows and is fine."""
+"""How far an Argo CD AppProject reaches.
+
+Globs that widen it beyond the platform repository, the team's namespaces and the cluster-scoped kinds it names.
+A pattern Argo CD negates (`!…`) only narrows and is fine.
+"""
 
 from __future__ import annotations
 

@@ -405,7 +405,8 @@ def wait_healthy(client: Any, containers: list[str], timeout: float = 120) -> di
             for name in sorted(pending):
                 c = client.containers.get(name)
                 details.append(f"{name}: {c.logs(tail=15).decode(errors='replace')}")
-            raise ServiceFailed(f"not healthy after {timeout:.0f}s: {', '.join(sorted(pending))}\n" + "\n".join(details))
+            waiting = ", ".join(sorted(pending))
+            raise ServiceFailed(f"not healthy after {timeout:.0f}s: {waiting}\n" + "\n".join(details))
         time.sleep(0.25)
     return done
 
@@ -430,7 +431,8 @@ def start_stack(
     for attempt in range(attempts):
         session = f"{os.getpid()}-{secrets.token_hex(3)}"
         taken: set[int] = set()
-        ports = {svc: pick_ports(p, taken, prefer_seed=prefer_seed_ports and attempt == 0) for svc, p in SEED_PORTS.items()}
+        seeded = prefer_seed_ports and attempt == 0
+        ports = {svc: pick_ports(p, taken, prefer_seed=seeded) for svc, p in SEED_PORTS.items()}
         specs = _specs(images, s3_image, session, ports)
         t0 = time.monotonic()
         try:
