@@ -20,6 +20,15 @@ pytest_plugins = [
 ]
 
 
+@pytest.fixture
+def repos(tmp_path: Path) -> tuple[Path, Path]:
+    """A template repository tagged v1.0.0 and a platform generated from it, both committed."""
+    from tests.helpers_scaffold import make_platform, make_template_repo
+
+    template = make_template_repo(tmp_path / "template")
+    return template, make_platform(template, tmp_path / "platform")
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("comind-tests")
     group.addoption(

@@ -13,7 +13,7 @@ import yaml
 
 from comind_scaffold.scaffold import new_app
 from tests.helpers_scaffold import commit_all, load_yaml_docs, snapshot, status
-from tests.test_update import add_apps, edit, repos, run  # noqa: F401 - `repos` is a fixture
+from tests.test_update import add_apps, edit, run
 
 PROJECTS = "k8s/kustomize/projects"
 

@@ -13,16 +13,9 @@ import yaml
 
 from comind_scaffold.cli import main
 from comind_scaffold.scaffold import new_app
-from tests.helpers_scaffold import commit_all, git, make_platform, make_template_repo, snapshot, status
+from tests.helpers_scaffold import commit_all, git, snapshot, status
 
 DEPLOYMENT = "templates/app/k8s/base/deployment.yaml.jinja"
-
-
-@pytest.fixture
-def repos(tmp_path: Path) -> tuple[Path, Path]:
-    template = make_template_repo(tmp_path / "template")
-    platform = make_platform(template, tmp_path / "platform")
-    return template, platform
 
 
 def add_apps(platform: Path, *names: str) -> None:

@@ -13,15 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers_scaffold import commit_all, git, snapshot, status
-from tests.test_update import (  # noqa: F401 - `repos` is a fixture
-    DEPLOYMENT,
-    add_apps,
-    change_template,
-    edit,
-    recorded_version,
-    repos,
-    run,
-)
+from tests.test_update import DEPLOYMENT, add_apps, change_template, edit, recorded_version, run
 
 BASE = "templates/app/k8s/base"
 APPLICATION = "templates/app/argocd/{% yield env from environments %}{{ env }}{% endyield %}.yaml.jinja"
