@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from comind_scaffold import constants as c  # noqa: E402
-from comind_scaffold._kustomize import worker_binary  # noqa: E402
 from comind_scaffold._kube import KubeClient  # noqa: E402
+from comind_scaffold._kustomize import worker_binary  # noqa: E402
 from comind_scaffold.checks.expected import Expected  # noqa: E402
 from comind_scaffold.checks.resources import Snapshot  # noqa: E402
 from comind_scaffold.models import Status  # noqa: E402

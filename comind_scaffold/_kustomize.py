@@ -213,8 +213,8 @@ class Kustomizer:
     the kustomize or kubectl CLI, folders submitted together are built in batches: one tool run renders a few
     of them side by side (a generated kustomization lists each through a wrapper that tags its objects),
     which saves most of the tool's start-up per folder. A batch that fails for any reason is built again
-    folder by folder, so errors and objects are exactly those of separate builds. With a render cache, a folder whose inputs are unchanged
-    since some earlier build (of this or another process) is not built at all.
+    folder by folder, so errors and objects are exactly those of separate builds. With a render cache, a folder
+    whose inputs are unchanged since some earlier build (of this or another process) is not built at all.
 
     Args:
         command: The build command without the folder; found with `kustomize_command()` when omitted.

@@ -362,8 +362,10 @@ def gitops_results(options: BootstrapOptions, waited: float) -> list[CheckResult
 
 
 def never_synced_manual(app: Mapping[str, Any]) -> bool:
-    """True for an Application without automated sync that Argo CD has compared (OutOfSync) but that was never
-    synced and has no sync requested: on a new platform, a prod app waiting for its first deployment."""
+    """True for an Application without automated sync, compared by Argo CD (OutOfSync) and never synced.
+
+    It has no sync requested either: on a new platform, a prod app waiting for its first deployment.
+    """
     spec, status = app.get("spec") or {}, app.get("status") or {}
     return (not (spec.get("syncPolicy") or {}).get("automated") and not app.get("operation")
             and not status.get("history") and not status.get("operationState")
@@ -371,8 +373,10 @@ def never_synced_manual(app: Mapping[str, Any]) -> bool:
 
 
 def first_sync_operation(app: Mapping[str, Any]) -> dict[str, Any]:
-    """The operation `argocd app sync` sets (Argo CD's API server, SyncOperation): the Application's source at
-    the revision Argo CD compared, with its sync options and retry strategy."""
+    """The operation `argocd app sync` sets (Argo CD's API server, SyncOperation).
+
+    That is the Application's source at the revision Argo CD compared, with its sync options and retry strategy.
+    """
     spec, status = app.get("spec") or {}, app.get("status") or {}
     policy = spec.get("syncPolicy") or {}
     sync: dict[str, Any] = {"revision": (status.get("sync") or {}).get("revision")

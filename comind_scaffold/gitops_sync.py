@@ -63,9 +63,12 @@ ROOT_SETTLE_SECONDS = 60.0  # how long `sync` waits for one root app before goin
 
 
 def reconciled(app: dict[str, Any] | None, kinds: Sequence[str] = ()) -> bool:
-    """Argo CD has compared the Application since its refresh was requested and, if that started a sync, the sync
-    has applied its resources (of `kinds`, when given) at the compared revision. A sync then waiting for health
-    counts as applied: apps-root's waits for every new app to be deployed, which is what comes next."""
+    """Whether Argo CD has compared the Application since its refresh was requested and applied what it started.
+
+    If the compare started a sync, the sync has applied its resources (of `kinds`, when given) at the compared
+    revision. A sync then waiting for health counts as applied: apps-root's waits for every new app to be
+    deployed, which is what comes next.
+    """
     if app is None:
         return True
     if REFRESH_ANNOTATION in ((app.get("metadata") or {}).get("annotations") or {}):
@@ -84,8 +87,10 @@ def reconciled(app: dict[str, Any] | None, kinds: Sequence[str] = ()) -> bool:
 def sync_platform(client: KubeClient, repo: PlatformRepo, apps: Sequence[str], kind: Refresh = "normal", *,
                   settle: float = ROOT_SETTLE_SECONDS, clock: Callable[[], float] = time.monotonic,
                   sleep: Callable[[float], None] = time.sleep) -> list[str]:
-    """Refresh the root app and wait until its sync has applied the AppProjects (sync wave -10), then the apps root
-    until its sync has created the apps' Applications, then the Applications of `apps` (all when empty).
+    """Refresh the root app, the apps root, then the Applications of `apps` (all when empty), each in turn.
+
+    The root app is waited for until its sync has applied the AppProjects (sync wave -10), the apps root until
+    its sync has created the apps' Applications.
 
     A root that Argo CD does not get that far with within `settle` seconds (Argo CD down, a failing sync) is left
     with its refresh requested and the next one goes ahead. Returns the names refreshed, in order.

@@ -144,8 +144,11 @@ def parse_literals(items: Iterable[str]) -> dict[str, str]:
 
 
 def parse_env_file(path: Path) -> dict[str, str]:
-    """KEY=VALUE lines as kubectl's --from-env-file reads them: '#' comments and blank lines skipped, the
-    value taken as written (no quote removal); every key once, no value empty."""
+    """KEY=VALUE lines as kubectl's --from-env-file reads them.
+
+    '#' comments and blank lines are skipped, the value taken as written (no quote removal); every key once, no
+    value empty.
+    """
     field = "--from-env-file"
     try:
         text = path.read_text(encoding="utf-8")
@@ -261,7 +264,7 @@ def _overlay(repo: PlatformRepo, app_name: str, env: str) -> tuple[Path, dict[st
 
 
 def _existing(path: Path, scope: str) -> dict[str, str]:
-    """encryptedData of an earlier SealedSecret in `path` (same scope), else {}."""
+    """The `encryptedData` of an earlier SealedSecret in `path` (same scope), else {}."""
     if not path.is_file():
         return {}
     doc = _read_yaml(path, "SealedSecret")

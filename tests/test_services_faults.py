@@ -13,9 +13,9 @@ import yaml
 from comind_scaffold._docker import DockerEngine
 from comind_scaffold.errors import ServiceError
 from comind_scaffold.repo import PlatformRepo
+from comind_scaffold.services.kinds import container_name, owned_labels
 from comind_scaffold.services.manager import clean, up
 from comind_scaffold.services.report import Action
-from comind_scaffold.services.kinds import container_name, owned_labels
 from tests.components import docker_stack as ds
 from tests.helpers_services import (
     SERVICES,
@@ -247,8 +247,8 @@ def test_postgresql_database_follows_services_yaml_but_username_is_fixed_once_da
     tmp_path: Path, refs: dict[str, tuple[str, str]], engine: DockerEngine
 ) -> None:
     from comind_scaffold.errors import InputError
-    from comind_scaffold.services.manager import status
     from comind_scaffold.services.credentials import load_credentials
+    from comind_scaffold.services.manager import status
 
     repo = write_platform(tmp_path, services_yaml(unique_platform("p"), refs, enabled=("postgresql",)))
     try:

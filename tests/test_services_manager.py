@@ -16,12 +16,11 @@ import redis
 
 from comind_scaffold._docker import DockerEngine
 from comind_scaffold.repo import PlatformRepo
-from comind_scaffold.services.manager import clean, logs, status, stop, up
-from comind_scaffold.services.probes import probe_service
-from comind_scaffold.services.report import Action
 from comind_scaffold.services.credentials import load_credentials
 from comind_scaffold.services.kinds import container_name, owned_labels
-from comind_scaffold.services.probes import aws_client
+from comind_scaffold.services.manager import clean, logs, status, stop, up
+from comind_scaffold.services.probes import aws_client, probe_service
+from comind_scaffold.services.report import Action
 from tests.components import docker_stack as ds
 from tests.helpers_services import SERVICES, image_refs, run_cli, services_yaml, unique_platform, write_platform
 

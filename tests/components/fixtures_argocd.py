@@ -4,8 +4,8 @@ Fixtures:
   argocd_platform (session) GitOpsPlatform: the demo platform rendered with ``repo_url`` = a loopback HTTPS git
                   server, a control plane of its own (kube-apiserver, controller-manager, scheduler, kwok; the
                   CRDs of the Argo CD version that runs) and Argo CD's repo-server + application-controller
-                  configured with the argocd-cm and argocd-cmd-params-cm the platform's Terraform passes to the chart. Nothing is pushed
-                  or applied yet: tests commit, push and bootstrap themselves.
+                  configured with the argocd-cm and argocd-cmd-params-cm the platform's Terraform passes to the
+                  chart. Nothing is pushed or applied yet: tests commit, push and bootstrap themselves.
 
 A missing piece (control plane, argocd, redis-server, kustomize, copier) skips — fails under --require-real /
 COMIND_REQUIRE_REAL=1 — naming the build script. A piece that is there but does not start is an error.
