@@ -12,11 +12,11 @@ from typing import Any
 
 import yaml
 
+from comind_scaffold import service_catalog as catalog
 from comind_scaffold.errors import InputError, TemplateError
 from comind_scaffold.naming import check_app_name, check_bucket_names, check_dns_label
 from comind_scaffold.quota import memory_bytes, millicores
 from comind_scaffold.repo import PlatformRepo
-from comind_scaffold.services import catalog
 from comind_scaffold.specs import AppSpec
 
 DEFAULT_IMAGE = "nginxinc/nginx-unprivileged"

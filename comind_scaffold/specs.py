@@ -15,8 +15,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from comind_scaffold import service_catalog as catalog
 from comind_scaffold.errors import InputError, TemplateError
-from comind_scaffold.services import catalog
 
 _ANSWERS_META = {"_commit", "_src_path", "template"}
 

@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from comind_scaffold import constants as c
+from comind_scaffold import service_catalog as catalog
 from comind_scaffold._terraform import Terraform, find_binary
 from comind_scaffold.aws_state import BACKEND_FILE as AWS_BACKEND_FILE
 from comind_scaffold.aws_state import backend_bucket
 from comind_scaffold.errors import InputError, TemplateError
 from comind_scaffold.providers import install_localdev
 from comind_scaffold.repo import PlatformRepo
-from comind_scaffold.services import catalog
 from comind_scaffold.services.credentials import load_credentials, save_credentials
 from comind_scaffold.services.probes import is_minio
 from comind_scaffold.specs import AppSpec
