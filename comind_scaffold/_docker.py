@@ -12,7 +12,7 @@ import re
 import tarfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import docker
 import docker.errors
@@ -139,7 +139,7 @@ def _network_state(network: Any) -> NetworkState:
                         ip_range=str(pools.get("IPRange", "")), labels=dict(network.attrs.get("Labels") or {}))
 
 
-def _label_filter(labels: Mapping[str, str]) -> dict[str, list[str]]:
+def _label_filter(labels: Mapping[str, str]) -> dict[str, str | list[str] | bool]:
     return {"label": [f"{key}={value}" for key, value in labels.items()]}
 
 
@@ -234,7 +234,7 @@ class DockerEngine:
 
     def networks(self, labels: Mapping[str, str]) -> list[str]:
         """Names of the networks carrying all `labels`."""
-        return sorted(n.name for n in self._client.networks.list(filters=_label_filter(labels)))
+        return sorted(n.name for n in self._client.networks.list(filters=_label_filter(labels)) if n.name)
 
     def create_network(self, name: str, *, subnet: str, gateway: str, ip_range: str,
                        labels: Mapping[str, str]) -> None:
@@ -278,7 +278,7 @@ class DockerEngine:
                 labels=config.labels,
                 volumes={config.volume: {"bind": config.mount, "mode": "rw"}},
                 healthcheck=config.healthcheck.as_docker(),
-                restart_policy={"Name": "unless-stopped"},
+                restart_policy={"Name": "unless-stopped"},  # type: ignore[arg-type]  # the stubs know 2 of 4 names
                 **self._networking(config),
                 ports={f"{inner}/tcp": outer for inner, outer in config.ports.items()} or None,
             )
@@ -311,13 +311,14 @@ class DockerEngine:
 
     def logs(self, name: str, *, follow: bool = False, tail: int | str = "all") -> Iterator[str]:
         """Lines of a container's log (stdout and stderr); with `follow`, until the container stops."""
+        count: int | Literal["all"] = "all" if tail == "all" else int(tail)
         try:
             container = self._client.containers.get(name)
             if not follow:
-                yield from container.logs(tail=tail).decode(errors="replace").splitlines()
+                yield from container.logs(tail=count).decode(errors="replace").splitlines()
                 return
             pending = ""
-            for chunk in container.logs(stream=True, follow=True, tail=tail):
+            for chunk in container.logs(stream=True, follow=True, tail=count):
                 pending += chunk.decode(errors="replace")
                 *lines, pending = pending.split("\n")
                 yield from lines

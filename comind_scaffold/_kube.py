@@ -7,6 +7,7 @@ kind, so the number of requests does not grow with the number of apps.
 
 from __future__ import annotations
 
+import builtins  # `list` in the class below is a method
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -248,7 +249,7 @@ class KubeClient:
         except LookupError:
             return None
 
-    def secrets_with_data(self, namespace: str, *, selector: str | None = None) -> list[Obj]:
+    def secrets_with_data(self, namespace: str, *, selector: str | None = None) -> builtins.list[Obj]:
         """Secrets of one namespace *with their values* (for `comind seal --fetch-cert`); checks never call this."""
         query = [("labelSelector", selector)] if selector else []
         try:
