@@ -26,6 +26,7 @@ from comind_scaffold.services.credentials import LocalCredentials
 from comind_scaffold.tf import ACTIONS, TfResult
 
 if TYPE_CHECKING:
+    from comind_scaffold.aws_state import RemoteState
     from comind_scaffold.destroy import DestroyReport
     from comind_scaffold.scaffold import ScaffoldResult
     from comind_scaffold.services.manager import UpReport
@@ -66,6 +67,7 @@ __all__ = [
     "argocd_port_forward",
     "argocd_url",
     "bootstrap",
+    "bootstrap_state",
     "change_answers",
     "check_update",
     "destroy",
@@ -282,6 +284,14 @@ def bootstrap(repo: PlatformRepo, options: BootstrapOptions, *, progress: Progre
     from comind_scaffold.bootstrap import bootstrap as run_bootstrap
 
     return run_bootstrap(repo, options, progress=progress, on_phase=on_phase)
+
+
+def bootstrap_state(repo: PlatformRepo, *, endpoint_url: str | None = None, aws_profile: str | None = None,
+                    dry_run: bool = False) -> RemoteState:
+    """Create (or check) the aws profile's Terraform state bucket and write `infra/terraform/backend.hcl`."""
+    from comind_scaffold.aws_state import ensure_remote_state
+
+    return ensure_remote_state(repo, endpoint_url=endpoint_url, profile=aws_profile, dry_run=dry_run)
 
 
 def destroy(repo: PlatformRepo, profile: str, *, yes: bool = False, dry_run: bool = False,

@@ -3,6 +3,7 @@ terraform's S3 backend initialised from that file (state and lock file in moto's
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import textwrap
@@ -14,6 +15,7 @@ import pytest
 from comind_scaffold import aws_state
 from comind_scaffold.errors import AwsStateError
 from comind_scaffold.repo import PlatformRepo
+from tests.helpers_services import assert_one_line_error, run_cli
 from tests.helpers_verify import moto_endpoint, platform_repo  # noqa: F401
 
 pytestmark = pytest.mark.aws
@@ -143,4 +145,27 @@ def test_bootstrap_aws_plans_the_state_bucket_first(repo: PlatformRepo, moto_end
     bucket = aws_state.bucket_name(repo.spec.platform_name, ACCOUNT)
     assert (outcome, detail) == ("planned", f"would create the state bucket {bucket} and infra/terraform/backend.hcl")
     assert _s3(moto_endpoint, repo.spec.aws_region).list_buckets()["Buckets"] == []
+    assert not (repo.root / aws_state.BACKEND_FILE).exists()
+
+
+def test_cli_bootstrap_state_reports_as_json_then_nothing_changed(repo: PlatformRepo, moto_endpoint: str,  # noqa: F811
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    args = ("tf", "bootstrap-state", f"--aws-endpoint-url={moto_endpoint}", f"--platform-dir={repo.root}", "--json")
+    code, out, err = run_cli(capsys, *args)
+    assert code == 0, err
+    first = json.loads(out)
+    assert first["changed"] and first["bucket"] == aws_state.bucket_name(repo.spec.platform_name, ACCOUNT)
+    assert {"object": "infra/terraform/backend.hcl", "action": "created"} in first["changes"]
+    code, out, err = run_cli(capsys, *args)
+    assert code == 0 and json.loads(out)["changed"] is False, err
+
+
+def test_cli_bootstrap_state_refuses_a_foreign_bucket_in_one_line(repo: PlatformRepo, moto_endpoint: str,  # noqa: F811
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    name = aws_state.bucket_name(repo.spec.platform_name, ACCOUNT)
+    region = repo.spec.aws_region
+    _s3(moto_endpoint, region).create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+    code, _, err = run_cli(capsys, "tf", "bootstrap-state", f"--aws-endpoint-url={moto_endpoint}",
+                           f"--platform-dir={repo.root}")
+    assert_one_line_error(code, err, f"S3 bucket {name}", "not created by comind")
     assert not (repo.root / aws_state.BACKEND_FILE).exists()

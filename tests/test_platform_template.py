@@ -82,6 +82,7 @@ def test_every_kustomization_builds(variant: tuple[str, Path]) -> None:
         "k8s/kustomize",
         "k8s/platform/base",
         *(f"k8s/platform/overlays/{env}" for env in envs),
+        *(f"k8s/platform/overlays/{env}/{profile}" for env in envs for profile in ("local", "aws")),
     }
     for folder in dirs:
         assert kustomize_build(folder), f"{folder} built to nothing"

@@ -49,7 +49,33 @@ def register(app: typer.Typer) -> None:
     for action in api.ACTIONS:
         tf_app.command(action)(_command(action))
     tf_app.command("install-provider")(install_provider)
+    tf_app.command("bootstrap-state")(bootstrap_state)
     app.add_typer(tf_app, name="tf")
+
+
+def bootstrap_state(
+    endpoint_url: Annotated[str | None, typer.Option("--aws-endpoint-url",
+                                                     help="An AWS API emulator (also written into backend.hcl).")] = None,
+    aws_profile: Annotated[str | None, typer.Option("--aws-profile", help="AWS profile of the SDK.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; change nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    platform_dir: Annotated[Path | None, typer.Option("--platform-dir", help="Platform repository.")] = None,
+) -> None:
+    """Create the aws profile's Terraform state bucket and write infra/terraform/backend.hcl (bootstrap does it too).
+
+    The bucket is versioned, encrypted, private and tagged as comind's; a second run changes nothing.
+    """
+    repo = api.PlatformRepo.open(platform_dir)
+    with console.status("remote state"):
+        state = api.bootstrap_state(repo, endpoint_url=endpoint_url, aws_profile=aws_profile, dry_run=dry_run)
+    if as_json:
+        print_json({"bucket": state.bucket, "region": state.region, "backend_file": str(state.backend_file),
+                    "changed": state.changed,
+                    "changes": [{"object": ch.object, "action": ch.action} for ch in state.changes]})
+        return
+    for change in state.changes:
+        console.print(f"{change.action:<9} {change.object}")
+    console.print(f"{state.backend_file}: bucket {state.bucket} ({state.region})")
 
 
 def install_provider() -> None:

@@ -1,5 +1,5 @@
 # Private DNS of the managed services: <service>.<env>.internal.<domain> → the RDS and ElastiCache endpoints, the
-# names the ExternalName Services of platform-<env> point at (k8s/platform/overlays/<env>/services-aws.yaml).
+# names the ExternalName Services of platform-<env> point at (k8s/platform/overlays/<env>/aws).
 # Terraform knows those endpoints, so it writes the records; only the EKS VPC resolves the zone.
 resource "aws_route53_zone" "internal" {
   name    = "internal.${var.domain}"
