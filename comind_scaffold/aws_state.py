@@ -11,6 +11,7 @@ aws profile reads it (`comind bootstrap`, `comind tf`).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,7 +134,9 @@ class _Bucket:
         return {t["Key"]: t["Value"] for t in found.get("TagSet", [])}
 
     def create(self) -> None:
-        where = {} if self.region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": self.region}}
+        where: dict[str, Any] = {}
+        if self.region != "us-east-1":
+            where["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
         self.call("create_bucket", **where)
 
 
@@ -145,7 +148,7 @@ def _enforce(bucket: _Bucket, platform: str, dry_run: bool) -> list[StateChange]
     public = bucket.call("get_public_access_block", missing=("NoSuchPublicAccessBlockConfiguration",))
     current_tags = bucket.tags()
     rules = ((encryption or {}).get("ServerSideEncryptionConfiguration") or {}).get("Rules") or []
-    settings = [
+    settings: list[tuple[str, bool, Callable[[], object]]] = [
         ("versioning", versioning.get("Status") == "Enabled",
          lambda: bucket.call("put_bucket_versioning", VersioningConfiguration={"Status": "Enabled"})),
         ("encryption", bool(rules) and rules[0].get("ApplyServerSideEncryptionByDefault", {}).get(

@@ -22,11 +22,11 @@ from typing import Any
 
 from comind_scaffold import constants as c
 from comind_scaffold._terraform import Terraform, parse_version
+from comind_scaffold.aws_state import BACKEND_FILE as AWS_BACKEND_FILE
 from comind_scaffold.aws_state import MIN_TERRAFORM as AWS_MIN_TERRAFORM
 from comind_scaffold.errors import InputError, ToolFailedError, UserError, ValidationFailed
 from comind_scaffold.models import CheckResult, failed, passed
 from comind_scaffold.repo import PlatformRepo
-from comind_scaffold.tf import AWS_BACKEND_FILE
 
 PHASES = ("preflight", "services", "cluster", "root-app", "wait")
 DEFAULT_BUDGETS: dict[str, float] = {"preflight": 60, "services": 300, "cluster": 1800, "root-app": 120, "wait": 900}

@@ -21,9 +21,10 @@ from typing import Any
 
 from comind_scaffold import constants as c
 from comind_scaffold._terraform import Terraform
+from comind_scaffold.aws_state import BACKEND_FILE as AWS_BACKEND_FILE
 from comind_scaffold.errors import InputError, TemplateError, UserError
 from comind_scaffold.repo import PlatformRepo
-from comind_scaffold.tf import AWS_BACKEND_FILE, tf
+from comind_scaffold.tf import tf
 
 __all__ = ["DestroyReport", "DestroyStep", "destroy"]
 

@@ -94,7 +94,7 @@ def hybrid_encrypt(public_key: Any, plaintext: bytes, label: bytes,
     session_key = random(_SESSION_KEY_BYTES)
     oaep = padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA256()), algorithm=hashes.SHA256(),
                         label=label or None)
-    wrapped = public_key.encrypt(session_key, oaep)
+    wrapped: bytes = public_key.encrypt(session_key, oaep)
     return struct.pack(">H", len(wrapped)) + wrapped + AESGCM(session_key).encrypt(_GCM_NONCE, plaintext, None)
 
 
@@ -104,6 +104,7 @@ def load_public_key(pem: bytes, source: str) -> Any:
     from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+    key: object
     try:
         key = x509.load_pem_x509_certificate(pem).public_key()
     except ValueError:

@@ -22,7 +22,7 @@ from comind_scaffold.errors import ComindError, UpdateConflictError, UserError, 
 try:  # typer >= 0.29 ships its own copy of click
     from typer._click import exceptions as _click_errors
 except ImportError:  # pragma: no cover - older typer uses click itself
-    from click import exceptions as _click_errors
+    from click import exceptions as _click_errors  # type: ignore[no-redef]
 
 app = typer.Typer(
     name="comind",
