@@ -92,6 +92,7 @@ __all__ = [
     "services_stop",
     "services_up",
     "set_source",
+    "sync",
     "sync_projects",
     "tf",
     "update",
@@ -200,10 +201,10 @@ def verify(repo: PlatformRepo, *, layers: Sequence[str] = (), profile: str | Non
            envs: Sequence[str] = (), kubeconfig: str | None = None, context: str | None = None, wait: float = 0.0,
            json_path: str | None = None) -> int:
     """Run the verify suite against the platform (output to the terminal); returns comind's exit code."""
-    from comind_scaffold.verifier.run import run_verify
+    from comind_scaffold.verifier.run import Selection, run_verify
 
-    return run_verify(repo.root, layers=layers, profile=profile, envs=envs, kubeconfig=kubeconfig, context=context,
-                      wait=wait, json_path=json_path)
+    return run_verify(repo.root, Selection(profile=profile, layers=layers, envs=envs, kubeconfig=kubeconfig,
+                                           context=context, wait=wait, json_path=json_path))
 
 
 # --- local Docker services -----------------------------------------------------------------------------------------
@@ -303,6 +304,21 @@ def destroy(repo: PlatformRepo, profile: str, *, yes: bool = False, dry_run: boo
 
 
 # --- a running platform: Argo CD, kubeconfig, sealed secrets -------------------------------------------------------
+
+
+def sync(repo: PlatformRepo, apps: Sequence[str] = (), *, hard: bool = False, profile: str | None = None,
+         kubeconfig: Path | None = None, context: str | None = None) -> list[str]:
+    """Ask Argo CD to compare now; returns the Applications refreshed.
+
+    The roots go first, each until it has done its part, then the Applications of `apps` (all when empty).
+    """
+    from comind_scaffold import access
+    from comind_scaffold._kube import KubeClient
+    from comind_scaffold.gitops_sync import sync_platform
+
+    config, ctx = access.kube_target(repo, profile, kubeconfig, context)
+    with KubeClient(config, ctx, timeout=10) as client:
+        return sync_platform(client, repo, apps, "hard" if hard else "normal")
 
 
 def argocd_url(repo: PlatformRepo, profile: str | None = None) -> str:

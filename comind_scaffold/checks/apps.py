@@ -6,12 +6,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from comind_scaffold import constants as c
+from comind_scaffold import layers
 from comind_scaffold.checks.expected import AppEnv, Expected
 from comind_scaffold.checks.gitops import applications, check_application
 from comind_scaffold.checks.resources import Resource, Snapshot, Workload
 from comind_scaffold.models import CheckResult, failed, passed, warned
 
-LAYER = "apps"
+LAYER = layers.APPS.name
 GUARD_KINDS = ("ResourceQuota", "LimitRange", "NetworkPolicy", "ServiceAccount")
 POD_SECURITY_LABEL = "pod-security.kubernetes.io/enforce"
 _SUFFIXES = {

@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from comind_scaffold import layers
 from comind_scaffold.checks.expected import AppEnv
 from comind_scaffold.checks.resources import Snapshot, Workload
 from comind_scaffold.errors import AwsUnreachableError, ClusterUnreachableError
 from comind_scaffold.models import CheckResult, failed, passed
 from comind_scaffold.specs import NodeGroup, PlatformSpec
 
-LAYER = "aws"
+LAYER = layers.AWS.name
 LB_CONTROLLER = "aws-load-balancer-controller"
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from comind_scaffold import constants as c
+from comind_scaffold import layers
 from comind_scaffold.checks.resources import Node, Pod, Snapshot, Workload
 from comind_scaffold.errors import ClusterUnreachableError
 from comind_scaffold.models import CheckResult, failed, passed, warned
 from comind_scaffold.specs import PlatformSpec
 
-LAYER = "cluster"
+LAYER = layers.CLUSTER.name
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 
 

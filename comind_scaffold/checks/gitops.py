@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from comind_scaffold import constants as c
+from comind_scaffold import layers
 from comind_scaffold.checks.resources import Application, AppProject, Snapshot
 from comind_scaffold.models import CheckResult, failed, passed
 from comind_scaffold.repo_urls import same_repo
 from comind_scaffold.specs import PlatformSpec
 
-LAYER = "gitops"
+LAYER = layers.GITOPS.name
 ARGOCD_CRDS = ("applications.argoproj.io", "appprojects.argoproj.io")
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import socket
 from typing import Any
 
+from comind_scaffold import layers
 from comind_scaffold.checks.expected import AppEnv
 from comind_scaffold.models import CheckResult, failed, passed
 from comind_scaffold.specs import ServiceSpec, ServicesSpec
 
-LAYER = "services"
+LAYER = layers.SERVICES.name
 
 
 def check_container(row: Any) -> CheckResult:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from comind_scaffold import api
 from comind_scaffold.cli._output import console, print_json
 
 
@@ -28,16 +29,8 @@ def register(app: typer.Typer) -> None:
         The root app is refreshed first and its sync awaited (it applies the AppProjects), then the apps root (it
         creates a new app's Applications), then the Applications of APP (each environment), or every Application.
         """
-        from comind_scaffold import access
-        from comind_scaffold._kube import KubeClient
-        from comind_scaffold.gitops_sync import sync_platform
-        from comind_scaffold.repo import PlatformRepo
-
-        repo = PlatformRepo.find(platform_dir or Path())
-        _ = repo.spec  # unreadable answers: one line, before the cluster is asked anything
-        config, ctx = access.kube_target(repo, profile, kubeconfig, context)
-        with KubeClient(config, ctx, timeout=10) as client:
-            names = sync_platform(client, repo, apps or [], "hard" if hard else "normal")
+        repo = api.PlatformRepo.open(platform_dir)  # unreadable answers: one line, before the cluster is asked
+        names = api.sync(repo, apps or [], hard=hard, profile=profile, kubeconfig=kubeconfig, context=context)
         if json_output:
             print_json({"refreshed": names, "kind": "hard" if hard else "normal"})
         else:

@@ -14,6 +14,7 @@ from typing import Any
 # The protocol clients (boto3 ~1 s, psycopg, redis) are imported by the probes that use them, not with this
 # module: the CLI imports it through `comind tf`/`bootstrap`, and every command would pay for them at start-up.
 
+from comind_scaffold import layers
 from comind_scaffold.models import CheckResult, failed, passed, warned
 from comind_scaffold.services.credentials import (
     LocalCredentials,
@@ -24,7 +25,7 @@ from comind_scaffold.services.credentials import (
 )
 from comind_scaffold.specs import ServiceSpec
 
-LAYER = "services"
+LAYER = layers.SERVICES.name
 DEFAULT_TIMEOUT = 3.0
 
 

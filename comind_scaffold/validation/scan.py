@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from comind_scaffold import constants as c
+from comind_scaffold import layers
 from comind_scaffold._kustomize import KUSTOMIZATION_FILES, KustomizeBuild, Kustomizer
 from comind_scaffold._render_cache import RenderCache, kustomization_file, references
 from comind_scaffold.errors import InputError, TemplateError
@@ -27,7 +28,7 @@ from comind_scaffold.validation.schemas import ArgoCDSchemas, SchemaSet
 
 __all__ = ["IGNORED_DIRS", "RepoScan", "scan"]
 
-LAYER = "static"
+LAYER = layers.STATIC.name
 # Never read: VCS data, tool caches, and `.comind/` (git-ignored local-only state such as generated credentials).
 IGNORED_DIRS = frozenset(
     {

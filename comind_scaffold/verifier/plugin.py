@@ -13,22 +13,16 @@ from typing import Any
 import pytest
 
 from comind_scaffold import constants as c
+from comind_scaffold import layers
 from comind_scaffold.errors import UserError
 from comind_scaffold.models import CheckResult, failed, passed
 from comind_scaffold.verifier import recording as _record
 from comind_scaffold.verifier.report import LayerReport, layer_of
-from comind_scaffold.verifier.session import LAYERS, PROFILE_LAYERS, Options, Target, VerifySession
+from comind_scaffold.verifier.session import PROFILE_LAYERS, Options, Target, VerifySession
 
 SUITE_DIR = Path(__file__).parent / "suite"
 _SESSION = pytest.StashKey[VerifySession]()
-_MARKERS = {
-    "static": "offline checks of a platform repository (no cluster)",
-    "services": "local Docker services layer",
-    "cluster": "Kubernetes cluster layer",
-    "gitops": "Argo CD layer",
-    "apps": "per-app, per-environment layer",
-    "aws": "AWS layer",
-}
+_MARKERS = {layer.name: layer.about for layer in layers.LAYERS}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -120,17 +114,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _selected_layers(config: pytest.Config, profile: str) -> set[str]:
     """Layers that the profile applies and `-m` (if given) selects."""
-    layers = set(PROFILE_LAYERS[profile])
+    selected = set(PROFILE_LAYERS[profile])
     expression = config.getoption("markexpr", "")
     if not expression:
-        return layers
+        return selected
     from _pytest.mark.expression import Expression
 
     try:
         compiled = Expression.compile(expression)
     except Exception:  # pytest reports a bad -m itself
-        return layers
-    return {layer for layer in layers if compiled.evaluate(_only(layer))}
+        return selected
+    return {layer for layer in selected if compiled.evaluate(_only(layer))}
 
 
 def _only(layer: str) -> Any:
@@ -155,7 +149,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     dropped = [item for item in items if layer_of(item.keywords) not in applies]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-    keep.sort(key=lambda item: LAYERS.index(layer_of(item.keywords)))
+    keep.sort(key=lambda item: layers.NAMES.index(layer_of(item.keywords)))
     items[:] = keep
     _report_unusable_as_not_run(config, session, items)
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from comind_scaffold.layers import NAMES as LAYERS
 from comind_scaffold.models import CheckResult, Status
 from comind_scaffold.verifier.recording import results_of
-from comind_scaffold.verifier.session import LAYERS
 
 
 @dataclass

@@ -15,17 +15,16 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from comind_scaffold import layers
 from comind_scaffold.checks.aws import Aws
 from comind_scaffold.checks.expected import Expected
 from comind_scaffold.checks.resources import Snapshot
+from comind_scaffold.constants import PROFILES
 from comind_scaffold.errors import ComindError, UserError
 from comind_scaffold.repo import PlatformRepo
 
-LAYERS = ("static", "services", "cluster", "gitops", "apps", "aws")
-PROFILE_LAYERS = {
-    "local": frozenset({"static", "services", "cluster", "gitops", "apps"}),
-    "aws": frozenset({"static", "cluster", "gitops", "apps", "aws"}),
-}
+LAYERS = layers.NAMES
+PROFILE_LAYERS = {profile: layers.of_profile(profile) for profile in PROFILES}
 
 
 @dataclass
