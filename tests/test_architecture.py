@@ -1,0 +1,118 @@
+"""The layers of docs/architecture.md, held against the code's own imports (module-level and inside functions)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "comind_scaffold"
+# What a CLI module may import of comind_scaffold: the library surface, the errors and the output helper.
+CLI_MAY_IMPORT = {"comind_scaffold.api", "comind_scaffold.errors", "comind_scaffold.cli._output"}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported(source: str, module: str, *, is_package: bool = False) -> set[str]:
+    """Every comind_scaffold module `source` imports, wherever the import stands (`from pkg import mod` → pkg.mod)."""
+    package = module if is_package else module.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                origin = ".".join([*base, node.module] if node.module else base)
+            else:
+                origin = node.module or ""
+            found.update(f"{origin}.{alias.name}" if _is_module(f"{origin}.{alias.name}") else origin
+                         for alias in node.names)
+    return {name for name in found if name == "comind_scaffold" or name.startswith("comind_scaffold.")}
+
+
+def _is_module(name: str) -> bool:
+    path = PACKAGE.parent.joinpath(*name.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def imports_of(path: Path) -> set[str]:
+    return imported(path.read_text(), module_name(path), is_package=path.name == "__init__.py")
+
+
+def cli_modules() -> list[Path]:
+    return sorted(p for p in (PACKAGE / "cli").glob("*.py") if p.name not in ("__main__.py", "_output.py"))
+
+
+@pytest.mark.parametrize("path", cli_modules(), ids=lambda p: p.name)
+def test_cli_module_imports_nothing_below_the_api(path: Path) -> None:
+    below = sorted(imports_of(path) - CLI_MAY_IMPORT)
+    assert below == [], f"{path.name} imports {below}: reach it through comind_scaffold.api"
+
+
+def test_the_output_helper_imports_nothing_below_the_api() -> None:
+    below = sorted(imports_of(PACKAGE / "cli" / "_output.py") - CLI_MAY_IMPORT)
+    assert below == [], below
+
+
+def test_validation_imports_no_live_check() -> None:
+    crossing = {
+        path.name: sorted(name for name in imports_of(path) if name.startswith("comind_scaffold.checks"))
+        for path in sorted((PACKAGE / "validation").glob("*.py"))
+    }
+    assert {name: found for name, found in crossing.items() if found} == {}
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("from comind_scaffold import api", {"comind_scaffold.api"}),
+        ("def f():\n    from comind_scaffold.repo import PlatformRepo\n", {"comind_scaffold.repo"}),
+        ("import comind_scaffold._kube as k", {"comind_scaffold._kube"}),
+        ("from .. import access", {"comind_scaffold.access"}),
+        ("from ..services import manager", {"comind_scaffold.services.manager"}),
+        ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from comind_scaffold.update import X\n",
+         {"comind_scaffold.update"}),
+        ("import typer", set()),
+    ],
+)
+def test_imports_are_found_wherever_they_stand(source: str, expected: set[str]) -> None:
+    assert imported(source, "comind_scaffold.cli.example") == expected
+
+
+def test_every_constant_is_used() -> None:
+    names = [node.targets[0].id for node in ast.parse((PACKAGE / "constants.py").read_text()).body
+             if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)]
+    code = "\n".join(p.read_text() for p in PACKAGE.rglob("*.py") if p.name != "constants.py")
+    unused = [name for name in names if not re.search(rf"\b{name}\b", code)]
+    assert unused == [], f"constants.py names {unused}, which no module reads"
+
+
+def test_layers_are_declared_once() -> None:
+    """The layer names live in comind_scaffold/layers.py; no other module spells a `LAYER = "..."` of its own."""
+    from comind_scaffold import layers
+
+    spelled = [
+        f"{path.relative_to(PACKAGE)}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path.name != "layers.py" and re.search(rf'^LAYER = "({"|".join(layers.NAMES)})"$', path.read_text(), re.M)
+    ]
+    assert spelled == []
+    assert layers.of_profile("local") == {"static", "services", "cluster", "gitops", "apps"}
+    assert layers.of_profile("aws") == {"static", "cluster", "gitops", "apps", "aws"}
+
+
+def test_local_service_ports_are_spelled_only_in_the_catalog() -> None:
+    from comind_scaffold import service_catalog as catalog
+
+    defaults = sorted({str(p) for s in catalog.SERVICES.values() for p in (s.port, s.extra_port) if p})
+    pattern = re.compile(rf"(?<![\w.])({'|'.join(defaults)})(?![\w.])")
+    spelled = [f"{path.relative_to(PACKAGE)}:{n}" for path in sorted(PACKAGE.rglob("*.py"))
+               if path.name != "service_catalog.py"
+               for n, line in enumerate(path.read_text().splitlines(), 1) if pattern.search(line)]
+    assert spelled == []
