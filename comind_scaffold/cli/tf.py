@@ -54,8 +54,8 @@ def register(app: typer.Typer) -> None:
 
 
 def bootstrap_state(
-    endpoint_url: Annotated[str | None, typer.Option("--aws-endpoint-url",
-                                                     help="An AWS API emulator (also written into backend.hcl).")] = None,
+    endpoint_url: Annotated[str | None, typer.Option(
+        "--aws-endpoint-url", help="An AWS API emulator (also written into backend.hcl).")] = None,
     aws_profile: Annotated[str | None, typer.Option("--aws-profile", help="AWS profile of the SDK.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; change nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
