@@ -22,6 +22,7 @@ from comind_scaffold.monitoring import MONITORING_NAMESPACE, TARGETS, Monitoring
 from comind_scaffold.providers import LOCALDEV_VERSION, ProviderBuild
 from comind_scaffold.repo import PlatformRepo
 from comind_scaffold.sealing import CERT_FILE, SCOPES, FetchedCert, SealResult
+from comind_scaffold.service_catalog import NAMES as LOCAL_SERVICES
 from comind_scaffold.services.credentials import LocalCredentials
 from comind_scaffold.tf import ACTIONS, TfResult
 
@@ -42,6 +43,7 @@ __all__ = [
     "ARGOCD_SERVER_PORT",
     "CERT_FILE",
     "LOCALDEV_VERSION",
+    "LOCAL_SERVICES",
     "MONITORING_NAMESPACE",
     "MONITORING_SERVICES",
     "PHASES",

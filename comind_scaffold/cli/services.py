@@ -90,7 +90,7 @@ def stop_command(
 
 @services_app.command("logs")
 def logs_command(
-    service: Annotated[str, typer.Argument(help="postgresql, minio, redis or elasticmq.")],
+    service: Annotated[str, typer.Argument(help=f"{', '.join(api.LOCAL_SERVICES[:-1])} or {api.LOCAL_SERVICES[-1]}.")],
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines.")] = False,
     tail: Annotated[str, typer.Option(help="Lines from the end, or 'all'.")] = "all",
     platform_dir: PlatformDir = None,
