@@ -37,7 +37,7 @@ GO_PROVIDER := comind_scaffold/provider_localdev
 # Every step runs, then the target fails if any did; the linters' versions are pinned in pyproject.toml's test extra.
 lint: venv ## ruff, mypy --strict, gofmt, go vet and go test of the Go provider; fails on any finding
 	@status=0; \
-	echo "== ruff"; $(VENV)/bin/ruff check --quiet . || status=1; \
+	echo "== ruff"; $(VENV)/bin/ruff check --output-format concise . || status=1; \
 	echo "== mypy --strict"; $(VENV)/bin/mypy comind_scaffold || status=1; \
 	echo "== gofmt"; unformatted="$$($(GOFMT) -l $(GO_PROVIDER))"; \
 	if [ -n "$$unformatted" ]; then echo "not gofmt-formatted: $$unformatted"; status=1; fi; \
