@@ -24,6 +24,8 @@ class BuildWithTemplates(build_py):
         super().run()
         if self.editable_mode:
             return  # an editable install reads the checkout's own templates
+        for test in (Path(self.build_lib) / "comind_scaffold" / "provider_localdev").glob("*_test.go"):
+            test.unlink()  # the provider's Go tests are for this repository; a user's build never compiles them
         target = Path(self.build_lib) / "comind_scaffold" / "_bundled"
         if target.exists():
             shutil.rmtree(target)
