@@ -19,7 +19,9 @@ def register(app: typer.Typer) -> None:
         apps: Annotated[list[str] | None, typer.Argument(help="Apps to refresh (default: every Application).")] = None,
         hard: Annotated[bool, typer.Option("--hard", help="Render the manifests again (after a repo error).")] = False,
         profile: Annotated[str | None, typer.Option(help="local or aws (default: the platform's).")] = None,
-        kubeconfig: Annotated[Path | None, typer.Option(help="Kubeconfig (default: the platform's, else kubectl's).")] = None,
+        kubeconfig: Annotated[
+            Path | None, typer.Option(help="Kubeconfig (default: the platform's, else kubectl's).")
+        ] = None,
         context: Annotated[str | None, typer.Option("--context", help="Kubeconfig context.")] = None,
         platform_dir: Annotated[Path | None, typer.Option("--platform-dir", help="Platform repository.")] = None,
         json_output: Annotated[bool, typer.Option("--json", help="Print the Applications refreshed as JSON.")] = False,

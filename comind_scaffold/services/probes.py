@@ -7,12 +7,11 @@ services layer reuses these.
 
 from __future__ import annotations
 
+# The protocol clients (boto3 ~1 s, psycopg, redis) are imported by the probes that use them, not with this
+# module: the CLI imports it through `comind tf`/`bootstrap`, and every command would pay for them at start-up.
 import http.client
 from collections.abc import Callable
 from typing import Any
-
-# The protocol clients (boto3 ~1 s, psycopg, redis) are imported by the probes that use them, not with this
-# module: the CLI imports it through `comind tf`/`bootstrap`, and every command would pay for them at start-up.
 
 from comind_scaffold import layers
 from comind_scaffold.models import CheckResult, failed, passed, warned
