@@ -26,13 +26,16 @@ from comind_scaffold.service_catalog import NAMES as LOCAL_SERVICES
 from comind_scaffold.services.credentials import LocalCredentials
 from comind_scaffold.tf import ACTIONS, TfResult
 
+# `X as X` below: re-exported for the CLI's annotations, seen only by type checkers (api stays cheap to import).
 if TYPE_CHECKING:
     from comind_scaffold.aws_state import RemoteState
     from comind_scaffold.destroy import DestroyReport
     from comind_scaffold.scaffold import ScaffoldResult
     from comind_scaffold.services.manager import UpReport
-    from comind_scaffold.services.report import Change, ServiceStatus
-    from comind_scaffold.update import UpdateReport, VersionStatus
+    from comind_scaffold.services.report import Change as Change
+    from comind_scaffold.services.report import ServiceStatus as ServiceStatus
+    from comind_scaffold.update import UpdateReport as UpdateReport
+    from comind_scaffold.update import VersionStatus
     from comind_scaffold.validation.run import ValidationReport
 
 Progress = Callable[[str], None]

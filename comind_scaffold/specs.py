@@ -21,6 +21,10 @@ from comind_scaffold.errors import InputError, TemplateError
 _ANSWERS_META = {"_commit", "_src_path", "template"}
 
 
+# The local services by their canonical name (service_catalog.py holds every other fact about each).
+ServiceName = Literal["postgresql", "minio", "redis", "elasticmq"]
+
+
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -185,7 +189,7 @@ class ServicesSpec(_Spec):
     bind_address: str = "127.0.0.1"
     network_mode: Literal["host", "bridge", "k3d"] = "host"
     cluster_network: ClusterNetwork | None = None
-    services: dict[Literal["postgresql", "minio", "redis", "elasticmq"], ServiceSpec]
+    services: dict[ServiceName, ServiceSpec]
 
     @model_validator(mode="after")
     def _cluster_addresses(self) -> ServicesSpec:
@@ -203,8 +207,10 @@ class ServicesSpec(_Spec):
             if address is None:
                 raise ValueError(f"{where}: required with network_mode k3d")
             if address not in net.subnet or address in net.ip_range or address == net.gateway:
-                raise ValueError(f"{where}: {address} must lie in {net.subnet}, outside ip_range {net.ip_range} "
-                                 "and not be the gateway")
+                raise ValueError(
+                    f"{where}: {address} must lie in {net.subnet}, outside ip_range {net.ip_range} "
+                    "and not be the gateway"
+                )
             if address in seen:
                 raise ValueError(f"{where}: {address} is already the address of {seen[address]}")
             seen[address] = name
@@ -262,4 +268,3 @@ def load_services_spec(path: Path) -> ServicesSpec:
         return ServicesSpec.model_validate(_read_yaml(path))
     except ValidationError as err:
         raise _first_error(path, err) from err
-

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -19,6 +19,15 @@ from comind_scaffold.models import CheckResult, failed, passed
 from comind_scaffold.verifier import recording as _record
 from comind_scaffold.verifier.report import LayerReport, layer_of
 from comind_scaffold.verifier.session import PROFILE_LAYERS, Options, Target, VerifySession
+
+if TYPE_CHECKING:
+    from comind_scaffold._docker import DockerEngine
+    from comind_scaffold.checks.aws import Aws
+    from comind_scaffold.checks.expected import Expected
+    from comind_scaffold.checks.resources import Snapshot
+    from comind_scaffold.repo import PlatformRepo
+    from comind_scaffold.services.credentials import LocalCredentials
+    from comind_scaffold.services.report import ServiceStatus
 
 SUITE_DIR = Path(__file__).parent / "suite"
 _SESSION = pytest.StashKey[VerifySession]()
@@ -288,13 +297,14 @@ def _verify_session(request: pytest.FixtureRequest) -> VerifySession:
 
 
 @pytest.fixture
-def platform(request: pytest.FixtureRequest) -> Any:
+def platform(request: pytest.FixtureRequest) -> PlatformRepo:
     """Return the platform repository (`PlatformRepo`)."""
-    return use(_verify_session(request).platform())
+    value: PlatformRepo = use(_verify_session(request).platform())
+    return value
 
 
 @pytest.fixture
-def expected(request: pytest.FixtureRequest, platform: Any) -> Any:
+def expected(request: pytest.FixtureRequest, platform: PlatformRepo) -> Expected | None:
     """Return what the platform declares (`Expected`: app/env pairs and rendered overlays)."""
     return _verify_session(request).expected
 
@@ -312,7 +322,7 @@ def kube_target(request: pytest.FixtureRequest) -> Target:
 
 
 @pytest.fixture
-def kube(request: pytest.FixtureRequest) -> Any:
+def kube(request: pytest.FixtureRequest) -> Snapshot:
     """Return the cluster `Snapshot` (Applications settled up to --wait)."""
     session = _verify_session(request)
     use(session.kube())
@@ -321,7 +331,7 @@ def kube(request: pytest.FixtureRequest) -> Any:
 
 
 @pytest.fixture
-def waited(request: pytest.FixtureRequest, kube: Any) -> float:
+def waited(request: pytest.FixtureRequest, kube: Snapshot) -> float:
     """Seconds spent waiting for Progressing Applications."""
     return _verify_session(request).waited
 
@@ -333,27 +343,31 @@ def aws_target(request: pytest.FixtureRequest) -> Target:
 
 
 @pytest.fixture
-def aws(request: pytest.FixtureRequest) -> Any:
+def aws(request: pytest.FixtureRequest) -> Aws:
     """boto3 clients (`checks.aws.Aws`) for the platform's region."""
-    return use(_verify_session(request).aws())
+    value: Aws = use(_verify_session(request).aws())
+    return value
 
 
 @pytest.fixture
-def docker(request: pytest.FixtureRequest) -> Any:
+def docker(request: pytest.FixtureRequest) -> DockerEngine:
     """Return the Docker engine of the local services (`DockerEngine`)."""
-    return use(_verify_session(request).docker())
+    value: DockerEngine = use(_verify_session(request).docker())
+    return value
 
 
 @pytest.fixture
-def service_rows(request: pytest.FixtureRequest, platform: Any, docker: Any) -> dict[str, Any]:
+def service_rows(
+    request: pytest.FixtureRequest, platform: PlatformRepo, docker: DockerEngine
+) -> dict[str, ServiceStatus]:
     """Return the services manager's status row per service."""
     return dict(_verify_session(request).service_rows)
 
 
 @pytest.fixture
-def local_credentials(request: pytest.FixtureRequest, platform: Any, docker: Any) -> Any:
+def local_credentials(request: pytest.FixtureRequest, platform: PlatformRepo, docker: DockerEngine) -> LocalCredentials:
     """Return the local-only credentials `comind services up` generated; fails the test when there are none."""
-    creds = _verify_session(request).local_credentials
+    creds: LocalCredentials | None = _verify_session(request).local_credentials
     if creds is None:
         pytest.fail(f"no {c.LOCAL_CREDENTIALS} in {platform.root}: run `comind services up`", pytrace=False)
     return creds

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -93,7 +94,8 @@ class VerifySession:
 
         An unreachable target then costs one timeout for the whole run, not one per target in turn.
         """
-        wanted, modules = [], []
+        wanted: list[Callable[[], object]] = []
+        modules: list[str] = []
         if layers & {"cluster", "gitops", "apps", "aws"}:
             wanted.append(self.kube)
             modules += ["kubernetes.client", "kubernetes.config"]

@@ -3,14 +3,22 @@
 PYTEST_DONT_REWRITE: a failing check already says what is wrong; pytest's introspection would only repeat it.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import pytest
 
 from comind_scaffold.validation.run import validate
 from comind_scaffold.verifier import record
 
+if TYPE_CHECKING:
+    from comind_scaffold.repo import PlatformRepo
+
+
 pytestmark = pytest.mark.static
 
 
-def test_static_validation(platform):
+def test_static_validation(platform: PlatformRepo) -> None:
     verdict = record(validate(platform.root).results)
     assert verdict.ok, verdict.detail
