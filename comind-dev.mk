@@ -12,12 +12,16 @@ PYTEST_ARGS ?=
 
 .PHONY: venv demo test test-quick components bench render-self lint
 
-$(VPY):
+# The marker is written last: an interrupted build is redone, never taken for a finished venv.
+VENV_DONE := $(VENV)/.comind-complete
+$(VENV_DONE):
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install -q --upgrade pip
 	$(VPY) -m pip install -q -e ".[test]"
+	touch $@
 
-venv: $(VPY) ## Create the toolkit's virtualenv (cached outside the clone, keyed by pyproject.toml)
+venv: $(VENV_DONE) ## Create the toolkit's virtualenv (cached outside the clone, keyed by pyproject.toml)
 	@$(VPY) -m pip install -q --no-deps -e .
 	@echo "venv: $(VENV)"
 
