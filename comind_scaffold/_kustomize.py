@@ -29,6 +29,7 @@ from typing import Any
 import yaml
 
 from comind_scaffold._render_cache import KUSTOMIZATION_FILES, RenderCache
+from comind_scaffold._yaml import SafeLoader as _Loader
 from comind_scaffold.errors import TemplateError, ToolNotFoundError
 
 __all__ = ["KUSTOMIZATION_FILES", "WORKER_NAME", "KustomizeBuild", "Kustomizer", "build", "kustomize_command"]
@@ -36,7 +37,6 @@ __all__ = ["KUSTOMIZATION_FILES", "WORKER_NAME", "KustomizeBuild", "Kustomizer",
 WORKER_NAME = "comind-kustomize-worker"
 _TIMEOUT_SECONDS = 120
 _BATCH_ANNOTATION = "comind.ops/kustomize-batch-index"
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _KLOG_ERROR = re.compile(r'^[EF]\d{4} [\d:.]+\s+\d+ \S+:\d+\] "command failed" err=(?:"(?P<quoted>.*)"|<)\s*$')
 _FILE_NAME = re.compile(r"[\w./-]+\.(?:ya?ml|json)\b")
 

@@ -21,11 +21,12 @@ from typing import Any
 
 import yaml
 
+from comind_scaffold._yaml import SafeLoader as _Loader
+
 __all__ = ["KUSTOMIZATION_FILES", "RenderCache", "kustomization_file", "references"]
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _REMOTE = re.compile(r"^(?:[a-z]+://|git@|github\.com/|gitlab\.com/)")
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _KEEP_UNUSED_SECONDS = 14 * 24 * 3600
 
 

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from comind_scaffold import _yaml
 from comind_scaffold import service_catalog as catalog
 from comind_scaffold.errors import InputError, TemplateError
 
@@ -230,7 +231,7 @@ class ServicesSpec(_Spec):
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text())
+        data = _yaml.safe_load(path.read_text())
     except FileNotFoundError as err:
         raise TemplateError(f"{path}: not found") from err
     except yaml.YAMLError as err:

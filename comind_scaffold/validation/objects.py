@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from comind_scaffold._yaml import SafeLoader
+
 __all__ = [
     "POD_SPEC_PATHS",
     "Container",
@@ -22,7 +24,7 @@ __all__ = [
 ]
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+class _Loader(SafeLoader):  # type: ignore[misc]
     """Safe loading; application tags (Copier's `!include`, CloudFormation's `!Ref`) read as plain values."""
 
 

@@ -20,6 +20,7 @@ from kubernetes_validate import utils as kv
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from comind_scaffold._yaml import SafeLoader as _Loader
 from comind_scaffold.errors import InputError
 from comind_scaffold.validation.argocd_schema import BUILTIN_SCHEMAS
 from comind_scaffold.validation.compiled import SchemaIssue, UnsupportedSchemaError, Validator
@@ -31,7 +32,6 @@ __all__ = ["ARGOCD_CRDS_ENV", "ArgoCDSchemas", "KubernetesSchemas", "SchemaSet",
 ARGOCD_CRDS_ENV = "COMIND_ARGOCD_CRDS"
 ARGOCD_GROUP = "argoproj.io"
 _OBJECT_META_REF = "#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def supported_kubernetes_versions() -> list[str]:

@@ -12,10 +12,10 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 
+from comind_scaffold._yaml import SafeLoader as _Loader
 from comind_scaffold.constants import LOCAL_DEV_SECRET_MARKER
 from comind_scaffold.models import CheckResult, failed
 from comind_scaffold.validation.rule import LAYER, summary
@@ -24,7 +24,6 @@ from comind_scaffold.validation.scan import RepoScan
 __all__ = ["SecretFinding", "is_scanned", "scan_file", "shannon_entropy"]
 
 _MAX_BYTES = 1_000_000
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SENSITIVE = ("password", "passwd", "passphrase", "secret", "token", "apikey", "accesskey", "privatekey", "credential")
 # Keys naming or configuring a secret rather than holding one (secretName, existingSecret, tokenPath, …).
 _REFERENCE_SUFFIXES = (
