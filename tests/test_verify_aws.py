@@ -66,6 +66,7 @@ def _create_world(aws: checks.Aws, repo: PlatformRepo) -> None:
         "ResourceRecords": [{"Value": f"{service}.abc123.{aws.region}.amazonaws.com"}]}}
         for env in spec.environments for service in ("postgresql", "redis")]
     route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": records})
+    _write_public_records(aws, repo)
     for pair in Expected(repo).app_envs:
         app, env = pair.app, pair.env
         if app.with_database:
@@ -85,12 +86,29 @@ def _create_world(aws: checks.Aws, repo: PlatformRepo) -> None:
                 aws.client("sqs").create_queue(QueueName=queue)
 
 
+ALB = "k8s-shop-1234567890.us-west-2.elb.amazonaws.com."
+
+
+def _write_public_records(aws: checks.Aws, repo: PlatformRepo) -> None:
+    """The public zone of aws_domain as external-dns leaves it: an ALIAS A for the first host, CNAMEs for the rest."""
+    route53 = aws.client("route53")
+    zone = route53.create_hosted_zone(Name=f"{repo.spec.aws_domain}.", CallerReference="public")["HostedZone"]["Id"]
+    hosts = checks.ingress_hosts(Expected(repo).app_envs, repo.spec.aws_domain)
+    alias = {"Name": f"{hosts[0]}.", "Type": "A",
+             "AliasTarget": {"HostedZoneId": "Z1H1FL5HABSF5", "DNSName": ALB, "EvaluateTargetHealth": True}}
+    cnames = [{"Name": f"{host}.", "Type": "CNAME", "TTL": 300, "ResourceRecords": [{"Value": ALB}]}
+              for host in hosts[1:]]
+    route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={
+        "Changes": [{"Action": "CREATE", "ResourceRecordSet": r} for r in [alias, *cnames]]})
+
+
 def aws_results(aws: checks.Aws, repo: PlatformRepo) -> list[CheckResult]:
     spec = repo.spec
     results = [checks.check_eks_cluster(aws, spec), checks.check_network_tags(aws, spec)]
     results += [checks.check_node_group(aws, spec, group) for group in spec.eks_node_groups]
     results += checks.check_platform_resources(aws, spec)
     results += [checks.check_internal_dns(aws, spec, env) for env in spec.environments]
+    results.append(checks.check_public_dns(aws, spec, checks.ingress_hosts(Expected(repo).app_envs, spec.aws_domain)))
     for pair in Expected(repo).app_envs:
         results += checks.check_app_resources(aws, pair, spec.platform_name)
     return results
@@ -160,6 +178,26 @@ def test_missing_private_dns_record_and_zone_are_named(aws_world: checks.Aws, pl
     assert result.message == "no CNAME for postgresql"
     assert checks.check_internal_dns(aws_world, spec.model_copy(update={"aws_domain": "other.example"}), env
                                      ).message == "no private hosted zone internal.other.example."
+
+
+def test_ingress_host_without_a_public_record_is_named(aws_world: checks.Aws, platform_repo: PlatformRepo) -> None:  # noqa: F811
+    spec = platform_repo.spec
+    hosts = checks.ingress_hosts(Expected(platform_repo).app_envs, spec.aws_domain)
+    assert len(hosts) >= 2
+    present = checks.check_public_dns(aws_world, spec, hosts)
+    assert (present.status, present.message) == (Status.PASS, f"{len(hosts)} ingress host(s) have a record")
+    route53 = aws_world.client("route53")
+    zone = route53.list_hosted_zones_by_name(DNSName=f"{spec.aws_domain}.")["HostedZones"][0]["Id"]
+    gone = {"Name": f"{hosts[-1]}.", "Type": "CNAME", "TTL": 300, "ResourceRecords": [{"Value": ALB}]}
+    route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={
+        "Changes": [{"Action": "DELETE", "ResourceRecordSet": gone}]})
+    [result] = _failures(aws_results(aws_world, platform_repo))
+    assert (result.name, result.object) == ("aws.public_dns", f"Route53 {spec.aws_domain}")
+    assert result.message == f"no A or CNAME record for {hosts[-1]}"
+    # The ALIAS record of the first host still counts; a zone of another domain is not there at all.
+    assert checks.check_public_dns(aws_world, spec, hosts[:1]).status is Status.PASS
+    other = checks.check_public_dns(aws_world, spec.model_copy(update={"aws_domain": "other.example"}), hosts)
+    assert (other.status, other.message) == (Status.FAIL, "no public hosted zone other.example.")
 
 
 def test_wrong_cluster_version_and_node_group_size(aws_world: checks.Aws, platform_repo: PlatformRepo) -> None:  # noqa: F811

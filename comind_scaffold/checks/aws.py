@@ -1,4 +1,4 @@
-"""AWS layer: EKS cluster and node groups, VPC/subnet tags, app RDS/S3/SQS/ElastiCache, the LB controller.
+"""AWS layer: EKS, node groups, VPC/subnet tags, app RDS/S3/SQS/ElastiCache, Route53 records, the LB controller.
 
 Every client is built with short timeouts and a single attempt, so a black-holed endpoint costs seconds.
 Names come from the platform's answers (`AppSpec` derives them); tests point `endpoint_url` at moto's server.
@@ -236,15 +236,30 @@ def internal_zone(spec: PlatformSpec) -> str:
     return f"internal.{spec.aws_domain}."
 
 
-def _internal_cnames(aws: Aws, zone_name: str) -> dict[str, list[str]] | None:
-    """CNAME name -> values of the private zone `zone_name`; None when there is no such private zone."""
+def _record_sets(aws: Aws, zone_name: str, private: bool) -> list[dict[str, Any]] | None:
+    """Every record set of the private or public zone `zone_name` (all pages); None when there is no such zone."""
     zones = (aws.call("route53", "list_hosted_zones_by_name", DNSName=zone_name) or {}).get("HostedZones") or []
-    zone = next((z for z in zones if z.get("Name") == zone_name and (z.get("Config") or {}).get("PrivateZone")), None)
+    zone = next((z for z in zones
+                 if z.get("Name") == zone_name and bool((z.get("Config") or {}).get("PrivateZone")) == private), None)
     if zone is None:
         return None
-    found = aws.call("route53", "list_resource_record_sets", HostedZoneId=zone["Id"]) or {}
+    records: list[dict[str, Any]] = []
+    page: dict[str, Any] = {"HostedZoneId": zone["Id"]}
+    while True:
+        found = aws.call("route53", "list_resource_record_sets", **page) or {}
+        records += found.get("ResourceRecordSets") or []
+        if not found.get("IsTruncated"):
+            return records
+        page = {**page, "StartRecordName": found["NextRecordName"], "StartRecordType": found["NextRecordType"]}
+
+
+def _internal_cnames(aws: Aws, zone_name: str) -> dict[str, list[str]] | None:
+    """CNAME name -> values of the private zone `zone_name`; None when there is no such private zone."""
+    records = _record_sets(aws, zone_name, private=True)
+    if records is None:
+        return None
     return {r["Name"]: [v["Value"] for v in r.get("ResourceRecords") or []]
-            for r in found.get("ResourceRecordSets") or [] if r.get("Type") == "CNAME"}
+            for r in records if r.get("Type") == "CNAME"}
 
 
 def check_internal_dns(aws: Aws, spec: PlatformSpec, env: str) -> CheckResult:
@@ -279,3 +294,35 @@ def check_lb_controller(snapshot: Snapshot) -> CheckResult:
     if not workload.is_available:
         return failed("lb_controller.available", LAYER, ref, workload.problem())
     return passed("lb_controller.available", LAYER, ref, f"{workload.ready}/{workload.desired} ready")
+
+
+def ingress_hosts(pairs: list[AppEnv], domain: str) -> list[str]:
+    """The ingress hosts `<app>.<env>.<domain>` of the pairs whose app has an ingress."""
+    return [pair.app.host(pair.env, domain) for pair in pairs if pair.app.ingress]
+
+
+def _public_zone_names(aws: Aws, zone_name: str) -> set[str] | None:
+    """Names holding an A/AAAA (alias or not) or CNAME record in the public zone `zone_name`; None without the zone."""
+    records = _record_sets(aws, zone_name, private=False)
+    if records is None:
+        return None
+    return {r["Name"] for r in records if r.get("Type") in {"A", "AAAA", "CNAME"}}
+
+
+def check_public_dns(aws: Aws, spec: PlatformSpec, hosts: list[str]) -> CheckResult:
+    """Each ingress host has a record (A/ALIAS or CNAME) in the public zone of aws_domain, written by external-dns."""
+    zone_name = f"{spec.aws_domain}."
+    ref = f"Route53 {spec.aws_domain}"
+
+    def probe() -> CheckResult:
+        names = _public_zone_names(aws, zone_name)
+        if names is None:
+            return failed("aws.public_dns", LAYER, ref, f"no public hosted zone {zone_name}",
+                          "create the zone of aws_domain and delegate the domain to it")
+        missing = [h for h in hosts if f"{h}." not in names]
+        if missing:
+            return failed("aws.public_dns", LAYER, ref, f"no A or CNAME record for {', '.join(missing)}",
+                          "check external-dns in namespace external-dns (its logs name the records it refused)")
+        return passed("aws.public_dns", LAYER, ref, f"{len(hosts)} ingress host(s) have a record")
+
+    return guarded("aws.public_dns", ref, probe)

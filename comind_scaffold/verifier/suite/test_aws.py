@@ -14,7 +14,7 @@ from comind_scaffold.verifier import check_target, record
 
 if TYPE_CHECKING:
     from comind_scaffold.checks.aws import Aws
-    from comind_scaffold.checks.expected import AppEnv
+    from comind_scaffold.checks.expected import AppEnv, Expected
     from comind_scaffold.checks.resources import Snapshot
     from comind_scaffold.repo import PlatformRepo
     from comind_scaffold.specs import NodeGroup
@@ -51,6 +51,12 @@ def test_platform_aws_resources(aws: Aws, platform: PlatformRepo) -> None:
 
 def test_internal_dns(aws: Aws, platform: PlatformRepo, platform_env: str) -> None:
     verdict = record(checks.check_internal_dns(aws, platform.spec, platform_env))
+    assert verdict.ok, verdict.detail
+
+
+def test_public_dns(aws: Aws, platform: PlatformRepo, expected: Expected | None) -> None:
+    hosts = checks.ingress_hosts(expected.app_envs if expected else [], platform.spec.aws_domain)
+    verdict = record(checks.check_public_dns(aws, platform.spec, hosts))
     assert verdict.ok, verdict.detail
 
 
