@@ -83,6 +83,7 @@ def test_every_kustomization_builds(variant: tuple[str, Path]) -> None:
         "k8s/platform/base",
         *(f"k8s/platform/overlays/{env}" for env in envs),
         *(f"k8s/platform/overlays/{env}/{profile}" for env in envs for profile in ("local", "aws")),
+        *(["k8s/external-dns"] if _answers(name)["default_profile"] == "aws" else []),
     }
     for folder in dirs:
         assert kustomize_build(folder), f"{folder} built to nothing"
@@ -115,9 +116,13 @@ def test_appprojects_are_least_privilege(variant: tuple[str, Path]) -> None:
     answers = _answers(name)
     projects = {o["metadata"]["name"]: o for o in rendered_objects(root) if o["kind"] == "AppProject"}
     root_project = f"{answers['platform_name']}-root"
-    assert set(projects) == {*answers["teams"], root_project}
+    # The aws profile adds external-dns' project, with its chart repository (tests/test_external_dns.py).
+    external_dns = [f"{answers['platform_name']}-external-dns"] if answers["default_profile"] == "aws" else []
+    assert set(projects) == {*answers["teams"], root_project, *external_dns}
     for project_name, project in projects.items():
         assert "*" not in json.dumps(project), f"{project_name} uses '*'"
+        if project_name in external_dns:
+            continue
         spec = project["spec"]
         assert spec["sourceRepos"] == [answers["repo_url"]]
         destinations = {d["namespace"] for d in spec["destinations"]}
@@ -137,7 +142,9 @@ def test_app_of_apps_wiring(variant: tuple[str, Path]) -> None:
     answers = _answers(name)
     apps = {o["metadata"]["name"]: o for o in rendered_objects(root) if o["kind"] == "Application"}
     platform = answers["platform_name"]
-    assert set(apps) == {f"{platform}-root", f"{platform}-apps", *(f"platform-{e}" for e in answers["environments"])}
+    external_dns = ["external-dns-policies", "external-dns"] if answers["default_profile"] == "aws" else []
+    assert set(apps) == {f"{platform}-root", f"{platform}-apps", *(f"platform-{e}" for e in answers["environments"]),
+                         *external_dns}
     root_app = apps[f"{platform}-root"]["spec"]
     assert root_app["project"] == f"{platform}-root"
     assert root_app["source"] == {

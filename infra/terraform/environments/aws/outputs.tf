@@ -62,3 +62,8 @@ output "internal_zone_id" {
   description = "Private Route53 zone internal.<domain> holding <service>.<env> CNAMEs of the managed services."
   value       = aws_route53_zone.internal.zone_id
 }
+
+output "public_zone_id" {
+  description = "Public Route53 zone of var.domain, where external-dns writes the ingress hosts' records."
+  value       = data.aws_route53_zone.public.zone_id
+}

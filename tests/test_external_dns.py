@@ -1,0 +1,152 @@
+"""external-dns on the aws profile: the Argo CD Applications, their AppProject, the namespace's policies, the IRSA
+Terraform that gives its ServiceAccount a role, and `comind validate` on the rendered platform.
+
+The chart itself cannot run here (it needs Route53); what it writes is checked by the verifier
+(tests/test_verify_aws.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import copier
+import hcl2
+import pytest
+
+from comind_scaffold.repo import PlatformRepo
+from comind_scaffold.scaffold import sync_projects
+from comind_scaffold.validation.run import validate
+from tests.helpers_platform import render_platform, template_source
+from tests.helpers_platform_checks import kustomize_build
+
+CHART_REPO = "https://kubernetes-sigs.github.io/external-dns/"
+NAMESPACE = "external-dns"
+_HCL = hcl2.SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)
+
+
+def _render(where: Path, profile: str) -> Path:
+    root = render_platform(where, {"default_profile": profile, "aws_domain": "apps.example.org"})
+    copier.run_copy(str(template_source()), root / "apps" / "shop",
+                    data={"template": "app", "app_name": "shop", "team": "backend"},
+                    defaults=True, unsafe=True, quiet=True)
+    sync_projects(PlatformRepo(root))
+    return root
+
+
+@pytest.fixture(scope="module")
+def aws_platform(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _render(tmp_path_factory.mktemp("aws") / "platform", "aws")
+
+
+@pytest.fixture(scope="module")
+def local_platform(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _render(tmp_path_factory.mktemp("local") / "platform", "local")
+
+
+def _by_kind(objects: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    return {o["metadata"]["name"]: o for o in objects if o["kind"] == kind}
+
+
+def _terraform(root: Path) -> dict[str, Any]:
+    with (root / "infra/terraform/environments/aws/external-dns.tf").open() as handle:
+        parsed: dict[str, Any] = hcl2.load(handle, serialization_options=_HCL)
+    return parsed
+
+
+def _blocks(parsed: dict[str, Any], kind: str, type_: str) -> dict[str, Any]:
+    return {name: body for block in parsed.get(kind, []) for typ, named in block.items() if typ == type_
+            for name, body in named.items()}
+
+
+def test_a_local_platform_renders_no_external_dns(local_platform: Path) -> None:
+    objects = kustomize_build(local_platform / "k8s/kustomize")
+    assert not [o for o in objects if "external-dns" in o["metadata"]["name"]]
+    assert not list(local_platform.glob("k8s/**/*external-dns*"))
+    assert not (local_platform / "k8s" / NAMESPACE).exists()
+
+
+def test_the_chart_is_pinned_and_owns_only_its_records_in_aws_domain(aws_platform: Path) -> None:
+    spec = PlatformRepo(aws_platform).spec
+    apps = _by_kind(kustomize_build(aws_platform / "k8s/kustomize"), "Application")
+    chart, policies = apps["external-dns"]["spec"], apps["external-dns-policies"]["spec"]
+    assert (chart["source"]["repoURL"], chart["source"]["chart"], chart["source"]["targetRevision"]) == (
+        CHART_REPO, "external-dns", "1.19.0")
+    assert chart["project"] == policies["project"] == f"{spec.platform_name}-external-dns"
+    assert chart["destination"]["namespace"] == policies["destination"]["namespace"] == NAMESPACE
+    assert (policies["source"]["repoURL"], policies["source"]["path"]) == (spec.repo_url, "k8s/external-dns")
+    values = chart["source"]["helm"]["valuesObject"]
+    assert values["provider"] == {"name": "aws"}
+    assert values["domainFilters"] == ["apps.example.org"]
+    assert (values["registry"], values["txtOwnerId"]) == ("txt", spec.platform_name)
+    assert values["policy"] == "upsert-only"  # never deletes a record it did not create
+    assert values["sources"] == ["ingress"]
+    assert values["serviceAccount"] == {"create": False, "name": NAMESPACE}
+    assert values["securityContext"]["allowPrivilegeEscalation"] is False
+    assert values["podSecurityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    waves = {name: apps[name]["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] for name in apps
+             if name.startswith("external-dns")}
+    assert waves == {"external-dns-policies": "0", "external-dns": "1"}
+
+
+def test_the_project_allows_exactly_the_chart_repository_its_namespace_and_kinds(aws_platform: Path) -> None:
+    spec = PlatformRepo(aws_platform).spec
+    project = _by_kind(kustomize_build(aws_platform / "k8s/kustomize"), "AppProject")[
+        f"{spec.platform_name}-external-dns"]["spec"]
+    assert project["sourceRepos"] == [spec.repo_url, CHART_REPO]
+    assert project["destinations"] == [{"server": "https://kubernetes.default.svc", "namespace": NAMESPACE}]
+    cluster = {(k["group"], k["kind"]) for k in project["clusterResourceWhitelist"]}
+    namespaced = {(k["group"], k["kind"]) for k in project["namespaceResourceWhitelist"]}
+    rbac = "rbac.authorization.k8s.io"
+    assert cluster == {(rbac, "ClusterRole"), (rbac, "ClusterRoleBinding")}
+    assert namespaced == {("", "Service"), ("apps", "Deployment"), ("networking.k8s.io", "NetworkPolicy")}
+    layer = kustomize_build(aws_platform / "k8s/external-dns")
+    assert {(o["apiVersion"].rpartition("/")[0], o["kind"]) for o in layer} <= namespaced
+    # Terraform owns the namespace and the ServiceAccount carrying the role: Argo CD may create neither.
+    assert ("", "Namespace") not in cluster and ("", "ServiceAccount") not in namespaced
+
+
+def test_the_namespace_denies_by_default_and_lets_out_only_dns_and_https(aws_platform: Path) -> None:
+    objects = kustomize_build(aws_platform / "k8s/external-dns")
+    assert {o["metadata"]["namespace"] for o in objects} == {NAMESPACE}
+    policies = {name: p["spec"] for name, p in _by_kind(objects, "NetworkPolicy").items()}
+    assert policies.pop("default-deny-all") == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    assert [p for p in policies.values() if "ingress" in p] == []
+    ports = sorted((port["protocol"], port["port"]) for p in policies.values() for rule in p["egress"]
+                   for port in rule["ports"])
+    assert ports == [("TCP", 53), ("TCP", 443), ("UDP", 53)]
+    namespace = _blocks(_terraform(aws_platform), "resource", "kubernetes_namespace_v1")["external_dns"]
+    labels = namespace["metadata"][0]["labels"]
+    assert (namespace["metadata"][0]["name"], labels["pod-security.kubernetes.io/enforce"]) == (NAMESPACE, "restricted")
+
+
+def test_the_role_may_change_only_the_looked_up_zone_of_aws_domain(aws_platform: Path) -> None:
+    parsed = _terraform(aws_platform)
+    zone = _blocks(parsed, "data", "aws_route53_zone")["public"]
+    assert (zone["name"], zone["private_zone"]) == ("${var.domain}", False)
+    assert _blocks(parsed, "resource", "aws_route53_zone") == {}  # looked up, never created (nor destroyed)
+    statements = _blocks(parsed, "data", "aws_iam_policy_document")["external_dns"]["statement"]
+    granted = {action: statement["resources"] for statement in statements for action in statement["actions"]}
+    assert granted == {
+        "route53:ChangeResourceRecordSets": ["${data.aws_route53_zone.public.arn}"],
+        "route53:ListResourceRecordSets": ["${data.aws_route53_zone.public.arn}"],
+        "route53:ListTagsForResources": ["${data.aws_route53_zone.public.arn}"],
+        "route53:ListHostedZones": ["*"],  # no resource-level permission exists for it
+    }
+    role = {name: body for block in parsed["module"] for name, body in block.items()}["external_dns_irsa"]
+    assert role["role_policy_arns"] == {"external_dns": "${aws_iam_policy.external_dns.arn}"}
+    assert role["oidc_providers"]["main"]["namespace_service_accounts"] == [f"{NAMESPACE}:{NAMESPACE}"]
+    account = _blocks(parsed, "resource", "kubernetes_service_account_v1")["external_dns"]["metadata"][0]
+    assert account["name"] == NAMESPACE
+    assert account["annotations"] == {"eks.amazonaws.com/role-arn": "${module.external_dns_irsa.iam_role_arn}"}
+
+
+def test_validate_is_clean_on_the_aws_platform(aws_platform: Path) -> None:
+    assert [f"{r.name} {r.object}: {r.message}" for r in validate(aws_platform).failures] == []
+
+
+def test_a_team_may_not_take_the_name_of_the_external_dns_project(tmp_path: Path) -> None:
+    with pytest.raises(ValueError) as refused:
+        render_platform(tmp_path / "badteam",
+                        {"default_profile": "aws", "teams": ["platform", "comind-ops-external-dns"]})
+    assert "teams: comind-ops-external-dns is reserved for a platform AppProject" in str(refused.value)
