@@ -150,3 +150,11 @@ def test_a_team_may_not_take_the_name_of_the_external_dns_project(tmp_path: Path
         render_platform(tmp_path / "badteam",
                         {"default_profile": "aws", "teams": ["platform", "comind-ops-external-dns"]})
     assert "teams: comind-ops-external-dns is reserved for a platform AppProject" in str(refused.value)
+
+
+def test_the_readme_says_how_app_hosts_get_their_records(aws_platform: Path) -> None:
+    readme = (aws_platform / "README.md").read_text()
+    section = readme[readme.index("- **aws, app hosts**"):readme.index("## Rules this repository keeps")]
+    for fact in ("`<app>.<env>.apps.example.org`", "external-dns", "public Route53 zone `apps.example.org`",
+                 "`upsert-only`", "infra/terraform/environments/aws/external-dns.tf"):
+        assert fact in " ".join(section.split()), fact
