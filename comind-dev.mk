@@ -4,7 +4,9 @@
 COMIND_CACHE ?= $(HOME)/.cache/comind-ops
 PYTHON ?= python3
 PY_TAG := $(shell $(PYTHON) -c 'import sys; print("py%d%d" % sys.version_info[:2])' 2>/dev/null)
-PYPROJECT_KEY := $(shell sha256sum pyproject.toml 2>/dev/null | cut -c1-12)
+# Keyed by pyproject.toml and by this checkout's path: the venv holds an editable install of one checkout, so two
+# clones sharing a venv would each re-point it at themselves and the other's tests would import the wrong files.
+PYPROJECT_KEY := $(shell { cat pyproject.toml; echo "$(CURDIR)"; } | sha256sum | cut -c1-12)
 VENV ?= $(COMIND_CACHE)/venv-$(PY_TAG)-$(PYPROJECT_KEY)
 VPY := $(VENV)/bin/python
 DEMO_DIR ?= $(CURDIR)/.demo
