@@ -1,4 +1,4 @@
-"""The only module that imports the kubernetes client: a small typed adapter over the API server.
+"""The only module that imports the kubernetes client (or asks kubectl anything): a small typed adapter.
 
 Objects come back as plain dicts (the API's own JSON). Every request is bounded by a timeout, never
 retried, and counted, so a caller can tell how many requests a run made. Lists are cluster-wide per
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins  # `list` in the class below is a method
 import json
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from comind_scaffold.errors import ClusterUnreachableError, InputError, KindNotS
 
 Obj = dict[str, Any]
 
-__all__ = ["KINDS", "Kind", "KindNotServedError", "KubeClient", "Obj"]
+__all__ = ["KINDS", "Kind", "KindNotServedError", "KubeClient", "Obj", "kubectl_client_version"]
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,40 @@ class KubeClient:
             raise ClusterUnreachableError(
                 f"API server {self.server}: HTTP {status} {reason} on PATCH {kind} {name}: {detail}"
             )
+
+    def apply(self, obj: Obj, field_manager: str, *, dry_run: bool = False) -> Obj:
+        """Server-side apply one object, as `kubectl apply --server-side` does (a field conflict is refused).
+
+        Returns the object as the API server stored it (with `dry_run`, as it would store it; nothing changes).
+
+        Raises:
+            InputError: The object names no kind this adapter knows, or no namespace for a namespaced kind.
+            ClusterUnreachableError: The API server cannot be reached or refuses the object.
+
+        """
+        meta = obj.get("metadata") or {}
+        kind, name, namespace = KINDS.get(str(obj.get("kind"))), str(meta.get("name", "")), meta.get("namespace")
+        if kind is None or not name or (kind.namespaced and not namespace):
+            raise InputError(f"{obj.get('kind')} {name}".strip(), "needs a known kind, a name and (namespaced) "
+                             "a namespace to be applied")
+        query = [("fieldManager", field_manager)] + ([("dryRun", "All")] if dry_run else [])
+        headers = {"Accept": "application/json", "Content-Type": "application/apply-patch+yaml"}
+        status, reason, raw = self._request("PATCH", kind.path(namespace, name), query, headers, obj)
+        if status >= 400:
+            raise ClusterUnreachableError(
+                f"API server {self.server}: HTTP {status} {reason} on apply {kind.name} {name}: {_message(raw)[:300]}"
+            )
+        stored: Obj = json.loads(raw)
+        return stored
+
+    def would_change(self, obj: Obj, field_manager: str) -> bool:
+        """True when applying `obj` would change the stored object (`kubectl diff --server-side` exiting 1).
+
+        A dry-run apply is compared with the live object; managed fields, resource version and status aside.
+        """
+        planned = self.apply(obj, field_manager, dry_run=True)
+        live = self.get(str(obj["kind"]), str(obj["metadata"]["name"]), obj["metadata"].get("namespace"))
+        return live is None or _comparable(planned) != _comparable(live)
 
     def create(self, kind: str, obj: Obj, namespace: str | None = None) -> bool:
         """Create one object; False when one of that name already exists (it is left as it is).
@@ -269,12 +304,7 @@ class KubeClient:
         proxy = f"/api/v1/namespaces/{namespace}/services/{service}/proxy{path}"
         status, reason, raw = self._raw_get(proxy, None, "*/*")
         if status >= 400:
-            detail = raw.decode("utf-8", "replace").strip()
-            try:
-                detail = str(json.loads(detail).get("message") or detail)
-            except (ValueError, AttributeError):
-                pass
-            raise LookupError(f"service proxy {namespace}/{service}: HTTP {status} {reason}: {detail[:200]}")
+            raise LookupError(f"service proxy {namespace}/{service}: HTTP {status} {reason}: {_message(raw)[:200]}")
         return raw
 
     def port_forward_stream(self, namespace: str, pod: str, port: int) -> Any:
@@ -289,6 +319,31 @@ class KubeClient:
         self.requests += 1
         core = client.CoreV1Api(self._api)
         return portforward(core.connect_get_namespaced_pod_portforward, pod, namespace, ports=str(port))
+
+
+def _message(raw: bytes) -> str:
+    """The `message` of an API server's error answer (a Status object), else the answer itself."""
+    detail = raw.decode("utf-8", "replace").strip()
+    try:
+        return str(json.loads(detail).get("message") or detail)
+    except (ValueError, AttributeError):
+        return detail
+
+
+def _comparable(obj: Obj) -> Obj:
+    """`obj` without what the API server keeps for itself: managed fields, resource version, status."""
+    meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k not in ("managedFields", "resourceVersion")}
+    return {**{k: v for k, v in obj.items() if k != "status"}, "metadata": meta}
+
+
+def kubectl_client_version(binary: str = "kubectl") -> str:
+    """The gitVersion `kubectl version --client` reports (`v1.34.4`); ValueError when it reports none in 30 s."""
+    try:
+        done = subprocess.run([binary, "version", "--client", "-o", "json"], capture_output=True, text=True,
+                              timeout=30, check=False)
+        return str(json.loads(done.stdout)["clientVersion"]["gitVersion"])
+    except (subprocess.TimeoutExpired, KeyError, TypeError) as err:  # json's own error is a ValueError already
+        raise ValueError(str(err) or err.__class__.__name__) from err
 
 
 def _first_line(err: BaseException) -> str:

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from comind_scaffold import __version__
 from comind_scaffold.access import ARGOCD_SERVER_PORT, Forward, MergeResult
-from comind_scaffold.bootstrap import PHASES, BootstrapOptions, BootstrapReport, PhaseResult
+from comind_scaffold.bootstrap.options import PHASES, BootstrapOptions
+from comind_scaffold.bootstrap.run import BootstrapReport, PhaseResult
 from comind_scaffold.constants import ARGOCD_NAMESPACE, PROFILES
 from comind_scaffold.models import CheckResult, Status
 from comind_scaffold.monitoring import MONITORING_NAMESPACE, TARGETS, MonitoringAccess, Proxy
@@ -287,7 +288,7 @@ def install_provider() -> ProviderBuild:
 def bootstrap(repo: PlatformRepo, options: BootstrapOptions, *, progress: Progress | None = None,
               on_phase: Callable[[PhaseResult], None] | None = None) -> BootstrapReport:
     """Stand the platform up phase by phase (`PHASES`), resumably."""
-    from comind_scaffold.bootstrap import bootstrap as run_bootstrap
+    from comind_scaffold.bootstrap.run import bootstrap as run_bootstrap
 
     return run_bootstrap(repo, options, progress=progress, on_phase=on_phase)
 

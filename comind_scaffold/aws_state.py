@@ -197,12 +197,11 @@ def ensure_remote_state(repo: PlatformRepo, *, endpoint_url: str | None = None, 
         AwsStateError: No credentials, the API is unreachable, or the bucket exists without comind's tags.
 
     """
-    import boto3
-    from botocore.config import Config
+    from comind_scaffold import _aws
 
     spec = repo.spec
-    session = boto3.Session(profile_name=profile, region_name=spec.aws_region)
-    config = Config(connect_timeout=timeout, read_timeout=timeout, retries={"total_max_attempts": 2})
+    session = _aws.session(profile, spec.aws_region)
+    config = _aws.bounded(timeout, attempts=2)
     name = bucket_name(spec.platform_name, _account(session, endpoint_url))
     bucket = _Bucket(session.client("s3", endpoint_url=endpoint_url, config=config), name, spec.aws_region)
     changes: list[StateChange] = []

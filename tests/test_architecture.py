@@ -116,3 +116,19 @@ def test_local_service_ports_are_spelled_only_in_the_catalog() -> None:
                if path.name != "service_catalog.py"
                for n, line in enumerate(path.read_text().splitlines(), 1) if pattern.search(line)]
     assert spelled == []
+
+
+def test_bootstrap_reaches_the_cluster_and_aws_only_through_the_adapters() -> None:
+    """bootstrap/ runs no tool and builds no client itself: kubectl and the API server via _kube.py, AWS via _aws.py."""
+    direct = {"subprocess", "kubernetes", "boto3", "botocore"}
+    found = {}
+    for path in sorted((PACKAGE / "bootstrap").glob("*.py")):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                names.add(node.module.split(".")[0])
+        if names & direct:
+            found[path.name] = sorted(names & direct)
+    assert found == {}

@@ -20,7 +20,8 @@ from typing import Any
 
 import pytest
 
-from comind_scaffold.bootstrap import PHASES, read_state
+from comind_scaffold.bootstrap.options import PHASES
+from comind_scaffold.bootstrap.state import read_state
 from comind_scaffold.checks.expected import Expected
 from tests.components.argocd import summarize
 from tests.components.fixtures_argocd import GitOpsPlatform, IngressStandIn

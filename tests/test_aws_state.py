@@ -138,7 +138,8 @@ def test_bootstrap_aws_plans_the_state_bucket_first(repo: PlatformRepo, moto_end
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """The cluster phase of `comind bootstrap --profile aws` starts with the remote state (the SDK's endpoint from
     AWS_ENDPOINT_URL, moto here); a dry run before any state exists plans it and stops before terraform."""
-    from comind_scaffold.bootstrap import BootstrapOptions, phase_cluster
+    from comind_scaffold.bootstrap.options import BootstrapOptions
+    from comind_scaffold.bootstrap.phases import phase_cluster
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
     outcome, detail = phase_cluster(repo, BootstrapOptions(profile="aws", dry_run=True))

@@ -19,16 +19,11 @@ from typing import Any
 import pytest
 import yaml
 
-from comind_scaffold.bootstrap import (
-    STATE_FILE,
-    BootstrapOptions,
-    PhaseResult,
-    bootstrap,
-    check_port_free,
-    phase_services,
-    preflight,
-    read_state,
-)
+from comind_scaffold.bootstrap.options import BootstrapOptions
+from comind_scaffold.bootstrap.phases import phase_services
+from comind_scaffold.bootstrap.preflight import check_port_free, preflight
+from comind_scaffold.bootstrap.run import PhaseResult, bootstrap
+from comind_scaffold.bootstrap.state import STATE_FILE, read_state
 from comind_scaffold.cli import main
 from comind_scaffold.errors import ValidationFailed
 from comind_scaffold.models import Status
@@ -232,11 +227,36 @@ def test_run_stopped_by_ctrl_c_resumes_at_the_phase_it_was_in(platform: Platform
         "preflight": "unchanged", "services": "resumed", "cluster": "resumed", "root-app": "done"}
 
 
+@pytest.mark.cluster
+def test_root_app_phase_applies_once_then_reports_unchanged(platform: PlatformRepo, cluster: Any) -> None:
+    """The server-side apply and its dry-run diff: a second run finds nothing to change and writes nothing; an
+    edited root app is planned by a dry run and applied by the next run."""
+    from comind_scaffold.bootstrap.phases import phase_root_app
+
+    options = _options(cluster)
+    first = phase_root_app(platform, options)
+    before = cluster.get_application(ROOT_APP)["metadata"]["resourceVersion"]
+    second = phase_root_app(platform, options)
+    assert cluster.get_application(ROOT_APP)["metadata"]["resourceVersion"] == before
+    root_app = platform.root / "k8s" / "kustomize" / "root-app.yaml"
+    root_app.write_text(root_app.read_text().replace("path: k8s/kustomize", "path: k8s/kustomize/elsewhere"))
+    planned = phase_root_app(platform, _options(cluster, dry_run=True))
+    assert cluster.get_application(ROOT_APP)["spec"]["source"]["path"] == "k8s/kustomize"
+    applied = phase_root_app(platform, options)
+    names = f"{ROOT_APP}.yaml, root-app.yaml"
+    assert [first, second, planned, applied] == [
+        ("done", f"applied {names}"), ("unchanged", f"{names}: already applied"),
+        ("planned", f"would apply {names}"), ("done", f"applied {names}")]
+    assert cluster.get_application(ROOT_APP)["spec"]["source"]["path"] == "k8s/kustomize/elsewhere"
+    managers = {f["manager"] for f in cluster.get_application(ROOT_APP)["metadata"]["managedFields"]}
+    assert managers == {"comind"}
+
+
 @pytest.mark.terraform
 def test_cluster_phase_applies_once_then_reports_unchanged(platform: PlatformRepo) -> None:
     """The cluster phase's plan/apply handling with real terraform, on a provider-less stand-in environment
     (the real environments/local needs k3d, helm and providers this machine cannot have)."""
-    from comind_scaffold.bootstrap import phase_cluster
+    from comind_scaffold.bootstrap.phases import phase_cluster
 
     environment = platform.root / "infra" / "terraform" / "environments" / "local"
     environment.mkdir(parents=True)

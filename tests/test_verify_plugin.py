@@ -112,7 +112,7 @@ def test_status_inside_a_generated_platform_runs_the_installed_suite(
 
 
 def test_local_runs_use_the_kubeconfig_bootstrap_wrote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from comind_scaffold.bootstrap import LOCAL_KUBECONFIG
+    from comind_scaffold.bootstrap.options import LOCAL_KUBECONFIG
     from comind_scaffold.verifier.session import Options, VerifySession
     from tests.helpers_services import write_platform
 

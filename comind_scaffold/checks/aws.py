@@ -32,13 +32,12 @@ class Aws:
     def __init__(
         self, region: str, endpoint_url: str | None = None, profile: str | None = None, timeout: float = 5.0
     ) -> None:
-        import boto3
-        from botocore.config import Config
+        from comind_scaffold import _aws
 
         self.region = region
         self.endpoint_url = endpoint_url
-        self._session = boto3.Session(profile_name=profile, region_name=region)
-        self._config = Config(connect_timeout=timeout, read_timeout=timeout, retries={"total_max_attempts": 1})
+        self._session = _aws.session(profile, region)
+        self._config = _aws.bounded(timeout, attempts=1)
         self._clients: dict[str, Any] = {}
 
     def client(self, service: str) -> Any:

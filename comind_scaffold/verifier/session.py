@@ -161,7 +161,7 @@ class VerifySession:
             return self.options.kubeconfig
         repo = self.platform().value
         if repo is not None and self.options.profile == "local":
-            from comind_scaffold.bootstrap import LOCAL_KUBECONFIG
+            from comind_scaffold.bootstrap.options import LOCAL_KUBECONFIG
 
             written = repo.root / LOCAL_KUBECONFIG
             if written.is_file():
