@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,9 @@ from comind_scaffold.access import ARGOCD_SERVER_PORT, Forward, MergeResult
 from comind_scaffold.bootstrap.options import PHASES, BootstrapOptions
 from comind_scaffold.bootstrap.run import BootstrapReport, PhaseResult
 from comind_scaffold.constants import ARGOCD_NAMESPACE, PROFILES
+from comind_scaffold.layers import LAYERS as VERIFY_LAYERS
+from comind_scaffold.layers import OPTIONS as VERIFY_OPTIONS
+from comind_scaffold.layers import VerifyOptions
 from comind_scaffold.models import CheckResult, Status
 from comind_scaffold.monitoring import MONITORING_NAMESPACE, TARGETS, MonitoringAccess, Proxy
 from comind_scaffold.providers import LOCALDEV_VERSION, ProviderBuild
@@ -53,6 +57,8 @@ __all__ = [
     "PHASES",
     "PROFILES",
     "SCOPES",
+    "VERIFY_LAYERS",
+    "VERIFY_OPTIONS",
     "BootstrapOptions",
     "BootstrapReport",
     "CheckResult",
@@ -68,6 +74,7 @@ __all__ = [
     "SealResult",
     "Status",
     "TfResult",
+    "VerifyOptions",
     "abort_update",
     "argocd_password",
     "argocd_port_forward",
@@ -203,14 +210,14 @@ def validate(path: Path | str, *, argocd_crds: Path | str | None = None) -> Vali
     return run_validation(path, argocd_crds=argocd_crds)
 
 
-def verify(repo: PlatformRepo, *, layers: Sequence[str] = (), profile: str | None = None,
-           envs: Sequence[str] = (), kubeconfig: str | None = None, context: str | None = None, wait: float = 0.0,
-           json_path: str | None = None) -> int:
-    """Run the verify suite against the platform (output to the terminal); returns comind's exit code."""
-    from comind_scaffold.verifier.run import Selection, run_verify
+def verify(repo: PlatformRepo, options: VerifyOptions | None = None) -> int:
+    """Run the verify suite against the platform (output to the terminal); returns comind's exit code.
 
-    return run_verify(repo.root, Selection(profile=profile, layers=layers, envs=envs, kubeconfig=kubeconfig,
-                                           context=context, wait=wait, json_path=json_path))
+    `options` (`VERIFY_OPTIONS` lists them) are those of `pytest verify/`; their platform_dir is the repo's.
+    """
+    from comind_scaffold.verifier.run import run_verify
+
+    return run_verify(replace(options or VerifyOptions(), platform_dir=str(repo.root)))
 
 
 # --- local Docker services -----------------------------------------------------------------------------------------

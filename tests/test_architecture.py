@@ -132,3 +132,52 @@ def test_bootstrap_reaches_the_cluster_and_aws_only_through_the_adapters() -> No
         if names & direct:
             found[path.name] = sorted(names & direct)
     assert found == {}
+
+
+def _suite_tests() -> dict[str, list[str]]:
+    """Every test function of the shipped suite, by module (`comind_scaffold.verifier.suite.test_apps`)."""
+    suite = PACKAGE / "verifier" / "suite"
+    return {
+        module_name(path): [node.name for node in ast.parse(path.read_text()).body
+                            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")]
+        for path in sorted(suite.glob("test_*.py"))
+    }
+
+
+def test_every_suite_test_belongs_to_exactly_one_layer_and_every_listed_check_exists() -> None:
+    from comind_scaffold import layers
+
+    found = [(module, name) for module, names in _suite_tests().items() for name in names]
+    listed = [(layer.module, check) for layer in layers.LAYERS for check in layer.checks]
+    unlisted = sorted(set(found) - set(listed))
+    assert unlisted == [], f"suite tests no Layer in comind_scaffold/layers.py lists: {unlisted}"
+    assert sorted(set(listed) - set(found)) == [], "checks listed in comind_scaffold/layers.py that do not exist"
+    names = [name for _, name in listed]
+    assert sorted({n for n in names if names.count(n) > 1}) == []  # `status --list` names each check once
+    assert set(_suite_tests()) == {layer.module for layer in layers.LAYERS}
+
+
+@pytest.mark.parametrize("folder", ["verify", "templates/platform/verify"])
+def test_verify_folders_only_point_at_the_suite(folder: str) -> None:
+    root = PACKAGE.parent / folder
+    files = {path.name: path.read_text() for path in root.glob("test_*.py")}
+    assert sorted(files) == sorted(f"{module.rpartition('.')[2]}.py" for module in _suite_tests())
+    for name, text in files.items():
+        assert f"from comind_scaffold.verifier.suite.{name[:-3]} import *" in text, name
+        assert "def test_" not in text, name
+
+
+def test_verifier_options_are_declared_once() -> None:
+    """Only layers.py spells a verifier flag; pytest, the typed options and `comind status` read its table."""
+    from comind_scaffold import layers
+
+    flags = {option.flag for option in layers.OPTIONS}
+    spelled = [
+        f"{path.relative_to(PACKAGE)}:{node.lineno}"
+        for path in [*sorted((PACKAGE / "verifier").rglob("*.py")), PACKAGE / "cli" / "status.py"]
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Constant) and node.value in flags
+    ]
+    assert spelled == []
+    assert len(flags) == len(layers.OPTIONS) == len(layers.OPTION)
+    assert all(set(option.layers) <= set(layers.NAMES) and option.layers for option in layers.OPTIONS)

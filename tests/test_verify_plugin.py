@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from comind_scaffold.cli import main
+from comind_scaffold.errors import InputError
 from tests.helpers_verify import ROOT, platform_repo  # noqa: F401
 
 
@@ -113,7 +114,8 @@ def test_status_inside_a_generated_platform_runs_the_installed_suite(
 
 def test_local_runs_use_the_kubeconfig_bootstrap_wrote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from comind_scaffold.bootstrap.options import LOCAL_KUBECONFIG
-    from comind_scaffold.verifier.session import Options, VerifySession
+    from comind_scaffold.layers import VerifyOptions as Options
+    from comind_scaffold.verifier.session import VerifySession
     from tests.helpers_services import write_platform
 
     monkeypatch.delenv("KUBECONFIG", raising=False)
@@ -128,3 +130,58 @@ def test_local_runs_use_the_kubeconfig_bootstrap_wrote(tmp_path: Path, monkeypat
     assert VerifySession(Options(profile="aws", platform_dir=str(repo.root))).kubeconfig() is None
     explicit = VerifySession(Options(profile="local", platform_dir=str(repo.root), kubeconfig="/k"))
     assert explicit.kubeconfig() == "/k"
+
+
+def test_every_verifier_option_is_one_flag_of_pytest_and_of_the_status_commands() -> None:
+    from typer.main import get_command
+
+    from comind_scaffold.cli import app
+    from comind_scaffold.layers import OPTIONS
+
+    table = [option.flag for option in OPTIONS]
+    commands = get_command(app).commands
+    flags = {name: [f for p in commands[name].params for f in p.opts if f != "--help"] for name in commands}
+    assert flags["status"] == [*table, "--list"]
+    assert flags["gitops-status"] == [flag for flag in table if flag != "--layer"]
+    proc = _pytest("--help", cwd=ROOT)
+    group = proc.stdout.split("comind-ops platform verifier (pytest verify/):\n")[1].split("\n\n")[0]
+    assert [line.split()[0].split("=")[0] for line in group.splitlines() if line.startswith("  --")] == table
+
+
+def test_options_reach_the_child_pytest_as_the_same_flags() -> None:
+    from comind_scaffold.layers import VerifyOptions
+    from comind_scaffold.verifier.run import verify_command
+
+    options = VerifyOptions(profile="aws", layers=["apps", "aws"], envs=["dev", "prod"], wait=2.5, timeout=1.0,
+                            platform_dir="/p", aws_profile="ci")
+    argv = verify_command(options)
+    flags = [arg for arg in argv if arg.startswith("--") and not arg.startswith(("--rootdir", "--tb"))]
+    assert flags == ["--profile=aws", "--layer=apps", "--layer=aws", "--platform-dir=/p", "--env=dev", "--env=prod",
+                     "--wait=2.5", "--aws-profile=ci", "--probe-timeout=1.0"]
+    with pytest.raises(InputError) as err:
+        verify_command(VerifyOptions(layers=["network"]))
+    assert err.value.message == "--layer: 'network' is not one of static, services, cluster, gitops, apps, aws"
+
+
+def test_layer_option_selects_like_a_marker(platform_repo) -> None:  # noqa: F811
+    proc = _pytest(str(ROOT / "verify"), "--co", "-q", "--profile=local", "--layer=gitops", "--layer=static",
+                   f"--platform-dir={platform_repo.root}", "--kubeconfig=/nonexistent")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    files = {line.split("::")[0].rsplit("/", 1)[-1] for line in proc.stdout.splitlines() if "::" in line}
+    assert files == {"test_gitops.py", "test_static.py"}, proc.stdout[-3000:]
+
+
+def test_status_list_shows_each_layers_checks_and_runs_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from comind_scaffold.layers import APPS, GITOPS
+
+    monkeypatch.chdir(tmp_path)  # no platform repository needed
+    assert main(["status", "--list", "--layer", "gitops", "--layer", "apps"]) == 0
+    out = capsys.readouterr().out
+    lines = [line.strip() for line in out.splitlines()]
+    assert [line.split(":")[0] for line in lines if not line.startswith(("test_", "options"))] == ["gitops", "apps"]
+    assert [line for line in lines if line.startswith("test_")] == [*GITOPS.checks, *APPS.checks]
+    assert "options: --kubeconfig --context --wait --probe-timeout" in lines
+    assert main(["status", "--list", "--profile", "local"]) == 0
+    assert "aws: " not in capsys.readouterr().out

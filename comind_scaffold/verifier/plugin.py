@@ -15,10 +15,11 @@ import pytest
 from comind_scaffold import constants as c
 from comind_scaffold import layers
 from comind_scaffold.errors import UserError
+from comind_scaffold.layers import VerifyOptions
 from comind_scaffold.models import CheckResult, failed, passed
 from comind_scaffold.verifier import recording as _record
 from comind_scaffold.verifier.report import LayerReport, layer_of
-from comind_scaffold.verifier.session import PROFILE_LAYERS, Options, Target, VerifySession
+from comind_scaffold.verifier.session import PROFILE_LAYERS, Target, VerifySession
 
 if TYPE_CHECKING:
     from comind_scaffold._docker import DockerEngine
@@ -35,57 +36,20 @@ _MARKERS = {layer.name: layer.about for layer in layers.LAYERS}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """Add the `comind` option group."""
+    """Add the `comind` option group, one option per record of `layers.OPTIONS`."""
     group = parser.getgroup("comind", "comind-ops platform verifier (pytest verify/)")
-    group.addoption(
-        "--profile",
-        dest="comind_profile",
-        choices=c.PROFILES,
-        default=None,
-        help="which layers apply: local (services) or aws; default: the platform's default_profile",
-    )
-    group.addoption(
-        "--platform-dir",
-        dest="comind_platform_dir",
-        default=None,
-        help="the platform repository (default: found from the current folder)",
-    )
-    group.addoption("--kubeconfig", dest="comind_kubeconfig", default=None, help="kubeconfig file")
-    group.addoption("--context", dest="comind_context", default=None, help="kubeconfig context")
-    group.addoption(
-        "--env",
-        dest="comind_envs",
-        action="append",
-        default=[],
-        help="environment to verify (repeatable; default: all of the platform's)",
-    )
-    group.addoption(
-        "--wait",
-        dest="comind_wait",
-        type=float,
-        default=0.0,
-        help="seconds to wait for Progressing Applications before judging them",
-    )
-    group.addoption("--json", dest="comind_json", default=None, help="write the layer summary and results as JSON")
-    group.addoption(
-        "--aws-endpoint-url",
-        dest="comind_aws_endpoint_url",
-        default=None,
-        help="AWS API endpoint (an emulator such as moto's server)",
-    )
-    group.addoption("--aws-profile", dest="comind_aws_profile", default=None, help="AWS credentials profile")
-    group.addoption(
-        "--probe-timeout",
-        dest="comind_timeout",
-        type=float,
-        default=5.0,
-        help="seconds allowed for each request to a target (default 5)",
-    )
+    for option in layers.OPTIONS:
+        extra: dict[str, Any] = {"choices": option.choices} if option.choices else {}
+        if option.repeatable:
+            extra.update(action="append", default=[])
+        else:
+            extra.update(type=option.type, default=option.default)
+        group.addoption(option.flag, dest=option.pytest_dest, help=option.help, **extra)
 
 
 def is_verify_run(config: pytest.Config) -> bool:
     """Tell whether this pytest run verifies a platform (not, say, comind-ops' own tests)."""
-    if config.getoption("comind_profile", None):
+    if config.getoption(layers.OPTION["profile"].pytest_dest, None):
         return True
     for arg in config.args:
         path = Path(arg.split("::")[0]).resolve()
@@ -100,30 +64,25 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: {text}")
     if not is_verify_run(config):
         return
-    options = Options(
-        profile=config.getoption("comind_profile") or "",
-        platform_dir=config.getoption("comind_platform_dir"),
-        kubeconfig=config.getoption("comind_kubeconfig"),
-        context=config.getoption("comind_context"),
-        envs=list(config.getoption("comind_envs")),
-        wait=config.getoption("comind_wait"),
-        json_path=config.getoption("comind_json"),
-        aws_endpoint_url=config.getoption("comind_aws_endpoint_url"),
-        aws_profile=config.getoption("comind_aws_profile"),
-        timeout=config.getoption("comind_timeout"),
-    )
+    options = VerifyOptions.of({option.dest: config.getoption(option.pytest_dest) for option in layers.OPTIONS})
     session = VerifySession(options)
     if not options.profile:
         repo = session.platform().value
         options.profile = repo.spec.default_profile if repo else "local"
     config.stash[_SESSION] = session
-    session.connect_in_background(_selected_layers(config, options.profile))
+    session.connect_in_background(_selected_layers(config, options))
     config.pluginmanager.register(LayerReport(options.profile, options.json_path), "comind-verify-report")
 
 
-def _selected_layers(config: pytest.Config, profile: str) -> set[str]:
-    """Layers that the profile applies and `-m` (if given) selects."""
-    selected = set(PROFILE_LAYERS[profile])
+def _applying(options: VerifyOptions) -> frozenset[str]:
+    """Layers that the profile applies and `--layer` (if given) selects."""
+    of_profile = PROFILE_LAYERS[options.profile]
+    return of_profile & set(options.layers) if options.layers else of_profile
+
+
+def _selected_layers(config: pytest.Config, options: VerifyOptions) -> set[str]:
+    """Layers that the profile applies and `--layer` and `-m` (if given) select."""
+    selected = set(_applying(options))
     expression = config.getoption("markexpr", "")
     if not expression:
         return selected
@@ -143,17 +102,24 @@ def _only(layer: str) -> Any:
     return matches
 
 
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Mark each test of the shipped suite with its module's layer (before -m/-k select)."""
+    layer = layers.MODULE_LAYER.get(getattr(getattr(item, "function", None), "__module__", ""))
+    if layer is not None:
+        item.add_marker(layer.name)
+
+
 def _session(config: pytest.Config) -> VerifySession | None:
     return config.stash.get(_SESSION, None)
 
 
 @pytest.hookimpl(trylast=True)  # after -m/-k, so only selected tests wait for their targets
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Deselect layers the profile does not apply to; run layers in order; report tests of unusable targets."""
+    """Deselect layers the profile or --layer leave out; run layers in order; report tests of unusable targets."""
     session = _session(config)
     if session is None:
         return
-    applies = PROFILE_LAYERS[session.options.profile]
+    applies = _applying(session.options)
     keep = [item for item in items if layer_of(item.keywords) in applies]
     dropped = [item for item in items if layer_of(item.keywords) not in applies]
     if dropped:

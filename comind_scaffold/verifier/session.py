@@ -11,7 +11,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from comind_scaffold.checks.expected import Expected
 from comind_scaffold.checks.resources import Snapshot
 from comind_scaffold.constants import PROFILES
 from comind_scaffold.errors import ComindError, UserError
+from comind_scaffold.layers import AWS_API, DOCKER_ENGINE, KUBE_API, VerifyOptions, layers_reaching
 from comind_scaffold.repo import PlatformRepo
 
 LAYERS = layers.NAMES
@@ -39,26 +40,10 @@ class Target:
     value: Any = None
 
 
-@dataclass
-class Options:
-    """The `comind` option group's values."""
-
-    profile: str = "local"
-    platform_dir: str | None = None
-    kubeconfig: str | None = None
-    context: str | None = None
-    envs: list[str] = field(default_factory=list)
-    wait: float = 0.0
-    json_path: str | None = None
-    aws_endpoint_url: str | None = None
-    aws_profile: str | None = None
-    timeout: float = 5.0
-
-
 class VerifySession:
     """Lazily built targets for one run."""
 
-    def __init__(self, options: Options) -> None:
+    def __init__(self, options: VerifyOptions) -> None:
         self.options = options
         self.targets: dict[str, Target] = {}
         self.waited = 0.0
@@ -96,13 +81,13 @@ class VerifySession:
         """
         wanted: list[Callable[[], object]] = []
         modules: list[str] = []
-        if layers & {"cluster", "gitops", "apps", "aws"}:
+        if layers & layers_reaching(KUBE_API):
             wanted.append(self.kube)
             modules += ["kubernetes.client", "kubernetes.config"]
-        if "services" in layers:
+        if layers & layers_reaching(DOCKER_ENGINE):
             wanted.append(self.docker)
             modules += ["docker", "comind_scaffold._docker"]
-        if "aws" in layers:
+        if layers & layers_reaching(AWS_API):
             wanted.append(self.aws)
             modules += ["boto3", "botocore.config"]
         if "apps" in layers and "static" not in layers:  # with static, its `validate` fills the render cache first

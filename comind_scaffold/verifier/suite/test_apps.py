@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import pytest
-
 from comind_scaffold.checks import apps
 from comind_scaffold.verifier import record
 
@@ -16,9 +14,6 @@ if TYPE_CHECKING:
     from comind_scaffold.checks.expected import AppEnv, Expected
     from comind_scaffold.checks.resources import Snapshot
     from comind_scaffold.repo import PlatformRepo
-
-
-pytestmark = pytest.mark.apps
 
 
 def test_app_namespace(kube: Snapshot, expected: Expected, app_env: AppEnv) -> None:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import pytest
-
 from comind_scaffold.checks import aws as checks
 from comind_scaffold.verifier import check_target, record
 
@@ -19,9 +17,6 @@ if TYPE_CHECKING:
     from comind_scaffold.repo import PlatformRepo
     from comind_scaffold.specs import NodeGroup
     from comind_scaffold.verifier.session import Target
-
-
-pytestmark = pytest.mark.aws
 
 
 def test_aws_reachable(aws_target: Target) -> None:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import pytest
-
 from comind_scaffold.checks import cluster
 from comind_scaffold.verifier import check_target, record
 
@@ -16,9 +14,6 @@ if TYPE_CHECKING:
     from comind_scaffold.checks.resources import Snapshot
     from comind_scaffold.repo import PlatformRepo
     from comind_scaffold.verifier.session import Target
-
-
-pytestmark = pytest.mark.cluster
 
 
 def test_api_reachable(kube_target: Target) -> None:

@@ -18,9 +18,6 @@ if TYPE_CHECKING:
     from comind_scaffold.repo import PlatformRepo
 
 
-pytestmark = pytest.mark.gitops
-
-
 def test_argocd_crds(kube: Snapshot) -> None:
     verdict = record(gitops.check_argocd_crds(kube))
     assert verdict.ok, verdict.detail

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import pytest
-
 from comind_scaffold.checks import local_services as checks
 from comind_scaffold.verifier import record
 
@@ -18,9 +16,6 @@ if TYPE_CHECKING:
     from comind_scaffold.services.credentials import LocalCredentials
     from comind_scaffold.services.report import ServiceStatus
     from comind_scaffold.specs import ServiceName
-
-
-pytestmark = pytest.mark.services
 
 
 def test_service_container(service_rows: dict[str, ServiceStatus], service: ServiceName) -> None:

@@ -7,16 +7,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import pytest
-
 from comind_scaffold.validation.run import validate
 from comind_scaffold.verifier import record
 
 if TYPE_CHECKING:
     from comind_scaffold.repo import PlatformRepo
-
-
-pytestmark = pytest.mark.static
 
 
 def test_static_validation(platform: PlatformRepo) -> None:
