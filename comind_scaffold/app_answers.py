@@ -165,10 +165,7 @@ def app_answers(repo: PlatformRepo, name: str, team: str, options: Mapping[str, 
         "cpu_limit": "500m",
         "memory_request": "64Mi",
         "memory_limit": "256Mi",
-        "with_database": False,
-        "with_cache": False,
-        "with_queue": False,
-        "with_storage": False,
+        **dict.fromkeys(catalog.APP_FLAGS, False),
         "ingress": True,
         "autoscaling": False,
         "max_replicas": 5,
@@ -203,7 +200,7 @@ def platform_facts(repo: PlatformRepo) -> dict[str, Any]:
 def _service_ports(repo: PlatformRepo) -> dict[str, int]:
     if repo.spec.default_profile == "aws":
         return {service.name: service.aws_port for service in catalog.SERVICES.values()}
-    ports = {service.name: service.port for service in catalog.SERVICES.values()}
+    ports: dict[str, int] = {service.name: service.port for service in catalog.SERVICES.values()}
     for name, service in repo.services.services.items():
         ports[name] = service.port
     return ports
@@ -241,7 +238,7 @@ def check_app_answers(repo: PlatformRepo, answers: Mapping[str, Any], *, explici
     _check_collisions(repo, spec, explicit_port=explicit_port)
 
 
-_BOOLEANS = ("with_database", "with_cache", "with_queue", "with_storage", "ingress", "autoscaling")
+_BOOLEANS = (*catalog.APP_FLAGS, "ingress", "autoscaling")
 _INTEGERS = ("port", "max_replicas", "sync_wave")
 _STRINGS = (
     "description",

@@ -22,8 +22,8 @@ from comind_scaffold.errors import InputError, TemplateError
 _ANSWERS_META = {"_commit", "_src_path", "template"}
 
 
-# The local services by their canonical name (service_catalog.py holds every other fact about each).
-ServiceName = Literal["postgresql", "minio", "redis", "elasticmq"]
+# The local services by their canonical name (service_catalog.py holds every fact about each).
+ServiceName = catalog.ServiceName
 
 
 class _Spec(BaseModel):

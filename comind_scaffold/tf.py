@@ -90,20 +90,20 @@ def local_variables(repo: PlatformRepo, app: AppSpec, env: str, kubeconfig: Path
     }
     if kubeconfig is not None:
         variables["kubeconfig"] = str(kubeconfig)
-    if "postgresql" in enabled:
-        pg = creds.postgresql
+    pg, s3, mq = (enabled.get(service.name) for service in (catalog.POSTGRESQL, catalog.MINIO, catalog.ELASTICMQ))
+    if pg is not None:
+        admin = creds.postgresql
         variables["postgres_admin_url"] = (
-            f"postgres://{pg.username}:{pg.password}@{host}:{enabled['postgresql'].port}/postgres?sslmode=disable"
+            f"postgres://{admin.username}:{admin.password}@{host}:{pg.port}/postgres?sslmode=disable"
         )
-    if "minio" in enabled:
-        port = enabled["minio"].port
-        variables.update(s3_endpoint=f"http://{host}:{port}", s3_access_key=creds.minio.access_key,
+    if s3 is not None:
+        variables.update(s3_endpoint=f"http://{host}:{s3.port}", s3_access_key=creds.minio.access_key,
                          s3_secret_key=creds.minio.secret_key)
         # Only an S3 stand-in that answers is known to lack the admin API; an endpoint that does not answer
         # counts as MinIO, and Terraform then names the unreachable endpoint itself.
-        variables["minio_admin"] = is_minio(host, port, 5.0) is not False
-    if "elasticmq" in enabled:
-        variables["sqs_endpoint"] = f"http://{host}:{enabled['elasticmq'].port}"
+        variables["minio_admin"] = is_minio(host, s3.port, 5.0) is not False
+    if mq is not None:
+        variables["sqs_endpoint"] = f"http://{host}:{mq.port}"
     return variables
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from comind_scaffold import layers
+from comind_scaffold import service_catalog as catalog
 from comind_scaffold.checks.expected import AppEnv
 from comind_scaffold.checks.resources import Snapshot, Workload
 from comind_scaffold.errors import AwsUnreachableError, ClusterUnreachableError
@@ -271,7 +272,7 @@ def check_internal_dns(aws: Aws, spec: PlatformSpec, env: str) -> CheckResult:
         if records is None:
             return failed("aws.dns", LAYER, ref, f"no private hosted zone {zone_name}",
                           "apply infra/terraform/environments/aws (`comind bootstrap --profile aws`)")
-        wanted = ["postgresql", *(["redis"] if spec.redis_enabled else [])]
+        wanted = [catalog.POSTGRESQL.name, *([catalog.REDIS.name] if spec.redis_enabled else [])]
         missing = [s for s in wanted if not records.get(f"{s}.{env}.{zone_name}")]
         if missing:
             return failed("aws.dns", LAYER, ref, f"no CNAME for {', '.join(missing)}")

@@ -11,6 +11,7 @@ import socket
 from typing import Any
 
 from comind_scaffold import layers
+from comind_scaffold import service_catalog as catalog
 from comind_scaffold.checks.expected import AppEnv
 from comind_scaffold.models import CheckResult, failed, passed
 from comind_scaffold.specs import ServiceSpec, ServicesSpec
@@ -59,28 +60,19 @@ def check_probe(row: Any) -> CheckResult:
 
 def check_app_resources(pair: AppEnv, services: ServicesSpec, creds: Any, timeout: float) -> list[CheckResult]:
     """Check that the app's database, bucket and queues exist in the local services (superuser/root credentials)."""
-    from comind_scaffold.services.probes import aws_client
+    from comind_scaffold.services.probes import local_client
 
     enabled, host, app, env = services.enabled(), services.bind_address, pair.app, pair.env
+    pg, store, mq = catalog.POSTGRESQL.name, catalog.MINIO.name, catalog.ELASTICMQ.name
     results: list[CheckResult] = []
-    if app.with_database and "postgresql" in enabled:
-        results.append(_database_exists(pair, enabled["postgresql"], host, creds, timeout))
-    if app.with_storage and "minio" in enabled:
+    if app.with_database and pg in enabled:
+        results.append(_database_exists(pair, enabled[pg], host, creds, timeout))
+    if app.with_storage and store in enabled:
         bucket = app.bucket(services.platform, env)
-        s3 = aws_client(
-            "s3",
-            f"http://{host}:{enabled['minio'].port}",
-            creds.minio.access_key,
-            creds.minio.secret_key,
-            creds.minio.region,
-            timeout,
-        )
+        s3 = local_client(catalog.MINIO, host, enabled[store].port, creds.minio, timeout)
         results.append(_exists("app.bucket", f"bucket {bucket}", lambda: s3.head_bucket(Bucket=bucket)))
-    if app.with_queue and "elasticmq" in enabled:
-        q = creds.elasticmq
-        sqs = aws_client(
-            "sqs", f"http://{host}:{enabled['elasticmq'].port}", q.access_key, q.secret_key, q.region, timeout
-        )
+    if app.with_queue and mq in enabled:
+        sqs = local_client(catalog.ELASTICMQ, host, enabled[mq].port, creds.elasticmq, timeout)
         for queue in (app.queue(env), f"{app.queue(env)}-dlq"):
             results.append(_exists("app.queue", f"queue {queue}", lambda n=queue: sqs.get_queue_url(QueueName=n)))
     return results or [passed("app.resources", LAYER, pair.namespace, "the app uses no local database/bucket/queue")]

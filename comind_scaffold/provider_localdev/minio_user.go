@@ -28,7 +28,7 @@ type minioUserModel struct {
 func newMinioUserResource() resource.Resource { return &minioUserResource{} }
 
 func (r *minioUserResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_minio_user"
+	resp.TypeName = req.ProviderTypeName + resourceMinioUser
 }
 
 func (r *minioUserResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
@@ -49,7 +49,7 @@ func (r *minioUserResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 func (r *minioUserResource) admin() (*minioAdmin, error) {
 	cfg := r.c.cfg
 	for field, value := range map[string]types.String{
-		"s3_endpoint": cfg.S3Endpoint, "s3_access_key": cfg.S3AccessKey, "s3_secret_key": cfg.S3SecretKey,
+		attrS3Endpoint: cfg.S3Endpoint, attrS3AccessKey: cfg.S3AccessKey, attrS3SecretKey: cfg.S3SecretKey,
 	} {
 		if err := r.c.need(field, value); err != nil {
 			return nil, err
@@ -57,7 +57,7 @@ func (r *minioUserResource) admin() (*minioAdmin, error) {
 	}
 	return &minioAdmin{
 		endpoint: cfg.S3Endpoint.ValueString(), accessKey: cfg.S3AccessKey.ValueString(),
-		secretKey: cfg.S3SecretKey.ValueString(), region: orDefault(cfg.S3Region, "us-east-1"),
+		secretKey: cfg.S3SecretKey.ValueString(), region: orDefault(cfg.S3Region, regionMinio),
 		http: &http.Client{Timeout: 30 * time.Second},
 	}, nil
 }

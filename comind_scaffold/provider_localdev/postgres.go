@@ -28,7 +28,7 @@ type databaseModel struct {
 func newDatabaseResource() resource.Resource { return &databaseResource{} }
 
 func (r *databaseResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_postgresql_database"
+	resp.TypeName = req.ProviderTypeName + resourcePostgresqlDatabase
 }
 
 func (r *databaseResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
@@ -46,7 +46,7 @@ func (r *databaseResource) Schema(_ context.Context, _ resource.SchemaRequest, r
 }
 
 func (r *databaseResource) connect(ctx context.Context) (*pgx.Conn, error) {
-	if err := r.c.need("postgres_url", r.c.cfg.PostgresURL); err != nil {
+	if err := r.c.need(attrPostgresURL, r.c.cfg.PostgresURL); err != nil {
 		return nil, err
 	}
 	return pgx.Connect(ctx, r.c.cfg.PostgresURL.ValueString())

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
@@ -109,6 +113,26 @@ func TestNames(t *testing.T) {
 	m := &secretModel{Namespace: types.StringValue("shop-dev"), Name: types.StringValue("shop-db")}
 	if got := secretPath(m); got != "/api/v1/namespaces/shop-dev/secrets/shop-db" {
 		t.Errorf("secretPath = %q", got)
+	}
+}
+
+// The struct tags cannot name the constants of services_gen.go; the schema, keyed by them, must list the same names.
+func TestConfigTagsAreTheSchemaAttributes(t *testing.T) {
+	var tags []string
+	model := reflect.TypeOf(providerModel{})
+	for i := range model.NumField() {
+		tags = append(tags, model.Field(i).Tag.Get("tfsdk"))
+	}
+	var resp provider.SchemaResponse
+	(&localdevProvider{}).Schema(context.Background(), provider.SchemaRequest{}, &resp)
+	var attrs []string
+	for name := range resp.Schema.Attributes {
+		attrs = append(attrs, name)
+	}
+	slices.Sort(tags)
+	slices.Sort(attrs)
+	if !slices.Equal(tags, attrs) {
+		t.Errorf("providerModel tags %v, schema attributes %v", tags, attrs)
 	}
 }
 

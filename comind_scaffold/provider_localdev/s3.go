@@ -32,7 +32,7 @@ type bucketModel struct {
 func newBucketResource() resource.Resource { return &bucketResource{} }
 
 func (r *bucketResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_s3_bucket"
+	resp.TypeName = req.ProviderTypeName + resourceS3Bucket
 }
 
 func (r *bucketResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
@@ -56,14 +56,14 @@ func (r *bucketResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 func (r *bucketResource) client() (*s3.Client, error) {
 	cfg := r.c.cfg
 	for field, value := range map[string]types.String{
-		"s3_endpoint": cfg.S3Endpoint, "s3_access_key": cfg.S3AccessKey, "s3_secret_key": cfg.S3SecretKey,
+		attrS3Endpoint: cfg.S3Endpoint, attrS3AccessKey: cfg.S3AccessKey, attrS3SecretKey: cfg.S3SecretKey,
 	} {
 		if err := r.c.need(field, value); err != nil {
 			return nil, err
 		}
 	}
 	return s3.New(s3.Options{
-		Region:       orDefault(cfg.S3Region, "us-east-1"),
+		Region:       orDefault(cfg.S3Region, regionMinio),
 		BaseEndpoint: aws.String(cfg.S3Endpoint.ValueString()),
 		UsePathStyle: true,
 		Credentials: credentials.NewStaticCredentialsProvider(

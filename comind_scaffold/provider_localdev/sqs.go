@@ -37,7 +37,7 @@ type queueModel struct {
 func newQueueResource() resource.Resource { return &queueResource{} }
 
 func (r *queueResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_sqs_queue"
+	resp.TypeName = req.ProviderTypeName + resourceSQSQueue
 }
 
 func (r *queueResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
@@ -65,11 +65,11 @@ func (r *queueResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 
 func (r *queueResource) client() (*sqs.Client, error) {
 	cfg := r.c.cfg
-	if err := r.c.need("sqs_endpoint", cfg.SQSEndpoint); err != nil {
+	if err := r.c.need(attrSQSEndpoint, cfg.SQSEndpoint); err != nil {
 		return nil, err
 	}
 	return sqs.New(sqs.Options{
-		Region:       orDefault(cfg.SQSRegion, "elasticmq"),
+		Region:       orDefault(cfg.SQSRegion, regionElasticmq),
 		BaseEndpoint: aws.String(cfg.SQSEndpoint.ValueString()),
 		Credentials: credentials.NewStaticCredentialsProvider(
 			orDefault(cfg.SQSAccessKey, "local"), orDefault(cfg.SQSSecretKey, "local"), ""),

@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from comind_scaffold import service_catalog as catalog
 from comind_scaffold.errors import InputError, TemplateError
 
 _HEADER = (
@@ -43,7 +44,7 @@ class MinioCredentials(_Model):
 
     access_key: str = "comind-admin"
     secret_key: str = Field(default_factory=new_secret)
-    region: str = "us-east-1"
+    region: str = catalog.MINIO.region
 
 
 class RedisCredentials(_Model):
@@ -57,7 +58,7 @@ class QueueCredentials(_Model):
 
     access_key: str = "local"
     secret_key: str = "local"
-    region: str = "elasticmq"
+    region: str = catalog.ELASTICMQ.region
 
 
 class AppEnvCredentials(_Model):

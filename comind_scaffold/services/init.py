@@ -13,7 +13,7 @@ and refuses anything else of the same name.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -25,16 +25,18 @@ from minio.error import MinioAdminException
 from psycopg import sql
 
 from comind_scaffold import constants as c
+from comind_scaffold import service_catalog as catalog
 from comind_scaffold.errors import ServiceError
 from comind_scaffold.services.credentials import LocalCredentials
-from comind_scaffold.services.probes import aws_client, is_minio
+from comind_scaffold.services.probes import is_minio, local_client
 from comind_scaffold.services.report import Action, Change
-from comind_scaffold.specs import AppSpec, ServiceSpec
+from comind_scaffold.specs import AppSpec, ServiceSpec, ServicesSpec
 
 DLQ_MAX_RECEIVES = 5
 MANAGED_KEY, MANAGED_VALUE = c.LABEL_MANAGED_BY, c.MANAGED_BY
 _ADMIN_WORKERS = 4
 _TIMEOUT = 10.0
+_PG, _S3, _MQ = catalog.POSTGRESQL, catalog.MINIO, catalog.ELASTICMQ
 
 
 def _change(service: str, obj: str, created: bool, detail: str = "") -> Change:
@@ -49,7 +51,7 @@ def init_postgresql(spec: ServiceSpec, creds: LocalCredentials, apps: Sequence[A
             host=host, port=spec.port, user=pg.username, password=pg.password, dbname="postgres",
             connect_timeout=int(_TIMEOUT), autocommit=True,
         ) as conn:
-            changes = [_change("postgresql", f"database {pg.database}", _ensure_database(conn, pg.database, None))]
+            changes = [_change(_PG.name, f"database {pg.database}", _ensure_database(conn, pg.database, None))]
             for app in apps:
                 if not app.with_database:
                     continue
@@ -59,7 +61,7 @@ def init_postgresql(spec: ServiceSpec, creds: LocalCredentials, apps: Sequence[A
                     role_new = _ensure_role(conn, name, password)
                     db_new = _ensure_database(conn, name, name)
                     detail = "role and database" if role_new and db_new else ""
-                    changes.append(_change("postgresql", f"database {name} (role {name})", role_new or db_new, detail))
+                    changes.append(_change(_PG.name, f"database {name} (role {name})", role_new or db_new, detail))
     except psycopg.Error as err:
         raise ServiceError(f"postgresql {host}:{spec.port}: initialisation failed: {str(err).strip()}") from err
     return changes
@@ -103,7 +105,7 @@ def init_minio(
 ) -> list[Change]:
     """A bucket per app environment with storage, and on real MinIO a user limited to it by a policy."""
     root = creds.minio
-    s3 = aws_client("s3", f"http://{host}:{spec.port}", root.access_key, root.secret_key, root.region, _TIMEOUT)
+    s3 = local_client(_S3, host, spec.port, root, _TIMEOUT)
     minio = is_minio(host, spec.port, _TIMEOUT) is True
     admin = MinioAdmin(
         endpoint=f"{host}:{spec.port}", credentials=StaticProvider(root.access_key, root.secret_key), secure=False
@@ -112,10 +114,10 @@ def init_minio(
         (app.bucket(platform, env), creds.for_app(app.app_name, env).storage_secret_key)
         for app in apps if app.with_storage for env in app.environments
     ]
-    changes = [_change("minio", f"bucket {bucket}", _ensure_bucket(s3, bucket)) for bucket, _ in wanted]
+    changes = [_change(_S3.name, f"bucket {bucket}", _ensure_bucket(s3, bucket)) for bucket, _ in wanted]
     if not minio:
         return changes + [
-            Change(service="minio", object=f"user {bucket}", action=Action.SKIPPED,
+            Change(service=_S3.name, object=f"user {bucket}", action=Action.SKIPPED,
                    detail="the S3 endpoint is a stand-in without MinIO's admin API")
             for bucket, _ in wanted
         ]
@@ -124,7 +126,7 @@ def init_minio(
         created = list(pool.map(lambda pair: _ensure_user(admin, *pair), wanted))
     users = [bucket for bucket, _ in wanted]
     return changes + [
-        _change("minio", f"user {user} (policy {user}-rw)", new) for user, new in zip(users, created, strict=True)
+        _change(_S3.name, f"user {user} (policy {user}-rw)", new) for user, new in zip(users, created, strict=True)
     ]
 
 
@@ -166,7 +168,7 @@ def _ensure_user(admin: MinioAdmin, user: str, secret: str) -> bool:
 def init_elasticmq(spec: ServiceSpec, creds: LocalCredentials, apps: Sequence[AppSpec], host: str) -> list[Change]:
     """A queue and its dead-letter queue (via RedrivePolicy) per app environment with a queue."""
     mq = creds.elasticmq
-    sqs = aws_client("sqs", f"http://{host}:{spec.port}", mq.access_key, mq.secret_key, mq.region, _TIMEOUT)
+    sqs = local_client(_MQ, host, spec.port, mq, _TIMEOUT)
     changes: list[Change] = []
     try:
         for app in apps:
@@ -179,7 +181,7 @@ def init_elasticmq(spec: ServiceSpec, creds: LocalCredentials, apps: Sequence[Ap
                 dlq_arn = found["Attributes"]["QueueArn"]
                 redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(DLQ_MAX_RECEIVES)})
                 queue_new, _ = _ensure_queue(sqs, name, {"RedrivePolicy": redrive})
-                changes.append(_change("elasticmq", f"queue {name} (dead-letter {name}-dlq)", dlq_new or queue_new))
+                changes.append(_change(_MQ.name, f"queue {name} (dead-letter {name}-dlq)", dlq_new or queue_new))
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as err:
         raise ServiceError(f"elasticmq {host}:{spec.port}: initialisation failed: {err}") from err
     return changes
@@ -194,3 +196,15 @@ def _ensure_queue(sqs: Any, name: str, attributes: dict[str, str]) -> tuple[bool
             raise
     created = sqs.create_queue(QueueName=name, Attributes=attributes, tags={MANAGED_KEY: MANAGED_VALUE})
     return True, str(created["QueueUrl"])
+
+
+Provision = Callable[[ServiceSpec, LocalCredentials, Sequence[AppSpec], ServicesSpec], list[Change]]
+
+# What `comind services up` creates inside each healthy service, in this order (Redis holds nothing per app).
+PROVISIONERS: dict[catalog.LocalService, tuple[str, Provision]] = {
+    catalog.POSTGRESQL: ("databases and roles",
+                         lambda spec, creds, apps, on: init_postgresql(spec, creds, apps, on.bind_address)),
+    catalog.MINIO: ("buckets and users",
+                    lambda spec, creds, apps, on: init_minio(spec, creds, apps, on.platform, on.bind_address)),
+    catalog.ELASTICMQ: ("queues", lambda spec, creds, apps, on: init_elasticmq(spec, creds, apps, on.bind_address)),
+}

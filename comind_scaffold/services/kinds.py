@@ -19,14 +19,13 @@ from comind_scaffold.services.cluster_network import attachment
 from comind_scaffold.services.credentials import LocalCredentials
 from comind_scaffold.specs import ServiceSpec, ServicesSpec
 
-SERVICE_NAMES = catalog.NAMES
 LABEL_CONFIG_HASH = "comind.ops/config-hash"
 ELASTICMQ_CONFIG_PATH = "/opt/elasticmq.conf"
 
 
 def container_name(platform: str, service: str) -> str:
     """Container name of a service: `<platform>-postgres`, `<platform>-minio`…."""
-    return f"{platform}-{catalog.SERVICES[service].container}"
+    return f"{platform}-{catalog.lookup(service).container}"
 
 
 def volume_name(platform: str, service: str) -> str:
@@ -52,12 +51,12 @@ def is_owned(labels: dict[str, str], platform: str) -> bool:
     return any(mark.items() <= labels.items() for mark in owned_label_sets(platform))
 
 
-def check_service_name(name: str, services: ServicesSpec) -> None:
-    """Raise InputError unless `name` is a service services.yaml defines."""
-    if name not in SERVICE_NAMES:
-        raise InputError("service", f"{name!r} is not a service; choose from {', '.join(SERVICE_NAMES)}")
-    if name not in services.services:
+def check_service_name(name: str, services: ServicesSpec) -> str:
+    """The canonical name of the service going by `name`; InputError unless services.yaml defines it."""
+    canonical = catalog.canonical(name)
+    if canonical not in services.services:
         raise InputError("service", f"{name!r} is not defined in {c.SERVICES_FILE}")
+    return canonical
 
 
 def default_database(platform: str) -> str:
@@ -68,10 +67,11 @@ def default_database(platform: str) -> str:
 def ports_of(service: str, spec: ServiceSpec) -> dict[str, int]:
     """Every host port a service listens on, by role."""
     ports = {"main": spec.port}
-    if service == "minio":
-        ports["console"] = spec.console_port or spec.port + 1
-    if service == "elasticmq" and spec.ui_port:
-        ports["ui"] = spec.ui_port
+    role = catalog.lookup(service).extra_port_role
+    if role == "console":
+        ports[role] = spec.console_port or spec.port + 1
+    if role == "ui" and spec.ui_port:
+        ports[role] = spec.ui_port
     return ports
 
 
@@ -110,7 +110,7 @@ def _postgresql(spec: ServiceSpec, creds: LocalCredentials, at: _Addresses) -> t
 
 
 def _minio(spec: ServiceSpec, creds: LocalCredentials, at: _Addresses) -> tuple[list[str], dict[str, str], str]:
-    console = ports_of("minio", spec)["console"]
+    console = ports_of(catalog.MINIO.name, spec)["console"]
     command = ["server", "/data", "--address", f"{at.listen}:{spec.port}"]
     command += ["--console-address", f"{at.listen}:{console}"]
     env = {"MINIO_ROOT_USER": creds.minio.access_key, "MINIO_ROOT_PASSWORD": creds.minio.secret_key}
@@ -149,15 +149,20 @@ def elasticmq_config(spec: ServiceSpec, services: ServicesSpec) -> str:
     ])
 
 
-_KINDS = {"postgresql": _postgresql, "minio": _minio, "redis": _redis, "elasticmq": _elasticmq}
+# How each service is started: its command line, environment and healthcheck.
+KINDS = {
+    catalog.POSTGRESQL: _postgresql, catalog.MINIO: _minio, catalog.REDIS: _redis, catalog.ELASTICMQ: _elasticmq,
+}
 
 
 def container_config(service: str, services: ServicesSpec, creds: LocalCredentials) -> ContainerConfig:
     """The container that runs `service` as services.yaml describes it."""
-    spec = services.services[service]  # type: ignore[index]
+    record = catalog.lookup(service)
+    service = record.name
+    spec = services.services[service]
     at = _addresses(services)
-    command, env, health = _KINDS[service](spec, creds, at)
-    files = {ELASTICMQ_CONFIG_PATH: elasticmq_config(spec, services)} if service == "elasticmq" else {}
+    command, env, health = KINDS[record](spec, creds, at)
+    files = {ELASTICMQ_CONFIG_PATH: elasticmq_config(spec, services)} if record is catalog.ELASTICMQ else {}
     published = {}
     if services.network_mode in ("bridge", "k3d"):
         published = {port: (services.bind_address, port) for port in ports_of(service, spec).values()}
@@ -169,7 +174,7 @@ def container_config(service: str, services: ServicesSpec, creds: LocalCredentia
         labels=owned_labels(services.platform, service),
         volume=volume_name(services.platform, service),
         volume_labels=owned_labels(services.platform, service),
-        mount=catalog.SERVICES[service].data_dir,
+        mount=record.data_dir,
         healthcheck=Healthcheck(health),
         network_mode=services.network_mode,
         ports=published,

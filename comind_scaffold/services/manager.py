@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from comind_scaffold import constants as c
+from comind_scaffold import service_catalog as catalog
 from comind_scaffold._docker import ContainerConfig, ContainerState, DockerEngine
 from comind_scaffold.errors import InputError, ServiceError
 from comind_scaffold.repo import PlatformRepo
@@ -25,7 +26,6 @@ from comind_scaffold.services.credentials import (
 )
 from comind_scaffold.services.kinds import (
     LABEL_CONFIG_HASH,
-    SERVICE_NAMES,
     check_service_name,
     container_config,
     container_name,
@@ -70,11 +70,13 @@ def select(services: ServicesSpec, only: Sequence[str] | None) -> list[str]:
     enabled = list(services.enabled())
     if not only:
         return enabled
+    wanted: set[str] = set()
     for name in only:
-        check_service_name(name, services)
-        if name not in enabled:
+        canonical = check_service_name(name, services)
+        if canonical not in enabled:
             raise InputError("service", f"{name!r} is disabled in {c.SERVICES_FILE}")
-    return [name for name in enabled if name in only]
+        wanted.add(canonical)
+    return [name for name in enabled if name in wanted]
 
 
 def _refuse_foreign(engine: DockerEngine, platform: str, service: str) -> ContainerState | None:
@@ -107,7 +109,7 @@ def _credentials(repo: PlatformRepo, engine: DockerEngine) -> tuple[LocalCredent
             "new credentials would not match the data",
             hint="restore the file, or remove the data with `comind services clean`",
         )
-    pg = services.services.get("postgresql")
+    pg = services.services.get(catalog.POSTGRESQL.name)
     username = (pg.username if pg else None) or "postgres"
     database = (pg.database if pg else None) or default_database(services.platform)
     return LocalCredentials(postgresql=PostgresCredentials(username=username, database=database)), True
@@ -115,14 +117,14 @@ def _credentials(repo: PlatformRepo, engine: DockerEngine) -> tuple[LocalCredent
 
 def _follow_postgresql_spec(creds: LocalCredentials, services: ServicesSpec, engine: DockerEngine) -> None:
     """Take a changed database (or, before any data exists, username) from services.yaml into the credentials."""
-    spec = services.services.get("postgresql")
+    spec = services.services.get(catalog.POSTGRESQL.name)
     if spec is None:
         return
     pg = creds.postgresql
     if spec.database and spec.database != pg.database:
         pg.database = spec.database
     if spec.username and spec.username != pg.username:
-        if engine.volume_labels(volume_name(services.platform, "postgresql")) is not None:
+        if engine.volume_labels(volume_name(services.platform, catalog.POSTGRESQL.name)) is not None:
             raise InputError(
                 f"{c.SERVICES_FILE}: services.postgresql.username",
                 f"cannot change from {pg.username!r} to {spec.username!r} once the data volume exists "
@@ -232,17 +234,10 @@ def up(repo: PlatformRepo, *, only: Sequence[str] | None = None, engine: DockerE
         report(f"{name}: container {config.name}")
         changes.append(_apply(engine, name, config, existing))
     wait_healthy(engine, {name: config.name for name, config, _ in plans}, timeout, report)
-    host = services.bind_address
-    spec = services.services
-    if "postgresql" in names:
-        report("postgresql: databases and roles")
-        changes += init.init_postgresql(spec["postgresql"], creds, apps, host)
-    if "minio" in names:
-        report("minio: buckets and users")
-        changes += init.init_minio(spec["minio"], creds, apps, services.platform, host)
-    if "elasticmq" in names:
-        report("elasticmq: queues")
-        changes += init.init_elasticmq(spec["elasticmq"], creds, apps, host)
+    for service, (what, provision) in init.PROVISIONERS.items():
+        if service.name in names:
+            report(f"{service.name}: {what}")
+            changes += provision(services.services[service.name], creds, apps, services)
     if creds.model_dump() != before:
         save_credentials(repo.credentials_path, creds)
     return UpReport(changes=changes, credentials_created=created)
@@ -305,7 +300,7 @@ def logs(repo: PlatformRepo, service: str, *, follow: bool = False, tail: int | 
          engine: DockerEngine | None = None) -> Iterator[str]:
     """Lines of one service's container log."""
     services = repo.services
-    check_service_name(service, services)
+    service = check_service_name(service, services)
     engine = engine or DockerEngine()
     state = _refuse_foreign(engine, services.platform, service)
     if state is None:
@@ -341,7 +336,7 @@ def clean(repo: PlatformRepo, *, engine: DockerEngine | None = None) -> list[Cha
         changes.append(Change(service=service, object=f"container {state.name}", action=Action.REMOVED))
     for volume in _owned_volumes(engine, platform):
         engine.remove_volume(volume)
-        service = next((s for s in SERVICE_NAMES if volume_name(platform, s) == volume), "")
+        service = next((s for s in catalog.NAMES if volume_name(platform, s) == volume), "")
         changes.append(Change(service=service, object=f"volume {volume}", action=Action.REMOVED))
     for labels in owned_label_sets(platform):
         changes += remove_networks(engine, labels)

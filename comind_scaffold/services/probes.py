@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from comind_scaffold import layers
+from comind_scaffold import service_catalog as catalog
 from comind_scaffold.models import CheckResult, failed, passed, warned
 from comind_scaffold.services.credentials import (
     LocalCredentials,
@@ -52,6 +53,12 @@ def aws_client(kind: str, endpoint: str, access_key: str, secret_key: str, regio
         region_name=region,
         config=config,
     )
+
+
+def local_client(service: catalog.LocalService, host: str, port: int, creds: MinioCredentials | QueueCredentials,
+                 timeout: float) -> Any:
+    """A boto3 client for the S3 or SQS API (`service.api`) of a local service listening on host:port."""
+    return aws_client(service.api, f"http://{host}:{port}", creds.access_key, creds.secret_key, creds.region, timeout)
 
 
 def http_status(host: str, port: int, path: str, timeout: float) -> int:
@@ -110,7 +117,7 @@ def probe_minio(
     where = f"minio {host}:{spec.port}"
     try:
         health = http_status(host, spec.port, MINIO_HEALTH, timeout)
-        s3 = aws_client("s3", f"http://{host}:{spec.port}", creds.access_key, creds.secret_key, creds.region, timeout)
+        s3 = local_client(catalog.MINIO, host, spec.port, creds, timeout)
         buckets = [b["Name"] for b in s3.list_buckets().get("Buckets", [])]
     except (OSError, botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as err:
         return failed("minio.buckets", LAYER, where, _first_line(err), "see comind services logs minio")
@@ -153,7 +160,7 @@ def probe_elasticmq(
 
     where = f"elasticmq {host}:{spec.port}"
     try:
-        sqs = aws_client("sqs", f"http://{host}:{spec.port}", creds.access_key, creds.secret_key, creds.region, timeout)
+        sqs = local_client(catalog.ELASTICMQ, host, spec.port, creds, timeout)
         urls = sqs.list_queues().get("QueueUrls", [])
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as err:
         return failed("elasticmq.queues", LAYER, where, _first_line(err), "see comind services logs elasticmq")
@@ -164,11 +171,14 @@ def probe_service(
     service: str, spec: ServiceSpec, creds: LocalCredentials, *, host: str = "127.0.0.1",
     timeout: float = DEFAULT_TIMEOUT,
 ) -> CheckResult:
-    """Run the probe of `service` (postgresql, minio, redis or elasticmq) with its credentials."""
-    probes: dict[str, Callable[..., CheckResult]] = {
-        "postgresql": lambda: probe_postgresql(spec, creds.postgresql, host=host, timeout=timeout),
-        "minio": lambda: probe_minio(spec, creds.minio, host=host, timeout=timeout),
-        "redis": lambda: probe_redis(spec, creds.redis, host=host, timeout=timeout),
-        "elasticmq": lambda: probe_elasticmq(spec, creds.elasticmq, host=host, timeout=timeout),
-    }
-    return probes[service]()
+    """Run the probe of `service` (any name the catalog knows it by) with its credentials."""
+    return PROBES[catalog.lookup(service)](spec, creds, host, timeout)
+
+
+# Each service's probe, handed its own part of the credentials.
+PROBES: dict[catalog.LocalService, Callable[[ServiceSpec, LocalCredentials, str, float], CheckResult]] = {
+    catalog.POSTGRESQL: lambda spec, creds, host, t: probe_postgresql(spec, creds.postgresql, host=host, timeout=t),
+    catalog.MINIO: lambda spec, creds, host, t: probe_minio(spec, creds.minio, host=host, timeout=t),
+    catalog.REDIS: lambda spec, creds, host, t: probe_redis(spec, creds.redis, host=host, timeout=t),
+    catalog.ELASTICMQ: lambda spec, creds, host, t: probe_elasticmq(spec, creds.elasticmq, host=host, timeout=t),
+}
