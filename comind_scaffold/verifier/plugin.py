@@ -6,9 +6,9 @@ verify run: `--profile` is given, or a path given to pytest is a `verify/` folde
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
@@ -19,7 +19,7 @@ from comind_scaffold.layers import VerifyOptions
 from comind_scaffold.models import CheckResult, failed, passed
 from comind_scaffold.verifier import recording as _record
 from comind_scaffold.verifier.report import LayerReport, layer_of
-from comind_scaffold.verifier.session import PROFILE_LAYERS, Target, VerifySession
+from comind_scaffold.verifier.session import PROFILE_LAYERS, Target, VerifySession, use_value
 
 if TYPE_CHECKING:
     from comind_scaffold._docker import DockerEngine
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from comind_scaffold.services.report import ServiceStatus
 
 SUITE_DIR = Path(__file__).parent / "suite"
+T = TypeVar("T")
 _SESSION = pytest.StashKey[VerifySession]()
 _MARKERS = {layer.name: layer.about for layer in layers.LAYERS}
 
@@ -148,7 +149,7 @@ def _report_unusable_as_not_run(config: pytest.Config, session: VerifySession, i
     report = config.pluginmanager.get_plugin("comind-verify-report")
     if not isinstance(report, LayerReport) or config.option.collectonly:  # --co lists every test
         return
-    targets = {"kube": session.kube, "aws": session.aws, "docker": session.docker}
+    targets: dict[str, Callable[[], Target[Any]]] = {"kube": session.kube, "aws": session.aws, "docker": session.docker}
     needing: dict[str, list[pytest.Item]] = {}
     for item in items:
         names = getattr(item, "fixturenames", ())
@@ -236,7 +237,7 @@ def _enabled_services(repo: Any) -> list[str]:
         return []
 
 
-def use(target: Target) -> Any:
+def use(target: Target[T]) -> T:
     """Return the target's value; its error fails the first test that needs it and skips the others."""
     if target.error:
         if not target.reported:
@@ -244,10 +245,10 @@ def use(target: Target) -> Any:
             hint = f" (hint: {target.hint})" if target.hint else ""
             pytest.fail(f"{target.name}: {target.error}{hint}", pytrace=False)
         pytest.skip(f"not run: {target.name} unusable ({target.error})")
-    return target.value
+    return use_value(target)
 
 
-def check_target(target: Target, layer: str) -> CheckResult:
+def check_target(target: Target[Any], layer: str) -> CheckResult:
     """Return a result saying whether a target can be used (the one failure for an unreachable target)."""
     if target.error:
         target.reported = True
@@ -265,8 +266,7 @@ def _verify_session(request: pytest.FixtureRequest) -> VerifySession:
 @pytest.fixture
 def platform(request: pytest.FixtureRequest) -> PlatformRepo:
     """Return the platform repository (`PlatformRepo`)."""
-    value: PlatformRepo = use(_verify_session(request).platform())
-    return value
+    return use(_verify_session(request).platform())
 
 
 @pytest.fixture
@@ -276,13 +276,19 @@ def expected(request: pytest.FixtureRequest, platform: PlatformRepo) -> Expected
 
 
 @pytest.fixture
+def options(request: pytest.FixtureRequest) -> VerifyOptions:
+    """Return the run's options (`VerifyOptions`, the profile settled)."""
+    return _verify_session(request).options
+
+
+@pytest.fixture
 def profile(request: pytest.FixtureRequest) -> str:
     """Return the profile: local or aws."""
     return _verify_session(request).options.profile
 
 
 @pytest.fixture
-def kube_target(request: pytest.FixtureRequest) -> Target:
+def kube_target(request: pytest.FixtureRequest) -> Target[Snapshot]:
     """Return the cluster target itself (for the reachability test, which must run even when it is down)."""
     return _verify_session(request).kube()
 
@@ -303,7 +309,7 @@ def waited(request: pytest.FixtureRequest, kube: Snapshot) -> float:
 
 
 @pytest.fixture
-def aws_target(request: pytest.FixtureRequest) -> Target:
+def aws_target(request: pytest.FixtureRequest) -> Target[Aws]:
     """Return the AWS target itself (for the reachability test)."""
     return _verify_session(request).aws()
 
@@ -311,15 +317,13 @@ def aws_target(request: pytest.FixtureRequest) -> Target:
 @pytest.fixture
 def aws(request: pytest.FixtureRequest) -> Aws:
     """boto3 clients (`checks.aws.Aws`) for the platform's region."""
-    value: Aws = use(_verify_session(request).aws())
-    return value
+    return use(_verify_session(request).aws())
 
 
 @pytest.fixture
 def docker(request: pytest.FixtureRequest) -> DockerEngine:
     """Return the Docker engine of the local services (`DockerEngine`)."""
-    value: DockerEngine = use(_verify_session(request).docker())
-    return value
+    return use(_verify_session(request).docker())
 
 
 @pytest.fixture
@@ -333,7 +337,7 @@ def service_rows(
 @pytest.fixture
 def local_credentials(request: pytest.FixtureRequest, platform: PlatformRepo, docker: DockerEngine) -> LocalCredentials:
     """Return the local-only credentials `comind services up` generated; fails the test when there are none."""
-    creds: LocalCredentials | None = _verify_session(request).local_credentials
+    creds = _verify_session(request).local_credentials
     if creds is None:
         pytest.fail(f"no {c.LOCAL_CREDENTIALS} in {platform.root}: run `comind services up`", pytrace=False)
     return creds

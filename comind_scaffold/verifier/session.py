@@ -14,7 +14,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from comind_scaffold import layers
 from comind_scaffold.checks.aws import Aws
@@ -25,19 +25,25 @@ from comind_scaffold.errors import ComindError, UserError
 from comind_scaffold.layers import AWS_API, DOCKER_ENGINE, KUBE_API, VerifyOptions, layers_reaching
 from comind_scaffold.repo import PlatformRepo
 
+if TYPE_CHECKING:
+    from comind_scaffold._docker import DockerEngine
+    from comind_scaffold.services.credentials import LocalCredentials
+    from comind_scaffold.services.report import ServiceStatus
+
+T = TypeVar("T")
 LAYERS = layers.NAMES
 PROFILE_LAYERS = {profile: layers.of_profile(profile) for profile in PROFILES}
 
 
 @dataclass
-class Target:
-    """Something the run talks to, and why it cannot be used (if it cannot)."""
+class Target(Generic[T]):
+    """Something the run talks to (its typed `value`), and why it cannot be used (if it cannot)."""
 
     name: str
     error: str = ""
     hint: str = ""
     reported: bool = False
-    value: Any = None
+    value: T | None = None
 
 
 class VerifySession:
@@ -45,13 +51,13 @@ class VerifySession:
 
     def __init__(self, options: VerifyOptions) -> None:
         self.options = options
-        self.targets: dict[str, Target] = {}
+        self.targets: dict[str, Target[Any]] = {}
         self.waited = 0.0
         self._settled = False
         self._lock = threading.Lock()
-        self._building: dict[str, Future[Target]] = {}
+        self._building: dict[str, Future[Target[Any]]] = {}
 
-    def _target(self, name: str, build: Any) -> Target:
+    def _target(self, name: str, build: Callable[[], T]) -> Target[T]:
         with self._lock:
             future = self._building.get(name)
             if future is None:
@@ -60,7 +66,7 @@ class VerifySession:
             else:
                 owner = False
         if owner:
-            target = Target(name)
+            target: Target[T] = Target(name)
             try:
                 target.value = build()
             except UserError as err:
@@ -97,7 +103,7 @@ class VerifySession:
         for connect in wanted:
             threading.Thread(target=connect, name=f"comind-connect-{connect.__name__}", daemon=True).start()
 
-    def platform(self) -> Target:
+    def platform(self) -> Target[PlatformRepo]:
         """Return the platform repository (from --platform-dir, else found from the current folder)."""
 
         def build() -> PlatformRepo:
@@ -124,7 +130,7 @@ class VerifySession:
         if expected is not None:
             expected.start_rendering()
 
-    def kube(self) -> Target:
+    def kube(self) -> Target[Snapshot]:
         """Return the cluster snapshot; its error is set when the API server does not answer."""
 
         def build() -> Snapshot:
@@ -165,7 +171,7 @@ class VerifySession:
                 return None
         return snapshot if not self.kube().error else None
 
-    def aws(self) -> Target:
+    def aws(self) -> Target[Aws]:
         """boto3 clients for the platform's region (a profile or an emulator endpoint from the options)."""
 
         def build() -> Aws:
@@ -187,10 +193,10 @@ class VerifySession:
 
         return self._target("AWS API", build)
 
-    def docker(self) -> Target:
+    def docker(self) -> Target[DockerEngine]:
         """Return the Docker engine the local services run in (DOCKER_HOST or the default socket)."""
 
-        def build() -> Any:
+        def build() -> DockerEngine:
             from comind_scaffold._docker import DockerEngine
 
             return DockerEngine(timeout=max(self.options.timeout, 1.0))
@@ -198,7 +204,7 @@ class VerifySession:
         return self._target("Docker engine", build)
 
     @cached_property
-    def service_rows(self) -> dict[str, Any]:
+    def service_rows(self) -> dict[str, ServiceStatus]:
         """The services manager's status row per service (container state, health, protocol probe)."""
         from comind_scaffold.services.manager import status
 
@@ -206,15 +212,15 @@ class VerifySession:
         return {row.service: row for row in status(repo, engine=engine, timeout=self.options.timeout)}
 
     @cached_property
-    def local_credentials(self) -> Any:
+    def local_credentials(self) -> LocalCredentials | None:
         """The generated local-only credentials (None before `comind services up`)."""
         from comind_scaffold.services.credentials import load_credentials
 
         return load_credentials(use_value(self.platform()).credentials_path)
 
 
-def use_value(target: Target) -> Any:
+def use_value(target: Target[T]) -> T:
     """Return the target's value, or its error raised as a UserError."""
     if target.error:
         raise UserError(f"{target.name}: {target.error}", target.hint or None)
-    return target.value
+    return cast(T, target.value)  # set whenever the error is not

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from comind_scaffold.verifier.session import Target
 
 
-def test_aws_reachable(aws_target: Target) -> None:
+def test_aws_reachable(aws_target: Target[Aws]) -> None:
     verdict = record(check_target(aws_target, "aws"))
     assert verdict.ok, verdict.detail
 

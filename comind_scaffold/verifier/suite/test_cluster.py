@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from comind_scaffold.verifier.session import Target
 
 
-def test_api_reachable(kube_target: Target) -> None:
+def test_api_reachable(kube_target: Target[Snapshot]) -> None:
     verdict = record(check_target(kube_target, "cluster"))
     assert verdict.ok, verdict.detail
 
