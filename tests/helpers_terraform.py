@@ -12,6 +12,7 @@ from typing import Any
 import jinja2
 import yaml
 
+from comind_scaffold import service_catalog as catalog
 from comind_scaffold._terraform import mirror_cli_config
 from comind_scaffold.repo import PlatformRepo
 from comind_scaffold.services.credentials import (
@@ -42,10 +43,7 @@ PLATFORM_ANSWERS: dict[str, Any] = {
     "eks_node_groups": [{"name": "default", "instance_type": "t3.medium", "min_size": 1, "max_size": 4,
                          "desired_size": 2}],
     "argocd_chart_version": "9.1.3",
-    "postgres_port": 5432,
-    "minio_port": 9000,
-    "redis_port": 6379,
-    "elasticmq_port": 9324,
+    **{f"{service.answer}_port": service.port for service in catalog.SERVICES.values()},
 }
 
 

@@ -15,6 +15,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from comind_scaffold import service_catalog as catalog
 from tests.components.kube import argocd_crds_dir
 from tests.components.require import skip_or_fail
 from tests.helpers_scaffold import load_yaml_docs, make_platform, make_template_repo
@@ -188,7 +189,8 @@ def test_network_policies_deny_by_default_and_allow_only_what_is_used(platform: 
     assert platform_egress["to"][0]["namespaceSelector"]["matchLabels"] == {
         "kubernetes.io/metadata.name": "platform-dev"
     }
-    assert sorted(p["port"] for p in platform_egress["ports"]) == [5432, 9324]
+    used = sorted([catalog.POSTGRESQL.port, catalog.ELASTICMQ.port])  # with_database and with_queue, default ports
+    assert sorted(p["port"] for p in platform_egress["ports"]) == used
 
 
 def test_config_map_holds_endpoints_and_no_secrets(platform: tuple[Path, Path]) -> None:

@@ -17,6 +17,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from comind_scaffold import service_catalog as catalog
 from comind_scaffold.specs import load_platform_spec, load_services_spec
 from tests.helpers_platform import default_answers, render_platform, root_answers
 from tests.helpers_platform_checks import (
@@ -358,10 +359,10 @@ BAD_ANSWERS = [
     ({"argocd_chart_version": "latest"}, "argocd_chart_version"),
     ({"postgres_version": "latest"}, "postgres_version"),
     ({"postgres_port": 80}, "postgres_port"),
-    ({"minio_port": 5432}, "minio_port"),
-    ({"minio_console_port": 9000}, "minio_console_port"),
-    ({"redis_enabled": True, "redis_port": 9001}, "redis_port"),
-    ({"elasticmq_enabled": True, "elasticmq_ui_port": 9324}, "elasticmq_ui_port"),
+    ({"minio_port": catalog.POSTGRESQL.port}, "minio_port"),
+    ({"minio_console_port": catalog.MINIO.port}, "minio_console_port"),
+    ({"redis_enabled": True, "redis_port": catalog.MINIO.extra_port}, "redis_port"),
+    ({"elasticmq_enabled": True, "elasticmq_ui_port": catalog.ELASTICMQ.port}, "elasticmq_ui_port"),
     ({"postgres_database": "comind-ops"}, "postgres_database"),
 ]
 
