@@ -185,15 +185,17 @@ def app_answers(repo: PlatformRepo, name: str, team: str, options: Mapping[str, 
 
 
 def platform_facts(repo: PlatformRepo) -> dict[str, Any]:
-    """Return the answers an app takes from its platform (name, git source, domain, service ports, monitoring)."""
+    """Return the answers an app takes from its platform (name, git, domain, ports, monitoring, profile, TLS)."""
     platform = repo.spec
     return {
         "platform": platform.platform_name,
         "gitops_repo_url": platform.repo_url,
         "gitops_revision": platform.target_revision,
-        "domain": platform.local_domain if platform.default_profile == "local" else platform.aws_domain,
+        "domain": platform.ingress_domain(),
         "service_ports": _service_ports(repo),
         "platform_monitoring": platform.monitoring,
+        "platform_profile": platform.default_profile,
+        "ingress_certificate_arn": platform.aws_certificate_arn,
     }
 
 
@@ -331,7 +333,7 @@ def _claimed(app: AppSpec, platform: str, domain: str) -> dict[str, set[str]]:
 
 
 def _check_collisions(repo: PlatformRepo, new: AppSpec, *, explicit_port: bool) -> None:
-    platform, domain = repo.spec.platform_name, repo.spec.local_domain
+    platform, domain = repo.spec.platform_name, repo.spec.ingress_domain()
     mine = _claimed(new, platform, domain)
     for other in repo.apps:
         for what, taken in _claimed(other, platform, domain).items():

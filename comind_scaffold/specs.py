@@ -53,6 +53,7 @@ class PlatformSpec(_Spec):
     local_domain: str = "127.0.0.1.nip.io"
     aws_domain: str = "comind.pro"
     aws_region: str = "us-west-2"
+    aws_certificate_arn: str = ""  # ACM certificate of the ALB: Argo CD's Ingress and the apps' (empty: HTTP only)
     k3d_servers: int = 1
     k3d_agents: int = 2
     eks_node_groups: list[NodeGroup] = [NodeGroup(name="default")]
@@ -82,6 +83,10 @@ class PlatformSpec(_Spec):
         """`1.34` from `1.34.2`."""
         return ".".join(self.kubernetes_version.split(".")[:2])
 
+    def ingress_domain(self, profile: str | None = None) -> str:
+        """The domain of the apps' ingress hosts on `profile` (default: the platform's default_profile)."""
+        return self.aws_domain if (profile or self.default_profile) == "aws" else self.local_domain
+
     def platform_namespace(self, env: str) -> str:
         """The namespace of an environment's platform services."""
         return f"platform-{env}"
@@ -108,6 +113,8 @@ class AppSpec(_Spec):
     metrics_port: int = 0
     metrics_path: str = "/metrics"
     platform_monitoring: bool = False
+    platform_profile: Literal["local", "aws"] = "local"  # the platform's default_profile: which ingress serves it
+    ingress_certificate_arn: str = ""  # the platform's aws_certificate_arn, on the ALB Ingress
     cpu_request: str = "50m"
     cpu_limit: str = "500m"
     memory_request: str = "64Mi"

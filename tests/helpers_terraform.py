@@ -38,6 +38,7 @@ PLATFORM_ANSWERS: dict[str, Any] = {
     "local_domain": "127.0.0.1.nip.io",
     "aws_domain": "comind.pro",
     "aws_region": "us-west-2",
+    "aws_certificate_arn": "",
     "k3d_servers": 1,
     "k3d_agents": 2,
     "eks_node_groups": [{"name": "default", "instance_type": "t3.medium", "min_size": 1, "max_size": 4,

@@ -1,8 +1,9 @@
 """external-dns on the aws profile: the Argo CD Applications, their AppProject, the namespace's policies, the IRSA
-Terraform that gives its ServiceAccount a role, and `comind validate` on the rendered platform.
+Terraform that gives its ServiceAccount a role, the apps' ALB Ingresses it publishes, and `comind validate` on the
+rendered platform.
 
-The chart itself cannot run here (it needs Route53); what it writes is checked by the verifier
-(tests/test_verify_aws.py).
+The chart and the ALB controller cannot run here (they need Route53 and ELB); what external-dns writes is checked by
+the verifier (tests/test_verify_aws.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import copier
 import hcl2
 import pytest
 
+from comind_scaffold.checks.aws import ingress_hosts
+from comind_scaffold.checks.expected import Expected
 from comind_scaffold.repo import PlatformRepo
 from comind_scaffold.scaffold import sync_projects
 from comind_scaffold.validation.run import validate
@@ -22,11 +25,14 @@ from tests.helpers_platform_checks import kustomize_build
 
 CHART_REPO = "https://kubernetes-sigs.github.io/external-dns/"
 NAMESPACE = "external-dns"
+CERTIFICATE = "arn:aws:acm:us-west-2:123456789012:certificate/0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9"
+ENVIRONMENTS = ("dev", "stage", "prod")
 _HCL = hcl2.SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)
 
 
-def _render(where: Path, profile: str) -> Path:
-    root = render_platform(where, {"default_profile": profile, "aws_domain": "apps.example.org"})
+def _render(where: Path, profile: str, certificate: str = "") -> Path:
+    root = render_platform(where, {"default_profile": profile, "aws_domain": "apps.example.org",
+                                   "aws_certificate_arn": certificate})
     copier.run_copy(str(template_source()), root / "apps" / "shop",
                     data={"template": "app", "app_name": "shop", "team": "backend"},
                     defaults=True, unsafe=True, quiet=True)
@@ -36,7 +42,7 @@ def _render(where: Path, profile: str) -> Path:
 
 @pytest.fixture(scope="module")
 def aws_platform(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _render(tmp_path_factory.mktemp("aws") / "platform", "aws")
+    return _render(tmp_path_factory.mktemp("aws") / "platform", "aws", CERTIFICATE)
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +54,14 @@ def _by_kind(objects: list[dict[str, Any]], kind: str) -> dict[str, dict[str, An
     return {o["metadata"]["name"]: o for o in objects if o["kind"] == kind}
 
 
-def _terraform(root: Path) -> dict[str, Any]:
-    with (root / "infra/terraform/environments/aws/external-dns.tf").open() as handle:
+def _app_ingresses(root: Path) -> dict[str, dict[str, Any]]:
+    """The Ingress of app `shop` in each environment, as the real kustomize builds its overlay."""
+    return {env: ingress for env in ENVIRONMENTS
+            for ingress in _by_kind(kustomize_build(root / "apps/shop/k8s/overlays" / env), "Ingress").values()}
+
+
+def _terraform(root: Path, name: str = "external-dns.tf") -> dict[str, Any]:
+    with (root / "infra/terraform/environments/aws" / name).open() as handle:
         parsed: dict[str, Any] = hcl2.load(handle, serialization_options=_HCL)
     return parsed
 
@@ -156,5 +168,73 @@ def test_the_readme_says_how_app_hosts_get_their_records(aws_platform: Path) -> 
     readme = (aws_platform / "README.md").read_text()
     section = readme[readme.index("- **aws, app hosts**"):readme.index("## Rules this repository keeps")]
     for fact in ("`<app>.<env>.apps.example.org`", "external-dns", "public Route53 zone `apps.example.org`",
-                 "`upsert-only`", "infra/terraform/environments/aws/external-dns.tf"):
+                 "`upsert-only`", "infra/terraform/environments/aws/external-dns.tf", "(class `alb`",
+                 "one internet-facing ALB, group `comind-ops`", f"`aws_certificate_arn` (`{CERTIFICATE}`)",
+                 "`*.<env>.apps.example.org`"):
         assert fact in " ".join(section.split()), fact
+    assert "nginx" not in section and "yet" not in section
+
+
+def test_the_apps_ingresses_on_aws_join_the_platforms_alb_with_its_certificate(aws_platform: Path) -> None:
+    ingresses = _app_ingresses(aws_platform)
+    assert {env: i["spec"]["rules"][0]["host"] for env, i in ingresses.items()} == {
+        env: f"shop.{env}.apps.example.org" for env in ENVIRONMENTS}
+    for ingress in ingresses.values():
+        assert ingress["spec"]["ingressClassName"] == "alb"
+        assert ingress["metadata"]["annotations"] == {
+            "alb.ingress.kubernetes.io/scheme": "internet-facing",
+            "alb.ingress.kubernetes.io/target-type": "ip",
+            "alb.ingress.kubernetes.io/group.name": "comind-ops",
+            "alb.ingress.kubernetes.io/healthcheck-path": "/",
+            "alb.ingress.kubernetes.io/certificate-arn": CERTIFICATE,
+            "alb.ingress.kubernetes.io/listen-ports": '[{"HTTPS":443}]',
+        }
+    # One source: Terraform's default for Argo CD's ALB Ingress is the same answer, and Argo CD joins the group.
+    certificate = {name: body for block in _terraform(aws_platform, "variables.tf")["variable"]
+                   for name, body in block.items()}["certificate_arn"]
+    assert certificate["default"] == CERTIFICATE
+    platform_tf = (aws_platform / "infra/terraform/environments/aws/platform.tf").read_text()
+    assert '"alb.ingress.kubernetes.io/group.name" = var.name' in platform_tf
+    assert '"alb.ingress.kubernetes.io/certificate-arn" = var.certificate_arn' in platform_tf
+    readme = (aws_platform / "apps/shop/README.md").read_text()
+    assert "https://shop.prod.apps.example.org" in readme
+
+
+def test_the_verifier_asks_route53_for_exactly_the_hosts_the_app_ingresses_serve(aws_platform: Path) -> None:
+    repo = PlatformRepo(aws_platform)
+    served = sorted(i["spec"]["rules"][0]["host"] for i in _app_ingresses(aws_platform).values())
+    assert sorted(ingress_hosts(Expected(repo).app_envs, repo.spec.aws_domain)) == served
+
+
+def test_without_a_certificate_the_alb_listens_on_http_as_argo_cds_does(tmp_path: Path) -> None:
+    root = _render(tmp_path / "platform", "aws")
+    for ingress in _app_ingresses(root).values():
+        annotations = ingress["metadata"]["annotations"]
+        assert ingress["spec"]["ingressClassName"] == "alb"
+        assert "alb.ingress.kubernetes.io/certificate-arn" not in annotations
+        assert "alb.ingress.kubernetes.io/listen-ports" not in annotations  # the controller's default: HTTP 80
+    assert "http://shop.dev.apps.example.org" in (root / "apps/shop/README.md").read_text()
+
+
+def test_a_local_platforms_app_keeps_nginx_and_the_local_domain(local_platform: Path) -> None:
+    for env, ingress in _app_ingresses(local_platform).items():
+        assert ingress["spec"]["ingressClassName"] == "nginx"
+        assert ingress["spec"]["rules"][0]["host"] == f"shop.{env}.127.0.0.1.nip.io"
+        assert "annotations" not in ingress["metadata"]
+
+
+def test_validate_is_clean_on_the_local_platform(local_platform: Path) -> None:
+    assert [f"{r.name} {r.object}: {r.message}" for r in validate(local_platform).failures] == []
+
+
+@pytest.mark.parametrize(("certificate", "message"), [
+    ("arn:aws:iam::123456789012:server-certificate/x",
+     "aws_certificate_arn: must be empty or an ACM certificate ARN"),
+    (CERTIFICATE.replace("us-west-2", "eu-west-1"),
+     "aws_certificate_arn: is in eu-west-1; an ALB takes a certificate of its own region (us-west-2)"),
+])
+def test_a_certificate_that_is_no_acm_arn_of_the_region_is_refused(tmp_path: Path, certificate: str,
+                                                                    message: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        render_platform(tmp_path / "badcert", {"default_profile": "aws", "aws_certificate_arn": certificate})
+    assert message in str(refused.value)

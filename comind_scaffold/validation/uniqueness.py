@@ -24,7 +24,7 @@ def _claims(scan: RepoScan) -> dict[str, dict[str, set[str]]]:
     """What each app claims, by kind of name: {'namespace': {'shop-dev': {'shop'}}, …}."""
     claims: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     platform = scan.platform.platform_name if scan.platform else ""
-    domain = scan.platform.local_domain if scan.platform else ""
+    domain = scan.platform.ingress_domain() if scan.platform else ""
     for app in scan.apps:
         for env in app.environments:
             claims["namespace"][app.namespace(env)].add(app.app_name)

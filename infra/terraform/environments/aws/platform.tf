@@ -60,6 +60,8 @@ resource "helm_release" "argocd" {
         annotations = merge({
           "alb.ingress.kubernetes.io/scheme"      = "internet-facing"
           "alb.ingress.kubernetes.io/target-type" = "ip"
+          # The ALB group the apps' Ingresses join too: one load balancer for the whole platform.
+          "alb.ingress.kubernetes.io/group.name" = var.name
           }, var.certificate_arn == "" ? {} : {
           "alb.ingress.kubernetes.io/certificate-arn" = var.certificate_arn
           "alb.ingress.kubernetes.io/listen-ports"    = "[{\"HTTPS\":443}]"

@@ -95,7 +95,7 @@ variable "domain" {
 }
 
 variable "certificate_arn" {
-  description = "ACM certificate for argocd.<domain> on the ALB (empty: HTTP only, not for production)."
+  description = "ACM certificate of the ALB (argocd.<domain>, *.<env>.<domain>); set it as the platform answer aws_certificate_arn, which the apps' Ingresses read too. Empty: HTTP only, not for production."
   type        = string
   default     = ""
 }
