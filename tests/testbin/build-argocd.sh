@@ -22,6 +22,8 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=apt-install.sh
+source "$HERE/apt-install.sh"
 # shellcheck source=versions.env
 source "$HERE/versions.env"
 CACHE="${COMIND_CACHE:-$HOME/.cache/comind-ops}"
@@ -52,7 +54,7 @@ redis() {  # Debian's redis-server: the controllers' cache. Installed here becau
       echo "component redis-server: FAILED — not installed (apt-get install redis-server)" >&2
       return 1
     fi
-    apt_redis >"$LOGS/redis-server-apt.log" 2>&1 || {
+    apt_install --no-install-recommends redis-server >"$LOGS/redis-server-apt.log" 2>&1 || {
       echo "component redis-server: FAILED — apt-get install redis-server, last lines of $LOGS/redis-server-apt.log:" >&2
       tail -n 20 "$LOGS/redis-server-apt.log" | sed 's/^/    /' >&2
       return 1
@@ -65,16 +67,6 @@ redis() {  # Debian's redis-server: the controllers' cache. Installed here becau
     v="$(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p')"
     echo "component redis-server ${v:-?}: warm 0s"
   fi
-}
-
-apt_redis() {  # setup-docker.sh may run apt-get at the same moment: wait for dpkg's and apt's locks
-  local i apt=(apt-get -o DPkg::Lock::Timeout=600)
-  export DEBIAN_FRONTEND=noninteractive
-  for i in 1 2 3; do
-    "${apt[@]}" install -y --no-install-recommends redis-server && return 0
-    "${apt[@]}" update || sleep 20
-  done
-  return 1
 }
 
 module_dir() {  # the argo-cd module's folder in the module cache (downloaded if needed)

@@ -8,6 +8,8 @@
 # Usage (as root):  tests/testbin/setup-docker.sh
 #                   export DOCKER_HOST=unix:///run/comind-docker/docker.sock
 set -euo pipefail
+# shellcheck source=apt-install.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh"
 
 CACHE="${COMIND_CACHE:-$HOME/.cache/comind-ops}"
 RUN_DIR="${COMIND_DOCKER_RUN:-/run/comind-docker}"
@@ -26,9 +28,7 @@ fi
 
 if ! command -v dockerd >/dev/null 2>&1 || ! command -v debootstrap >/dev/null 2>&1; then
   log "installing docker.io + debootstrap"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq docker.io debootstrap >/dev/null
+  apt_install docker.io debootstrap >/dev/null
 fi
 
 # Prefer the Debian client if no other docker CLI is on PATH.
