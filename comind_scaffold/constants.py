@@ -41,6 +41,7 @@ ARGOCD_GROUP = "argoproj.io"
 ARGOCD_API = f"{ARGOCD_GROUP}/v1alpha1"
 PLATFORM_NAMESPACES_LOCAL = ("argocd", "sealed-secrets", "ingress-nginx", "metallb-system")
 PLATFORM_NAMESPACES_AWS = ("argocd", "sealed-secrets")
+MONITORING_NAMESPACE = "monitoring"  # the stack of answer `monitoring` (k8s/kustomize/monitoring.yaml)
 PROFILES = ("local", "aws")
 
 # A comment carrying this marker on a line (or the line above) exempts it from the plaintext-secret check:

@@ -80,6 +80,7 @@ GITOPS = Layer(
         "test_application_source",
         "test_team_project",
         "test_project_least_privilege",
+        "test_monitoring_stack",
     ),
 )
 APPS = Layer(

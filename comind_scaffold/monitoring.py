@@ -40,7 +40,7 @@ __all__ = [
     "service_backend",
 ]
 
-MONITORING_NAMESPACE = "monitoring"
+MONITORING_NAMESPACE = c.MONITORING_NAMESPACE
 GRAFANA_ADMIN_SECRET = "grafana-admin"
 GRAFANA_USER = "admin"
 

@@ -27,7 +27,10 @@ import yaml
 from comind_scaffold import monitoring
 from comind_scaffold._kube import KubeClient
 from comind_scaffold.app_answers import platform_facts
+from comind_scaffold.checks import monitoring as stack_checks
+from comind_scaffold.checks.resources import Snapshot
 from comind_scaffold.errors import InputError, TemplateError
+from comind_scaffold.models import CheckResult, Status
 from comind_scaffold.repo import PlatformRepo
 from comind_scaffold.scaffold import sync_projects
 from comind_scaffold.validation.run import validate
@@ -443,3 +446,62 @@ def test_proxy_relays_through_the_api_servers_service_proxy(kube_cluster: KubeCl
 def _running(kube: KubeClient, namespace: str) -> bool:
     pods = kube.list("Pod", namespace=namespace, selector="app.kubernetes.io/name=grafana")
     return any((p.get("status") or {}).get("phase") == "Running" for p in pods)
+
+
+# --------------------------------------------------------------------------- the verifier's check
+
+
+def _stack_results(kube_cluster: KubeCluster, root: Path) -> list[CheckResult]:
+    with KubeClient(str(kube_cluster.kubeconfig)) as kube:
+        return stack_checks.check_monitoring(Snapshot(kube), PlatformRepo(root).spec)
+
+
+def _stack_failures(kube_cluster: KubeCluster, root: Path) -> dict[str, str]:
+    return {r.object: r.message for r in _stack_results(kube_cluster, root) if r.status is Status.FAIL}
+
+
+def _namespace_gone(kube_cluster: KubeCluster) -> None:
+    kube_cluster.delete_namespace(monitoring.MONITORING_NAMESPACE)
+    kube_cluster.wait_for("namespace monitoring to be deleted", lambda: kube_cluster.request(
+        "GET", f"/api/v1/namespaces/{monitoring.MONITORING_NAMESPACE}")[0] == 404, timeout=120)
+
+
+@pytest.mark.cluster
+def test_the_verifier_names_the_missing_monitoring_namespace_and_applications(
+        argocd_cluster: KubeCluster, with_monitoring: Path, without_monitoring: Path) -> None:
+    [off] = _stack_results(argocd_cluster, without_monitoring)
+    assert (off.status, off.message) == (Status.SKIP, "answer monitoring is not enabled in the platform's answers")
+    _namespace_gone(argocd_cluster)  # an earlier test may have left it terminating
+    assert _stack_failures(argocd_cluster, with_monitoring) == {
+        "Namespace monitoring": "does not exist",
+        "Application argocd/monitoring": "does not exist",
+        "Application argocd/kube-prometheus-stack": "does not exist",
+    }
+    # What the root app deploys for the stack: the two Applications (no Argo CD runs here to act on their
+    # finalizer, so it is left out) and what Application `monitoring` syncs, namespace monitoring and its policies.
+    applications = [{**o, "metadata": {k: v for k, v in o["metadata"].items() if k != "finalizers"}}
+                    for o in _objects(with_monitoring / "k8s/kustomize")
+                    if o["kind"] == "Application" and o["metadata"]["name"] in stack_checks.APPLICATIONS]
+    argocd_cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "argocd"}})
+    argocd_cluster.apply(applications)
+    argocd_cluster.apply(_objects(with_monitoring / "k8s/monitoring"))
+    chart = "Application argocd/kube-prometheus-stack"
+    try:
+        results = _stack_results(argocd_cluster, with_monitoring)
+        assert [(r.status, r.object) for r in results] == [
+            (Status.PASS, "Namespace monitoring"), (Status.PASS, "Application argocd/monitoring"),
+            (Status.PASS, chart)]
+        spec = PlatformRepo(with_monitoring).spec
+        assert results[2].message == (
+            f"chart kube-prometheus-stack {spec.monitoring_chart_version}, project {spec.platform_name}-monitoring")
+        argocd_cluster.dynamic.resources.get(api_version="argoproj.io/v1alpha1", kind="Application").delete(
+            name="kube-prometheus-stack", namespace="argocd")
+        assert _stack_failures(argocd_cluster, with_monitoring) == {chart: "does not exist"}
+        argocd_cluster.apply(applications)
+        argocd_cluster.kubectl("label", "namespace", "monitoring", "pod-security.kubernetes.io/enforce-")
+        assert _stack_failures(argocd_cluster, with_monitoring) == {
+            "Namespace monitoring": "label pod-security.kubernetes.io/enforce is missing, expected 'restricted'"}
+    finally:
+        for name in stack_checks.APPLICATIONS:
+            argocd_cluster.kubectl("delete", "application", name, "-n", "argocd", "--ignore-not-found", check=False)
+        _namespace_gone(argocd_cluster)

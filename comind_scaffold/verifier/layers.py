@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from comind_scaffold.checks import apps, cluster, gitops, local_services
+from comind_scaffold.checks import apps, cluster, gitops, local_services, monitoring
 from comind_scaffold.checks.expected import Expected
 from comind_scaffold.checks.resources import Snapshot
 from comind_scaffold.models import CheckResult, failed
@@ -39,6 +39,7 @@ def gitops_results(snapshot: Snapshot, expected: Expected, waited: float = 0.0) 
         results += [gitops.check_application(app, waited), gitops.check_application_source(app, repo.spec, repo.root)]
     results += [gitops.check_team_project(snapshot, repo.spec, team) for team in repo.spec.teams]
     results += [gitops.check_project_least_privilege(p) for p in gitops.app_projects(snapshot)]
+    results += monitoring.check_monitoring(snapshot, repo.spec)
     return results
 
 

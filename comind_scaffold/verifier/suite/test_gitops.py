@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from comind_scaffold.checks import gitops
+from comind_scaffold.checks import monitoring as monitoring_checks
 from comind_scaffold.checks.resources import Application, AppProject
 from comind_scaffold.verifier import record
 
@@ -46,6 +47,11 @@ def test_team_project(kube: Snapshot, platform: PlatformRepo, team: str) -> None
 
 def test_project_least_privilege(kube: Snapshot, project: str) -> None:
     verdict = record(gitops.check_project_least_privilege(AppProject(_argocd_object(kube, "AppProject", project))))
+    assert verdict.ok, verdict.detail
+
+
+def test_monitoring_stack(kube: Snapshot, platform: PlatformRepo) -> None:
+    verdict = record(monitoring_checks.check_monitoring(kube, platform.spec))
     assert verdict.ok, verdict.detail
 
 
