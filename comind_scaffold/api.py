@@ -21,6 +21,7 @@ from comind_scaffold.bootstrap.run import BootstrapReport, PhaseResult
 from comind_scaffold.constants import ARGOCD_NAMESPACE, PROFILES
 from comind_scaffold.layers import LAYERS as VERIFY_LAYERS
 from comind_scaffold.layers import OPTIONS as VERIFY_OPTIONS
+from comind_scaffold.layers import Option as VerifyOption
 from comind_scaffold.layers import VerifyOptions
 from comind_scaffold.models import CheckResult, Status
 from comind_scaffold.monitoring import MONITORING_NAMESPACE, TARGETS, MonitoringAccess, Proxy
@@ -74,6 +75,7 @@ __all__ = [
     "SealResult",
     "Status",
     "TfResult",
+    "VerifyOption",
     "VerifyOptions",
     "abort_update",
     "argocd_password",

@@ -19,10 +19,10 @@ _LIST = "list_checks"
 _KEYWORD = inspect.Parameter.KEYWORD_ONLY
 
 
-def _parameter(option: Any) -> inspect.Parameter:
+def _parameter(option: api.VerifyOption) -> inspect.Parameter:
     """The Typer parameter of one verifier option (a repeatable one is a list; no default, an optional value)."""
     if option.repeatable:
-        kind: Any = list[option.type] | None
+        kind: Any = list.__class_getitem__(option.type) | None  # list[str] | None, of the option's type
         default = None
     else:
         kind = option.type if option.default is not None else option.type | None
@@ -31,7 +31,7 @@ def _parameter(option: Any) -> inspect.Parameter:
     return inspect.Parameter(option.dest, _KEYWORD, default=default, annotation=Annotated[kind, flag])
 
 
-def _list_layers(options: Any) -> None:
+def _list_layers(options: api.VerifyOptions) -> None:
     """Print every layer the options select: its profiles, what it reaches, its checks and the options it reads."""
     everywhere = {o.flag for o in api.VERIFY_OPTIONS if len(o.layers) == len(api.VERIFY_LAYERS)}
     for layer in api.VERIFY_LAYERS:
