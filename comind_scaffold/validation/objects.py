@@ -54,13 +54,16 @@ _CONFLICT_MARKER = re.compile(r"^(?:<{7}|>{7})(?: .*)?$|^={7}$", re.MULTILINE)
 
 
 class YamlFile:
-    """One YAML file of the repository, parsed once; its documents are constructed only when asked for.
+    """One YAML file of the repository, checked once; its nodes and documents are built only when asked for.
+
+    Reading a file only parses it (libyaml's parser, no Python objects), which is all most files need: the
+    files a kustomization reads are checked for syntax here and rendered by kustomize. Nodes (for the secret
+    scan) and documents (for objects no kustomization renders) are built the first time a rule asks.
 
     Attributes:
         path: Absolute path.
         rel: Path relative to the validated folder (what results name).
         error: `line N: problem` when it is not valid YAML (or cannot be read).
-        nodes: The composed documents (with line numbers), for the secret scan.
         text: The file's text, when it could be read.
 
     """
@@ -70,18 +73,30 @@ class YamlFile:
         path: Path,
         rel: str,
         *,
-        nodes: tuple[yaml.Node, ...] = (),
+        nodes: tuple[yaml.Node, ...] | None = None,
         error: str | None = None,
         text: str | None = None,
     ) -> None:
         self.path = path
         self.rel = rel
-        self.nodes = nodes
         self.error = error
         self.text = text
+        self._nodes = nodes
 
     def __repr__(self) -> str:
         return f"<YamlFile {self.rel}{' (error)' if self.error else ''}>"
+
+    @property
+    def nodes(self) -> tuple[yaml.Node, ...]:
+        """The composed documents (with line numbers), for the secret scan; empty when the file is not valid."""
+        if self._nodes is None:
+            self._nodes = ()
+            if self.text is not None and self.error is None:
+                try:
+                    self._nodes = _compose(self.text)
+                except yaml.YAMLError as err:  # not expected: reading parsed it, and it has no anchor or alias
+                    self.error = _syntax_error(err)
+        return self._nodes
 
     @cached_property
     def docs(self) -> tuple[Any, ...]:
@@ -114,8 +129,22 @@ def conflict_marker(text: str) -> tuple[int, str] | None:
     return (text.count("\n", 0, found.start()) + 1, found.group(0)[:7]) if found else None
 
 
+def _parses(text: str) -> bool:
+    """True when `text` certainly composes: libyaml parses it and it has no anchor or alias (composing checks those)."""
+    if "&" in text or "*" in text or not hasattr(_Loader, "raw_parse"):
+        return False
+    loader = _Loader(text)
+    try:
+        loader.raw_parse()
+    except yaml.YAMLError:
+        return False  # composed below, so the error is reported exactly as composing reports it
+    finally:
+        loader.dispose()
+    return True
+
+
 def read_yaml_file(path: Path, rel: str) -> YamlFile:
-    """Parse a YAML file, turning every failure into `YamlFile.error`."""
+    """Read and parse a YAML file, turning every failure into `YamlFile.error`."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
@@ -124,15 +153,21 @@ def read_yaml_file(path: Path, rel: str) -> YamlFile:
     if marker is not None:
         line, what = marker
         return YamlFile(path, rel, text=text, error=f"line {line}: merge conflict marker {what}; resolve the conflict")
+    if _parses(text):
+        return YamlFile(path, rel, text=text)
     try:
         nodes = _compose(text)
-    except yaml.MarkedYAMLError as err:
+    except yaml.YAMLError as err:
+        return YamlFile(path, rel, text=text, error=_syntax_error(err))
+    return YamlFile(path, rel, nodes=nodes, text=text)
+
+
+def _syntax_error(err: yaml.YAMLError) -> str:
+    if isinstance(err, yaml.MarkedYAMLError):
         mark = err.problem_mark or err.context_mark
         where = f"line {mark.line + 1}: " if mark else ""
-        return YamlFile(path, rel, text=text, error=f"{where}{err.problem or err.context or 'not valid YAML'}")
-    except yaml.YAMLError as err:
-        return YamlFile(path, rel, text=text, error=f"not valid YAML ({err.__class__.__name__})")
-    return YamlFile(path, rel, nodes=nodes, text=text)
+        return f"{where}{err.problem or err.context or 'not valid YAML'}"
+    return f"not valid YAML ({err.__class__.__name__})"
 
 
 def _get(data: Any, *keys: str) -> Any:

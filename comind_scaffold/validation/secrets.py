@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +18,7 @@ import yaml
 from comind_scaffold._yaml import SafeLoader as _Loader
 from comind_scaffold.constants import LOCAL_DEV_SECRET_MARKER
 from comind_scaffold.models import CheckResult, failed
+from comind_scaffold.validation.objects import YamlFile
 from comind_scaffold.validation.rule import LAYER, summary
 from comind_scaffold.validation.scan import RepoScan
 
@@ -64,6 +65,7 @@ _ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.
 _HCL_STRING = re.compile(r'^\s*"?([A-Za-z_][A-Za-z0-9_-]*)"?\s*[=:]\s*"((?:[^"\\]|\\.)*)"')
 _HCL_VARIABLE = re.compile(r'^\s*variable\s+"([^"]+)"')
 _HCL_DEFAULT = re.compile(r'^\s*default\s*=\s*"((?:[^"\\]|\\.)*)"')
+_NOT_ALNUM = re.compile(r"[^a-z0-9]")
 _MIN_ENTROPY = 4.0
 _RULE_ORDER = ("private-key", "known-token", "url-credential", "secret-object", "sensitive-key", "high-entropy")
 
@@ -101,7 +103,7 @@ def shannon_entropy(text: str) -> float:
 
 def is_sensitive_key(key: str) -> bool:
     """True when a key's name says it holds a credential (and not a reference to one)."""
-    norm = re.sub(r"[^a-z0-9]", "", key.lower())
+    norm = _NOT_ALNUM.sub("", key.lower())
     if not any(word in norm for word in _SENSITIVE):
         return False
     return not (norm.endswith(_REFERENCE_SUFFIXES) or norm.startswith(_REFERENCE_PREFIXES))
@@ -121,6 +123,16 @@ def _high_entropy(text: str) -> bool:
         if mixed and shannon_entropy(candidate) >= _MIN_ENTROPY:
             return True
     return False
+
+
+def _line_rules_may_match(text: str) -> bool:
+    """False when no line of `text` can be a finding of `_line_findings` (one search of the text, not one per line).
+
+    None of their patterns matches across a line break, so a line that matches is a match in the whole text.
+    """
+    return bool(
+        _PRIVATE_KEY.search(text) or _KNOWN_TOKENS.search(text) or _URL_PASSWORD.search(text) or _high_entropy(text)
+    )
 
 
 def _line_findings(rel: str, lines: list[str]) -> Iterator[SecretFinding]:
@@ -171,6 +183,18 @@ def _encrypted_lines(nodes: Sequence[yaml.Node]) -> set[int]:
         ):
             lines.update(range(document.start_mark.line + 1, document.end_mark.line + 2))
     return lines
+
+
+def _may_hold_yaml_secret(text: str) -> bool:
+    """False when no mapping of `text` can be a finding of `_yaml_findings` or a SealedSecret.
+
+    Those need a key whose letters and digits spell a sensitive word, or `kind: Secret` (`secret` is one of
+    them): such a key is spelt out in the text unless an escape sequence writes it.
+    """
+    if "\\" in text:
+        return True
+    letters = _NOT_ALNUM.sub("", text.lower())
+    return any(word in letters for word in _SENSITIVE)
 
 
 def _yaml_findings(rel: str, text: str, nodes: Sequence[yaml.Node]) -> Iterator[SecretFinding]:
@@ -233,7 +257,11 @@ def is_scanned(path: Path) -> bool:
 
 
 def scan_file(
-    path: Path, rel: str, *, text: str | None = None, nodes: Sequence[yaml.Node] | None = None
+    path: Path,
+    rel: str,
+    *,
+    text: str | None = None,
+    nodes: Sequence[yaml.Node] | Callable[[], Sequence[yaml.Node]] | None = None,
 ) -> list[SecretFinding]:
     """Every plaintext secret in one file, except on lines marked as local-only development defaults.
 
@@ -241,7 +269,7 @@ def scan_file(
         path: The file.
         rel: Its name in findings.
         text: Its text, when already read.
-        nodes: Its composed YAML documents, when already parsed.
+        nodes: Its composed YAML documents (or what composes them, called only when needed), when already parsed.
 
     """
     kind = _kind_of(path)
@@ -255,9 +283,11 @@ def scan_file(
         except (OSError, UnicodeDecodeError):
             return []
     lines = text.splitlines()
-    findings = list(_line_findings(rel, lines))
-    if kind == "yaml":
-        if nodes is None:
+    findings = list(_line_findings(rel, lines)) if _line_rules_may_match(text) else []
+    if kind == "yaml" and _may_hold_yaml_secret(text):
+        if callable(nodes):
+            nodes = nodes()
+        elif nodes is None:
             try:
                 nodes = list(yaml.compose_all(text, Loader=_Loader))
             except yaml.YAMLError:
@@ -283,6 +313,11 @@ def scan_file(
     return [strongest[line] for line in sorted(strongest)]
 
 
+def _nodes_of(known: YamlFile) -> Callable[[], Sequence[yaml.Node]] | None:
+    """What composes a file the scan read (None for a file that is not valid YAML: scan_file tries it itself)."""
+    return (lambda: known.nodes) if known.error is None else None
+
+
 def check_plaintext_secrets(scan: RepoScan) -> list[CheckResult]:
     """No committed file holds a plaintext secret (`.comind/` is local-only and never read)."""
     marker = LOCAL_DEV_SECRET_MARKER
@@ -291,7 +326,7 @@ def check_plaintext_secrets(scan: RepoScan) -> list[CheckResult]:
     parsed = {f.path: f for f in scan.yaml_files}
     for path in scanned:
         known = parsed.get(path)
-        text, nodes = (known.text, known.nodes if known.error is None else None) if known else (None, None)
+        text, nodes = (known.text, _nodes_of(known)) if known else (None, None)
         for finding in scan_file(path, scan.rel(path), text=text, nodes=nodes):
             findings.append(
                 failed(
