@@ -8,25 +8,31 @@ the verifier (tests/test_verify_aws.py).
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import copier
 import hcl2
 import pytest
+import yaml
 
 from comind_scaffold.checks.aws import ingress_hosts
 from comind_scaffold.checks.expected import Expected
 from comind_scaffold.repo import PlatformRepo
-from comind_scaffold.scaffold import sync_projects
+from comind_scaffold.scaffold import new_app, sync_projects
+from comind_scaffold.update import update
 from comind_scaffold.validation.run import validate
+from tests.components.require import skip_or_fail
 from tests.helpers_platform import render_platform, template_source
 from tests.helpers_platform_checks import kustomize_build
+from tests.helpers_scaffold import REPO_ROOT, commit_all, git, make_platform, make_template_repo
 
 CHART_REPO = "https://kubernetes-sigs.github.io/external-dns/"
 NAMESPACE = "external-dns"
 CERTIFICATE = "arn:aws:acm:us-west-2:123456789012:certificate/0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9"
 ENVIRONMENTS = ("dev", "stage", "prod")
+ALB_COMMIT = "0ebc417"  # the commit that made the apps' aws Ingress class alb
 _HCL = hcl2.SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)
 
 
@@ -238,3 +244,40 @@ def test_a_certificate_that_is_no_acm_arn_of_the_region_is_refused(tmp_path: Pat
     with pytest.raises(ValueError) as refused:
         render_platform(tmp_path / "badcert", {"default_profile": "aws", "aws_certificate_arn": certificate})
     assert message in str(refused.value)
+
+
+_APP_FILES = ("templates/app/copier-questions.yml", "templates/app/README.md.jinja",
+              "templates/app/k8s/base/{% if ingress %}ingress.yaml{% endif %}.jinja")
+
+
+def test_comind_update_moves_an_older_aws_app_to_the_alb(tmp_path: Path) -> None:
+    """An app made before its template knew the profile (class nginx) gets class alb and the certificate from the
+    platform's facts on its next `comind update`; the update leaves no conflict."""
+    if subprocess.run(["git", "cat-file", "-e", f"{ALB_COMMIT}~1"], cwd=REPO_ROOT, check=False).returncode:
+        skip_or_fail(f"needs this repository's history (commit {ALB_COMMIT}~1, the app template before it)")
+    template = make_template_repo(tmp_path / "template", tag="v0.9.0")
+    current = {path: (template / path).read_bytes() for path in _APP_FILES}
+    for path in _APP_FILES:  # v1.0.0: the app template as it was before the ALB Ingress
+        (template / path).write_bytes(subprocess.run(["git", "show", f"{ALB_COMMIT}~1:{path}"], cwd=REPO_ROOT,
+                                                     capture_output=True, check=True).stdout)
+    commit_all(template, "the app template before the ALB Ingress")
+    git(template, "tag", "v1.0.0")
+    platform = make_platform(template, tmp_path / "platform", default_profile="aws",
+                             aws_domain="apps.example.org", aws_certificate_arn=CERTIFICATE)
+    new_app("shop", "payments", platform_dir=platform, options={"environments": ["dev"]})
+    commit_all(platform, "app shop")
+    before = _by_kind(kustomize_build(platform / "apps/shop/k8s/overlays/dev"), "Ingress")["shop"]
+    assert before["spec"]["ingressClassName"] == "nginx"  # the gap this test closes
+    for path, text in current.items():
+        (template / path).write_bytes(text)
+    commit_all(template, "the ALB Ingress")
+    git(template, "tag", "v1.1.0")
+
+    report = update(platform, ["shop"], vcs_ref="v1.1.0")
+
+    assert not report.conflicted and not report.failed, report
+    after = yaml.safe_load((platform / "apps/shop/k8s/base/ingress.yaml").read_text())
+    assert after["spec"]["ingressClassName"] == "alb"
+    assert after["metadata"]["annotations"]["alb.ingress.kubernetes.io/certificate-arn"] == CERTIFICATE
+    answers = yaml.safe_load((platform / "apps/shop/.copier-answers.yml").read_text())
+    assert (answers["platform_profile"], answers["ingress_certificate_arn"]) == ("aws", CERTIFICATE)
