@@ -28,6 +28,9 @@ __all__ = ["KUSTOMIZATION_FILES", "RenderCache", "kustomization_file", "referenc
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _REMOTE = re.compile(r"^(?:[a-z]+://|git@|github\.com/|gitlab\.com/)")
 _KEEP_UNUSED_SECONDS = 14 * 24 * 3600
+# Kustomizations by content: a validate run reads each one when scanning and again for every render key.
+_PARSED: dict[bytes, dict[str, Any] | None] = {}  # thread-safe enough: a lost entry is parsed again
+_PARSED_MAX = 8192
 
 
 def kustomization_file(folder: Path) -> Path | None:
@@ -79,11 +82,20 @@ def _load(kustomization: Path) -> dict[str, Any] | None:
 
 
 def _parse(text: bytes) -> dict[str, Any] | None:
+    """The kustomization in `text` (read-only: shared by every caller that reads the same bytes)."""
+    try:
+        return _PARSED[text]
+    except KeyError:
+        pass
     try:
         data = yaml.load(text.decode(), Loader=_Loader)
     except (UnicodeDecodeError, yaml.YAMLError):
-        return None
-    return data if isinstance(data, dict) else None
+        data = None
+    parsed = data if isinstance(data, dict) else None
+    if len(_PARSED) >= _PARSED_MAX:
+        _PARSED.clear()
+    _PARSED[text] = parsed
+    return parsed
 
 
 def references(folder: Path, kustomization: Path) -> set[Path]:

@@ -67,19 +67,38 @@ def _app_and_env(scan: RepoScan, app: RenderedObject) -> tuple[str | None, str |
     return (str(name) if name else None), (str(env) if env else None)
 
 
-def _destination_allowed(project: RenderedObject, server: str, namespace: str) -> bool:
-    for dest in project.get_list("spec", "destinations"):
-        if not isinstance(dest, dict):
-            continue
-        server_ok = fnmatch.fnmatchcase(server, str(dest.get("server") or "")) if dest.get("server") else True
-        if server_ok and fnmatch.fnmatchcase(namespace, str(dest.get("namespace") or "")):
+class _Destinations:
+    """An AppProject's destinations, looked up by namespace: a team's project lists hundreds of namespaces."""
+
+    _GLOB = frozenset("*?[")
+
+    def __init__(self, project: RenderedObject) -> None:
+        self.exact: dict[str, list[str]] = {}  # namespace -> its destinations' server patterns ('' = any server)
+        self.patterns: list[tuple[str, str]] = []  # (server pattern, namespace pattern) of glob namespaces
+        for dest in project.get_list("spec", "destinations"):
+            if not isinstance(dest, dict):
+                continue
+            server = str(dest["server"]) if dest.get("server") else ""
+            namespace = str(dest.get("namespace") or "")
+            if self._GLOB.isdisjoint(namespace):
+                self.exact.setdefault(namespace, []).append(server)
+            else:
+                self.patterns.append((server, namespace))
+
+    def allow(self, server: str, namespace: str) -> bool:
+        """True when some destination matches, as Argo CD matches them (shell globs, case-sensitive)."""
+        if any(not pattern or fnmatch.fnmatchcase(server, pattern) for pattern in self.exact.get(namespace, ())):
             return True
-    return False
+        return any(
+            (not pattern or fnmatch.fnmatchcase(server, pattern)) and fnmatch.fnmatchcase(namespace, ns_pattern)
+            for pattern, ns_pattern in self.patterns
+        )
 
 
 def check_applications(scan: RepoScan) -> list[CheckResult]:
     """Each Application's source builds; its app's ones deploy to `<app>-<env>` in project `<team>`, which allows it."""
     projects = _declared_projects(scan)
+    destinations = {name: _Destinations(project) for name, project in projects.items()}
     findings: list[CheckResult] = []
     applications = _argocd(scan, "Application")
     for application in applications:
@@ -112,7 +131,7 @@ def check_applications(scan: RepoScan) -> list[CheckResult]:
             if scan.platform is not None or projects:
                 where = PROJECTS_DIR if scan.platform is not None else "the scanned files"
                 findings.append(failed("argocd.project", LAYER, application.ref, f"project {project} not in {where}"))
-        elif namespace and not _destination_allowed(projects[project], server, namespace):
+        elif namespace and not destinations[project].allow(server, namespace):
             findings.append(
                 failed(
                     "argocd.project",
