@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from comind_scaffold.repo import PlatformRepo
     from comind_scaffold.services.credentials import LocalCredentials
     from comind_scaffold.services.report import ServiceStatus
+    from comind_scaffold.validation.run import ValidationReport
 
 SUITE_DIR = Path(__file__).parent / "suite"
 T = TypeVar("T")
@@ -71,7 +72,9 @@ def pytest_configure(config: pytest.Config) -> None:
         repo = session.platform().value
         options.profile = repo.spec.default_profile if repo else "local"
     config.stash[_SESSION] = session
-    session.connect_in_background(_selected_layers(config, options))
+    # the static layer starts at once unless only its name is wanted, or -k may leave its test out
+    prestart = not config.option.collectonly and not config.getoption("keyword", "")
+    session.connect_in_background(_selected_layers(config, options), validate=prestart)
     config.pluginmanager.register(LayerReport(options.profile, options.json_path), "comind-verify-report")
 
 
@@ -267,6 +270,12 @@ def _verify_session(request: pytest.FixtureRequest) -> VerifySession:
 def platform(request: pytest.FixtureRequest) -> PlatformRepo:
     """Return the platform repository (`PlatformRepo`)."""
     return use(_verify_session(request).platform())
+
+
+@pytest.fixture
+def static_report(request: pytest.FixtureRequest, platform: PlatformRepo) -> ValidationReport:
+    """Return what `validate` found in the platform repository (started when the run began, waited for here)."""
+    return _verify_session(request).static_report()
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from comind_scaffold._docker import DockerEngine
     from comind_scaffold.services.credentials import LocalCredentials
     from comind_scaffold.services.report import ServiceStatus
+    from comind_scaffold.validation.run import ValidationReport
 
 T = TypeVar("T")
 LAYERS = layers.NAMES
@@ -56,6 +57,7 @@ class VerifySession:
         self._settled = False
         self._lock = threading.Lock()
         self._building: dict[str, Future[Target[Any]]] = {}
+        self._static: Future[ValidationReport] | None = None
 
     def _target(self, name: str, build: Callable[[], T]) -> Target[T]:
         with self._lock:
@@ -80,13 +82,18 @@ class VerifySession:
             future.set_result(target)
         return future.result()
 
-    def connect_in_background(self, layers: set[str]) -> None:
+    def connect_in_background(self, layers: set[str], *, validate: bool = True) -> None:
         """Start connecting to the targets these layers need, all at once, while pytest collects.
 
-        An unreachable target then costs one timeout for the whole run, not one per target in turn.
+        An unreachable target then costs one timeout for the whole run, not one per target in turn. With
+        `validate`, the static layer's checks (and their kustomize renders) start now too: they need no target,
+        and collecting hundreds of app tests or waiting for a target that does not answer leaves the CPU idle.
         """
         wanted: list[Callable[[], object]] = []
         modules: list[str] = []
+        if "static" in layers and validate:
+            wanted.append(self.static_report)
+            modules.append("comind_scaffold.validation.run")
         if layers & layers_reaching(KUBE_API):
             wanted.append(self.kube)
             modules += ["kubernetes.client", "kubernetes.config"]
@@ -112,6 +119,21 @@ class VerifySession:
             return repo
 
         return self._target("platform repository", build)
+
+    def static_report(self) -> ValidationReport:
+        """`validate` of the platform repository, run once (its errors are raised to every caller)."""
+        with self._lock:
+            future, owner = self._static, self._static is None
+            if future is None:
+                future = self._static = Future()
+        if owner:
+            from comind_scaffold.validation.run import validate
+
+            try:
+                future.set_result(validate(use_value(self.platform()).root))
+            except BaseException as err:  # noqa: BLE001 - the test that waits for the report raises it
+                future.set_exception(err)
+        return future.result()
 
     @cached_property
     def expected(self) -> Expected | None:

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from comind_scaffold.validation.run import validate
 from comind_scaffold.verifier import record
 
 if TYPE_CHECKING:
     from comind_scaffold.repo import PlatformRepo
+    from comind_scaffold.validation.run import ValidationReport
 
 
-def test_static_validation(platform: PlatformRepo) -> None:
-    verdict = record(validate(platform.root).results)
+def test_static_validation(platform: PlatformRepo, static_report: ValidationReport) -> None:
+    verdict = record(static_report.results)
     assert verdict.ok, verdict.detail
