@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 import yaml
 
+from comind_scaffold import service_catalog as catalog
 from comind_scaffold.cli import main
 from comind_scaffold.repo import PlatformRepo
 from tests.components import docker_stack as ds
 
-SERVICES = ("postgresql", "minio", "redis", "elasticmq")
+SERVICES = catalog.NAMES
 
 
 def unique_platform(tag: str) -> str:
@@ -44,9 +45,9 @@ def services_yaml(platform: str, refs: Mapping[str, tuple[str, str]], enabled: t
     for name in SERVICES:
         image, version = refs[name]
         entry: dict[str, Any] = {"enabled": name in enabled, "image": image, "version": version, "port": port()}
-        if name == "minio":
+        if name == catalog.MINIO.name:
             entry["console_port"] = port()
-        if name == "postgresql":
+        if name == catalog.POSTGRESQL.name:
             entry["database"] = f"{platform}_dev".replace("-", "_")
         entry.update(overrides.get(name, {}))
         services[name] = entry

@@ -9,12 +9,13 @@ import psycopg
 import pytest
 import yaml
 
+from comind_scaffold import service_catalog as catalog
 from comind_scaffold._docker import DockerEngine
 from comind_scaffold.repo import PlatformRepo
 from comind_scaffold.scaffold import new_app
 from comind_scaffold.services.credentials import load_credentials
 from comind_scaffold.services.manager import clean, status, up
-from comind_scaffold.services.probes import aws_client
+from comind_scaffold.services.probes import local_client
 from comind_scaffold.services.report import Action
 from tests.components import docker_stack as ds
 from tests.helpers_scaffold import commit_all, make_platform, make_template_repo
@@ -67,8 +68,8 @@ def test_generated_apps_get_their_databases_buckets_and_queues(
                              connect_timeout=5) as conn:
             assert conn.execute("SELECT current_database()").fetchone() == ("web_shop_stage",)
         if "elasticmq" in repo.services.enabled():
-            sqs = aws_client("sqs", f"http://127.0.0.1:{repo.services.services['elasticmq'].port}",
-                             "x", "x", "elasticmq", 5)
+            sqs = local_client(catalog.ELASTICMQ, "127.0.0.1", repo.services.services["elasticmq"].port,
+                               creds.elasticmq, 5)
             sqs.get_queue_url(QueueName="orders-dev-dlq")
         assert repo.credentials_path.is_file() and ".comind" not in git_status(platform), "credentials not git-ignored"
     finally:

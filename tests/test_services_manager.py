@@ -14,12 +14,13 @@ import psycopg
 import pytest
 import redis
 
+from comind_scaffold import service_catalog as catalog
 from comind_scaffold._docker import DockerEngine
 from comind_scaffold.repo import PlatformRepo
-from comind_scaffold.services.credentials import load_credentials
+from comind_scaffold.services.credentials import MinioCredentials, QueueCredentials, load_credentials
 from comind_scaffold.services.kinds import container_name, owned_labels
 from comind_scaffold.services.manager import clean, logs, status, stop, up
-from comind_scaffold.services.probes import aws_client, probe_service
+from comind_scaffold.services.probes import local_client, probe_service
 from comind_scaffold.services.report import Action
 from tests.components import docker_stack as ds
 from tests.helpers_services import SERVICES, image_refs, run_cli, services_yaml, unique_platform, write_platform
@@ -166,8 +167,8 @@ def test_app_storage_user_reaches_only_its_own_bucket(platform: tuple[PlatformRe
     creds = load_credentials(repo.credentials_path)
     assert creds is not None
     own = f"{name}-shop-dev"
-    s3 = aws_client("s3", f"http://127.0.0.1:{repo.services.services['minio'].port}", own,
-                    creds.apps["shop"]["dev"].storage_secret_key, "us-east-1", 5)
+    login = MinioCredentials(access_key=own, secret_key=creds.apps["shop"]["dev"].storage_secret_key)
+    s3 = local_client(catalog.MINIO, "127.0.0.1", repo.services.services["minio"].port, login, 5)
     s3.put_object(Bucket=own, Key="hello.txt", Body=b"hi")
     assert s3.get_object(Bucket=own, Key="hello.txt")["Body"].read() == b"hi"
     with pytest.raises(Exception, match="AccessDenied"):
@@ -176,7 +177,7 @@ def test_app_storage_user_reaches_only_its_own_bucket(platform: tuple[PlatformRe
 
 def test_app_queue_has_its_dead_letter_queue(platform: tuple[PlatformRepo, Any]) -> None:
     repo, _ = platform
-    sqs = aws_client("sqs", f"http://127.0.0.1:{repo.services.services['elasticmq'].port}", "x", "x", "elasticmq", 5)
+    sqs = local_client(catalog.ELASTICMQ, "127.0.0.1", repo.services.services["elasticmq"].port, QueueCredentials(), 5)
     for env in ("dev", "stage"):
         url = sqs.get_queue_url(QueueName=f"shop-{env}")["QueueUrl"]
         attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])["Attributes"]
@@ -242,11 +243,10 @@ def test_data_survives_stop_and_up(platform: tuple[PlatformRepo, Any], engine: D
     with psycopg.connect(**pg) as conn:
         conn.execute("CREATE TABLE IF NOT EXISTS survivors (marker text)")
         conn.execute("INSERT INTO survivors VALUES (%s)", (marker,))
-    s3 = aws_client("s3", f"http://127.0.0.1:{svc['minio'].port}", creds.minio.access_key, creds.minio.secret_key,
-                    creds.minio.region, 5)
+    s3 = local_client(catalog.MINIO, "127.0.0.1", svc["minio"].port, creds.minio, 5)
     bucket = f"{repo.services.platform}-shop-dev"
     s3.put_object(Bucket=bucket, Key="survivor.txt", Body=marker.encode())
-    sqs = aws_client("sqs", f"http://127.0.0.1:{svc['elasticmq'].port}", "x", "x", "elasticmq", 5)
+    sqs = local_client(catalog.ELASTICMQ, "127.0.0.1", svc["elasticmq"].port, creds.elasticmq, 5)
     queue = sqs.get_queue_url(QueueName="shop-dev")["QueueUrl"]
     sqs.send_message(QueueUrl=queue, MessageBody=marker)
     cache = redis.Redis(host="127.0.0.1", port=svc["redis"].port, password=creds.redis.password)
