@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from comind_scaffold.errors import ClusterUnreachableError, InputError, KindNotServedError
+from comind_scaffold.errors import ClusterRefusedError, ClusterUnreachableError, InputError, KindNotServedError
 
 Obj = dict[str, Any]
 
@@ -128,7 +128,8 @@ class KubeClient:
 
         Raises:
             LookupError: No such object.
-            ClusterUnreachableError: The API server cannot be reached or refuses the patch.
+            ClusterUnreachableError: The API server cannot be reached.
+            ClusterRefusedError: The API server refuses the patch.
 
         """
         headers = {"Accept": "application/json", "Content-Type": "application/merge-patch+json"}
@@ -137,7 +138,7 @@ class KubeClient:
             raise LookupError(f"{kind} {name}")
         if status >= 400:
             detail = raw.decode(errors="replace")[:300]
-            raise ClusterUnreachableError(
+            raise ClusterRefusedError(
                 f"API server {self.server}: HTTP {status} {reason} on PATCH {kind} {name}: {detail}"
             )
 
@@ -148,7 +149,8 @@ class KubeClient:
 
         Raises:
             InputError: The object names no kind this adapter knows, or no namespace for a namespaced kind.
-            ClusterUnreachableError: The API server cannot be reached or refuses the object.
+            ClusterUnreachableError: The API server cannot be reached.
+            ClusterRefusedError: The API server refuses the object.
 
         """
         meta = obj.get("metadata") or {}
@@ -160,7 +162,7 @@ class KubeClient:
         headers = {"Accept": "application/json", "Content-Type": "application/apply-patch+yaml"}
         status, reason, raw = self._request("PATCH", kind.path(namespace, name), query, headers, obj)
         if status >= 400:
-            raise ClusterUnreachableError(
+            raise ClusterRefusedError(
                 f"API server {self.server}: HTTP {status} {reason} on apply {kind.name} {name}: {_message(raw)[:300]}"
             )
         stored: Obj = json.loads(raw)
@@ -179,7 +181,8 @@ class KubeClient:
         """Create one object; False when one of that name already exists (it is left as it is).
 
         Raises:
-            ClusterUnreachableError: The API server cannot be reached or refuses the object.
+            ClusterUnreachableError: The API server cannot be reached.
+            ClusterRefusedError: The API server refuses the object.
 
         """
         headers = {"Accept": "application/json", "Content-Type": "application/json"}
@@ -188,7 +191,7 @@ class KubeClient:
             return False
         if status >= 400:
             detail = raw.decode(errors="replace")[:300]
-            raise ClusterUnreachableError(f"API server {self.server}: HTTP {status} {reason} on POST {kind}: {detail}")
+            raise ClusterRefusedError(f"API server {self.server}: HTTP {status} {reason} on POST {kind}: {detail}")
         return True
 
     def raw_request(self, verb: str, path: str, headers: dict[str, str], body: bytes | None

@@ -93,6 +93,10 @@ class AwsStateError(UserError):
     """The aws profile's Terraform state bucket cannot be created, checked or used."""
 
 
+class ClusterRefusedError(ComindError):
+    """The Kubernetes API answered and refused a write (admission, validation, RBAC): not bad input, not down."""
+
+
 class KindNotServedError(ComindError, LookupError):
     """The API server does not serve this kind (its CRD is not installed)."""
 

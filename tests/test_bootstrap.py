@@ -252,6 +252,23 @@ def test_root_app_phase_applies_once_then_reports_unchanged(platform: PlatformRe
     assert managers == {"comind"}
 
 
+@pytest.mark.cluster
+def test_root_app_the_api_server_refuses_is_its_message_and_exit_1(platform: PlatformRepo, cluster: Any,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """A root app the API server answers with a refusal (here: the CRD's schema) is neither bad input nor a cluster
+    that is down: exit 1 with the server's own reason, one line."""
+    root_app = platform.root / "k8s" / "kustomize" / "root-app.yaml"
+    doc = yaml.safe_load(root_app.read_text())
+    doc["spec"]["syncPolicy"] = "always"
+    root_app.write_text(yaml.safe_dump(doc))
+    code, out = _run_cli(capsys, "bootstrap", "--existing-cluster", "--skip-services", "--budget", "wait=1",
+                         "--kubeconfig", str(cluster.kubeconfig), "--platform-dir", str(platform.root))
+    lines = [line for line in out.splitlines() if "syncPolicy" in line]
+    assert code == 1, out
+    assert len(lines) == 1 and "comind-ops-root" in lines[0] and "expected map" in lines[0], out
+    assert "Traceback" not in out
+
+
 @pytest.mark.terraform
 def test_cluster_phase_applies_once_then_reports_unchanged(platform: PlatformRepo) -> None:
     """The cluster phase's plan/apply handling with real terraform, on a provider-less stand-in environment

@@ -86,7 +86,8 @@ def bootstrap(repo: PlatformRepo, options: BootstrapOptions, progress: Progress 
         InputError: Bad options.
         ValidationFailed: Preflight failed (every failure listed), or the wait budget ran out.
         ToolFailedError: terraform failed.
-        ClusterUnreachableError: The cluster cannot be reached or refuses the root app.
+        ClusterUnreachableError: The cluster cannot be reached.
+        ClusterRefusedError: The API server refuses the root app (exit 1, its message).
 
     """
     validate(repo, options)
