@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from comind_scaffold._gc import fewer_collections
 from comind_scaffold.models import CheckResult, Status
 from comind_scaffold.validation import argocd_wiring, secrets, structure, uniqueness, workloads
 from comind_scaffold.validation.rule import StaticCheck
@@ -101,6 +102,11 @@ def validate(path: Path | str, *, argocd_crds: Path | str | None = None) -> Vali
         ToolNotFoundError: There are kustomizations but neither kustomize nor kubectl.
 
     """
+    with fewer_collections():
+        return _validate(path, argocd_crds)
+
+
+def _validate(path: Path | str, argocd_crds: Path | str | None) -> ValidationReport:
     started = time.perf_counter()
     argocd = ArgoCDSchemas.resolve(argocd_crds)
     report = ValidationReport(path=Path(path), argocd_schemas=argocd.source)

@@ -7,6 +7,7 @@ verify run: `--profile` is given, or a path given to pytest is a `verify/` folde
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -14,6 +15,7 @@ import pytest
 
 from comind_scaffold import constants as c
 from comind_scaffold import layers
+from comind_scaffold._gc import fewer_collections
 from comind_scaffold.errors import UserError
 from comind_scaffold.layers import VerifyOptions
 from comind_scaffold.models import CheckResult, failed, passed
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
 SUITE_DIR = Path(__file__).parent / "suite"
 T = TypeVar("T")
 _SESSION = pytest.StashKey[VerifySession]()
+_FEWER_COLLECTIONS = pytest.StashKey[AbstractContextManager[None]]()
 _MARKERS = {layer.name: layer.about for layer in layers.LAYERS}
 
 
@@ -66,6 +69,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: {text}")
     if not is_verify_run(config):
         return
+    config.stash[_FEWER_COLLECTIONS] = fewer = fewer_collections()  # a verify run keeps what it builds to the end
+    fewer.__enter__()
     options = VerifyOptions.of({option.dest: config.getoption(option.pytest_dest) for option in layers.OPTIONS})
     session = VerifySession(options)
     if not options.profile:
@@ -76,6 +81,13 @@ def pytest_configure(config: pytest.Config) -> None:
     prestart = not config.option.collectonly and not config.getoption("keyword", "")
     session.connect_in_background(_selected_layers(config, options), validate=prestart)
     config.pluginmanager.register(LayerReport(options.profile, options.json_path), "comind-verify-report")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Give the garbage collector its thresholds back."""
+    fewer = config.stash.get(_FEWER_COLLECTIONS, None)
+    if fewer is not None:
+        fewer.__exit__(None, None, None)
 
 
 def _applying(options: VerifyOptions) -> frozenset[str]:
