@@ -185,7 +185,7 @@ def app_answers(repo: PlatformRepo, name: str, team: str, options: Mapping[str, 
 
 
 def platform_facts(repo: PlatformRepo) -> dict[str, Any]:
-    """Return the answers an app takes from its platform (name, git, domain, ports, monitoring, profile, TLS)."""
+    """The answers an app takes from its platform (name, git, domain, ports, monitoring, profile, TLS, VPC)."""
     platform = repo.spec
     return {
         "platform": platform.platform_name,
@@ -196,6 +196,7 @@ def platform_facts(repo: PlatformRepo) -> dict[str, Any]:
         "platform_monitoring": platform.monitoring,
         "platform_profile": platform.default_profile,
         "ingress_certificate_arn": platform.aws_certificate_arn,
+        "platform_vpc_cidr": platform.aws_vpc_cidr,
     }
 
 

@@ -54,6 +54,7 @@ class PlatformSpec(_Spec):
     aws_domain: str = "comind.pro"
     aws_region: str = "us-west-2"
     aws_certificate_arn: str = ""  # ACM certificate of the ALB: Argo CD's Ingress and the apps' (empty: HTTP only)
+    aws_vpc_cidr: str = "10.40.0.0/16"  # the VPC (var.vpc_cidr); the apps admit the ALB from it
     k3d_servers: int = 1
     k3d_agents: int = 2
     eks_node_groups: list[NodeGroup] = [NodeGroup(name="default")]
@@ -115,6 +116,7 @@ class AppSpec(_Spec):
     platform_monitoring: bool = False
     platform_profile: Literal["local", "aws"] = "local"  # the platform's default_profile: which ingress serves it
     ingress_certificate_arn: str = ""  # the platform's aws_certificate_arn, on the ALB Ingress
+    platform_vpc_cidr: str = "10.40.0.0/16"  # the platform's aws_vpc_cidr: on aws, the ALB's traffic comes from it
     cpu_request: str = "50m"
     cpu_limit: str = "500m"
     memory_request: str = "64Mi"

@@ -8,11 +8,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from tests.components.require import skip_or_fail
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 GIT_IDENTITY = {
@@ -54,6 +56,30 @@ def make_template_repo(where: Path, tag: str = "v1.0.0") -> Path:
     commit_all(where, "template")
     git(where, "tag", tag)
     return where
+
+
+def older_template_repo(where: Path, commit: str, paths: tuple[str, ...]) -> Callable[[], None]:
+    """A template repository tagged v1.0.0 whose `paths` are as this repository's `commit` held them, the rest as
+    now; returns what tags v1.1.0 with `paths` as now again. Skips (fails under --require-real) without the history.
+    """
+    if any(subprocess.run(["git", "cat-file", "-e", f"{commit}:{path}"], cwd=REPO_ROOT, check=False).returncode
+           for path in paths):
+        skip_or_fail(f"needs this repository's history (commit {commit}, the template files {', '.join(paths)})")
+    make_template_repo(where, tag="v0.9.0")
+    current = {path: (where / path).read_bytes() for path in paths}
+    for path in paths:
+        (where / path).write_bytes(subprocess.run(["git", "show", f"{commit}:{path}"], cwd=REPO_ROOT,
+                                                  capture_output=True, check=True).stdout)
+    commit_all(where, f"the template files as of {commit}")
+    git(where, "tag", "v1.0.0")
+
+    def release_current() -> None:
+        for path, text in current.items():
+            (where / path).write_bytes(text)
+        commit_all(where, "the template files as now")
+        git(where, "tag", "v1.1.0")
+
+    return release_current
 
 
 def make_platform(template: Path, where: Path, **answers: Any) -> Path:

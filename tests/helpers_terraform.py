@@ -39,6 +39,7 @@ PLATFORM_ANSWERS: dict[str, Any] = {
     "aws_domain": "comind.pro",
     "aws_region": "us-west-2",
     "aws_certificate_arn": "",
+    "aws_vpc_cidr": "10.40.0.0/16",
     "k3d_servers": 1,
     "k3d_agents": 2,
     "eks_node_groups": [{"name": "default", "instance_type": "t3.medium", "min_size": 1, "max_size": 4,

@@ -8,7 +8,6 @@ the verifier (tests/test_verify_aws.py).
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +22,9 @@ from comind_scaffold.repo import PlatformRepo
 from comind_scaffold.scaffold import new_app, sync_projects
 from comind_scaffold.update import update
 from comind_scaffold.validation.run import validate
-from tests.components.require import skip_or_fail
 from tests.helpers_platform import render_platform, template_source
 from tests.helpers_platform_checks import kustomize_build
-from tests.helpers_scaffold import REPO_ROOT, commit_all, git, make_platform, make_template_repo
+from tests.helpers_scaffold import commit_all, make_platform, older_template_repo
 
 CHART_REPO = "https://kubernetes-sigs.github.io/external-dns/"
 NAMESPACE = "external-dns"
@@ -253,25 +251,15 @@ _APP_FILES = ("templates/app/copier-questions.yml", "templates/app/README.md.jin
 def test_comind_update_moves_an_older_aws_app_to_the_alb(tmp_path: Path) -> None:
     """An app made before its template knew the profile (class nginx) gets class alb and the certificate from the
     platform's facts on its next `comind update`; the update leaves no conflict."""
-    if subprocess.run(["git", "cat-file", "-e", f"{ALB_COMMIT}~1"], cwd=REPO_ROOT, check=False).returncode:
-        skip_or_fail(f"needs this repository's history (commit {ALB_COMMIT}~1, the app template before it)")
-    template = make_template_repo(tmp_path / "template", tag="v0.9.0")
-    current = {path: (template / path).read_bytes() for path in _APP_FILES}
-    for path in _APP_FILES:  # v1.0.0: the app template as it was before the ALB Ingress
-        (template / path).write_bytes(subprocess.run(["git", "show", f"{ALB_COMMIT}~1:{path}"], cwd=REPO_ROOT,
-                                                     capture_output=True, check=True).stdout)
-    commit_all(template, "the app template before the ALB Ingress")
-    git(template, "tag", "v1.0.0")
+    template = tmp_path / "template"  # v1.0.0: the app template as it was before the ALB Ingress
+    release_current = older_template_repo(template, f"{ALB_COMMIT}~1", _APP_FILES)
     platform = make_platform(template, tmp_path / "platform", default_profile="aws",
                              aws_domain="apps.example.org", aws_certificate_arn=CERTIFICATE)
     new_app("shop", "payments", platform_dir=platform, options={"environments": ["dev"]})
     commit_all(platform, "app shop")
     before = _by_kind(kustomize_build(platform / "apps/shop/k8s/overlays/dev"), "Ingress")["shop"]
     assert before["spec"]["ingressClassName"] == "nginx"  # the gap this test closes
-    for path, text in current.items():
-        (template / path).write_bytes(text)
-    commit_all(template, "the ALB Ingress")
-    git(template, "tag", "v1.1.0")
+    release_current()  # v1.1.0: the ALB Ingress
 
     report = update(platform, ["shop"], vcs_ref="v1.1.0")
 

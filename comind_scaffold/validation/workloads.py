@@ -84,8 +84,42 @@ def _is_default_deny(policy: RenderedObject) -> bool:
     )
 
 
+def _open_to_all(rule: object) -> str | None:
+    """Why an ingress rule admits every source (no `from`, an empty peer, an ipBlock of /0), else None."""
+    if not isinstance(rule, dict):
+        return None
+    peers = rule.get("from")
+    if not peers:
+        return "a rule without 'from'"
+    for peer in peers if isinstance(peers, list) else []:
+        if not peer:
+            return "an empty 'from' peer"
+        block = peer.get("ipBlock") if isinstance(peer, dict) else None
+        cidr = str(block.get("cidr", "")) if isinstance(block, dict) else ""
+        if cidr.endswith("/0"):
+            return f"ipBlock {cidr}"
+    return None
+
+
+def _allow_all_findings(scan: RepoScan) -> Iterator[CheckResult]:
+    """Each NetworkPolicy in an app's namespace that lets every address in: it would undo the default deny."""
+    namespaces = {app.namespace(env) for app in scan.apps for env in app.environments}
+    for policy in scan.objects:
+        if policy.kind != "NetworkPolicy" or policy.namespace not in namespaces:
+            continue
+        reasons = [why for rule in policy.get_list("spec", "ingress") if (why := _open_to_all(rule))]
+        if reasons:
+            yield failed(
+                "networkpolicy.allow-all",
+                LAYER,
+                policy.ref,
+                f"admits ingress from every source ({reasons[0]})",
+                "name the sources: a namespaceSelector, podSelector or an ipBlock such as the VPC's CIDR",
+            )
+
+
 def check_network_policies(scan: RepoScan) -> list[CheckResult]:
-    """Each app namespace has a default-deny NetworkPolicy (all pods, Ingress, no allow rule)."""
+    """Each app namespace has a default-deny NetworkPolicy (all pods, Ingress, no allow rule) and none open to all."""
     denied = {p.namespace for p in scan.objects if p.kind == "NetworkPolicy" and _is_default_deny(p)}
     findings = [
         failed(
@@ -97,7 +131,8 @@ def check_network_policies(scan: RepoScan) -> list[CheckResult]:
         for namespace, owner in sorted(_app_namespaces(scan).items())
         if namespace not in denied
     ]
-    return summary("networkpolicy.default-deny", ".", "every app namespace denies by default", findings)
+    findings += _allow_all_findings(scan)
+    return summary("networkpolicy.default-deny", ".", "app namespaces deny by default, open to no one", findings)
 
 
 def _pod_security_labels(scan: RepoScan) -> dict[str, tuple[str, str]]:

@@ -49,7 +49,7 @@ variable "kubernetes_version" {
 }
 
 variable "vpc_cidr" {
-  description = "CIDR of the platform VPC (split across three availability zones)."
+  description = "CIDR of the platform VPC (split across three availability zones); set it as the platform answer aws_vpc_cidr, from which the apps' NetworkPolicies admit the ALB."
   type        = string
   default     = "10.40.0.0/16"
 

@@ -56,7 +56,13 @@ module "eks" {
   cluster_addons = {
     coredns    = {}
     kube-proxy = {}
-    vpc-cni    = {}
+    vpc-cni = {
+      # Before the node groups, so their first pods already run under the network policy agent (VPC CNI 1.14
+      # and later; EKS's default addon version for any Kubernetes version this template supports is newer).
+      before_compute = true
+      # Without it the VPC CNI enforces no NetworkPolicy: every app's default-deny would admit everything.
+      configuration_values = jsonencode({ enableNetworkPolicy = "true" })
+    }
     aws-ebs-csi-driver = {
       service_account_role_arn = module.ebs_csi_irsa.iam_role_arn
     }
