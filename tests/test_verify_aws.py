@@ -90,16 +90,26 @@ ALB = "k8s-shop-1234567890.us-west-2.elb.amazonaws.com."
 
 
 def _write_public_records(aws: checks.Aws, repo: PlatformRepo) -> None:
-    """The public zone of aws_domain as external-dns leaves it: an ALIAS A for the first host, CNAMEs for the rest."""
+    """The public zone of aws_domain as external-dns leaves it: an ALIAS A for the first app host, CNAMEs for the
+    others and for Argo CD's host."""
     route53 = aws.client("route53")
     zone = route53.create_hosted_zone(Name=f"{repo.spec.aws_domain}.", CallerReference="public")["HostedZone"]["Id"]
-    hosts = checks.ingress_hosts(Expected(repo).app_envs, repo.spec.aws_domain)
+    hosts = [*checks.ingress_hosts(Expected(repo).app_envs, repo.spec.aws_domain), checks.argocd_host(repo.spec)]
     alias = {"Name": f"{hosts[0]}.", "Type": "A",
              "AliasTarget": {"HostedZoneId": "Z1H1FL5HABSF5", "DNSName": ALB, "EvaluateTargetHealth": True}}
     cnames = [{"Name": f"{host}.", "Type": "CNAME", "TTL": 300, "ResourceRecords": [{"Value": ALB}]}
               for host in hosts[1:]]
     route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={
         "Changes": [{"Action": "CREATE", "ResourceRecordSet": r} for r in [alias, *cnames]]})
+
+
+def _delete_public_cname(aws: checks.Aws, domain: str, host: str) -> None:
+    """Delete the CNAME of `host` that _write_public_records made in the public zone of `domain`."""
+    route53 = aws.client("route53")
+    zone = route53.list_hosted_zones_by_name(DNSName=f"{domain}.")["HostedZones"][0]["Id"]
+    gone = {"Name": f"{host}.", "Type": "CNAME", "TTL": 300, "ResourceRecords": [{"Value": ALB}]}
+    route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={
+        "Changes": [{"Action": "DELETE", "ResourceRecordSet": gone}]})
 
 
 def aws_results(aws: checks.Aws, repo: PlatformRepo) -> list[CheckResult]:
@@ -185,12 +195,8 @@ def test_ingress_host_without_a_public_record_is_named(aws_world: checks.Aws, pl
     hosts = checks.ingress_hosts(Expected(platform_repo).app_envs, spec.aws_domain)
     assert len(hosts) >= 2
     present = checks.check_public_dns(aws_world, spec, hosts)
-    assert (present.status, present.message) == (Status.PASS, f"{len(hosts)} ingress host(s) have a record")
-    route53 = aws_world.client("route53")
-    zone = route53.list_hosted_zones_by_name(DNSName=f"{spec.aws_domain}.")["HostedZones"][0]["Id"]
-    gone = {"Name": f"{hosts[-1]}.", "Type": "CNAME", "TTL": 300, "ResourceRecords": [{"Value": ALB}]}
-    route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={
-        "Changes": [{"Action": "DELETE", "ResourceRecordSet": gone}]})
+    assert (present.status, present.message) == (Status.PASS, f"{len(hosts) + 1} ingress host(s) have a record")
+    _delete_public_cname(aws_world, spec.aws_domain, hosts[-1])
     [result] = _failures(aws_results(aws_world, platform_repo))
     assert (result.name, result.object) == ("aws.public_dns", f"Route53 {spec.aws_domain}")
     assert result.message == f"no A or CNAME record for {hosts[-1]}"
@@ -198,6 +204,17 @@ def test_ingress_host_without_a_public_record_is_named(aws_world: checks.Aws, pl
     assert checks.check_public_dns(aws_world, spec, hosts[:1]).status is Status.PASS
     other = checks.check_public_dns(aws_world, spec.model_copy(update={"aws_domain": "other.example"}), hosts)
     assert (other.status, other.message) == (Status.FAIL, "no public hosted zone other.example.")
+
+
+def test_argo_cds_host_without_a_public_record_is_named(aws_world: checks.Aws, platform_repo: PlatformRepo) -> None:  # noqa: F811
+    """Argo CD's own ALB Ingress, argocd.<aws_domain>, needs its record as much as the apps' hosts do."""
+    spec = platform_repo.spec
+    _delete_public_cname(aws_world, spec.aws_domain, f"argocd.{spec.aws_domain}")
+    [result] = _failures(aws_results(aws_world, platform_repo))
+    assert (result.name, result.object) == ("aws.public_dns", f"Route53 {spec.aws_domain}")
+    assert result.message == f"no A or CNAME record for argocd.{spec.aws_domain}"
+    # No app host needed for it: a platform without ingress apps still has Argo CD's.
+    assert checks.check_public_dns(aws_world, spec, []).message == result.message
 
 
 def test_wrong_cluster_version_and_node_group_size(aws_world: checks.Aws, platform_repo: PlatformRepo) -> None:  # noqa: F811

@@ -301,6 +301,11 @@ def ingress_hosts(pairs: list[AppEnv], domain: str) -> list[str]:
     return [pair.app.host(pair.env, domain) for pair in pairs if pair.app.ingress]
 
 
+def argocd_host(spec: PlatformSpec) -> str:
+    """The host of Argo CD's own ALB Ingress (Terraform's platform.tf): `argocd.<aws_domain>`."""
+    return f"argocd.{spec.aws_domain}"
+
+
 def _public_zone_names(aws: Aws, zone_name: str) -> set[str] | None:
     """Names holding an A/AAAA (alias or not) or CNAME record in the public zone `zone_name`; None without the zone."""
     records = _record_sets(aws, zone_name, private=False)
@@ -310,9 +315,10 @@ def _public_zone_names(aws: Aws, zone_name: str) -> set[str] | None:
 
 
 def check_public_dns(aws: Aws, spec: PlatformSpec, hosts: list[str]) -> CheckResult:
-    """Each ingress host has a record (A/ALIAS or CNAME) in the public zone of aws_domain, written by external-dns."""
+    """argocd.<aws_domain> and each of the ingress `hosts` have an A/ALIAS or CNAME record (external-dns's)."""
     zone_name = f"{spec.aws_domain}."
     ref = f"Route53 {spec.aws_domain}"
+    hosts = [argocd_host(spec), *(h for h in hosts if h != argocd_host(spec))]
 
     def probe() -> CheckResult:
         names = _public_zone_names(aws, zone_name)
