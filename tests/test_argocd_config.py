@@ -16,15 +16,17 @@ from tests.components.require import skip_or_fail
 from tests.helpers_verify import platform_repo  # noqa: F401
 
 
-def test_local_argocd_config_has_the_app_of_apps_health_check_and_a_short_reconciliation(
+def test_local_argocd_config_has_the_app_of_apps_health_check_and_its_pace(
         platform_repo: PlatformRepo) -> None:  # noqa: F811
     config = platform_argocd_config(platform_repo.root)
     lua = config["cm"]["resource.customizations.health.argoproj.io_Application"]
     assert "obj.status.health.status" in lua and "return hs" in lua
     seconds = re.fullmatch(r"(\d+)([sm])", config["cm"]["timeout.reconciliation"])
     assert seconds, config["cm"]["timeout.reconciliation"]
-    assert int(seconds[1]) * (60 if seconds[2] == "m" else 1) <= 60  # Argo CD's default is 180 s
+    # `comind sync` refreshes after a push; a period shorter than Argo CD's 120 s multiplies the periodic compares
+    assert int(seconds[1]) * (60 if seconds[2] == "m" else 1) == 120
     assert config["params"]["controller.resource.health.persist"] == "true"
+    assert 0 <= int(config["params"]["controller.sync.wave.delay.seconds"]) < 2  # Argo CD's default: 2
 
 
 def test_aws_passes_the_same_values_file_to_the_chart(platform_repo: PlatformRepo) -> None:  # noqa: F811
@@ -42,5 +44,6 @@ def test_the_controller_gets_the_settings_as_the_upstream_manifest_maps_them(
                        {"argocd-cm": config["cm"], "argocd-cmd-params-cm": config["params"]})
     assert env["ARGOCD_RECONCILIATION_TIMEOUT"] == config["cm"]["timeout.reconciliation"]
     assert env["ARGOCD_APPLICATION_CONTROLLER_PERSIST_RESOURCE_HEALTH"] == "true"
+    assert env["ARGOCD_SYNC_WAVE_DELAY"] == config["params"]["controller.sync.wave.delay.seconds"]
     repo_env = upstream_env("argocd-repo-server", {"argocd-cm": config["cm"]})
     assert repo_env == {"ARGOCD_RECONCILIATION_TIMEOUT": config["cm"]["timeout.reconciliation"]}

@@ -87,9 +87,12 @@ variable "charts" {
 }
 
 variable "argocd_reconciliation" {
+  # Argo CD's own default. `comind sync` asks for a compare right after a push; a shorter period makes every
+  # Application compare again that much more often: at 30 s, 150 onboarded Applications spent most of the
+  # controller's compares on periodic ones (benchmarks/bench_gitops.py).
   description = "How often Argo CD compares git with the cluster locally (timeout.reconciliation)."
   type        = string
-  default     = "30s"
+  default     = "120s"
 
   validation {
     condition     = can(regex("^[0-9]+[sm]$", var.argocd_reconciliation))
