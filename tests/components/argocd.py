@@ -386,6 +386,9 @@ class ArgoCD:
             "ARGOCD_GNUPGHOME": str(wd / "gnupg"),
             "ARGOCD_GPG_DATA_PATH": str(wd / "gpg"),
             "ARGOCD_PLUGINSOCKFILEPATH": str(wd / "plugins"),
+            # /debug/pprof on the metrics port answers once this file says "true" (benchmarks/bench_gitops.py
+            # --profile); by default Argo CD reads it from /home/argocd/params, a path of the machine's.
+            "ARGOCD_ENABLE_PROFILER_FILE_PATH": str(wd / "profiler.enabled"),
             "GOMAXPROCS": "2",
             "GOMEMLIMIT": "1GiB",
         }
