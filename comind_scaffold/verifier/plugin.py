@@ -77,10 +77,29 @@ def pytest_configure(config: pytest.Config) -> None:
         repo = session.platform().value
         options.profile = repo.spec.default_profile if repo else "local"
     config.stash[_SESSION] = session
-    # the static layer starts at once unless only its name is wanted, or -k may leave its test out
-    prestart = not config.option.collectonly and not config.getoption("keyword", "")
-    session.connect_in_background(_selected_layers(config, options), validate=prestart)
+    session.connect_in_background(_selected_layers(config, options), validate=_static_test_will_run(config))
     config.pluginmanager.register(LayerReport(options.profile, options.json_path), "comind-verify-report")
+
+
+def _static_test_will_run(config: pytest.Config) -> bool:
+    """Tell whether the static layer's test is surely selected, so its validate may start before collection.
+
+    Only then: a validate nobody waits for would still render every overlay before the process could exit.
+    """
+    option = config.option
+    if option.collectonly or config.getoption("keyword", "") or getattr(option, "lf", False):
+        return False
+    if any(getattr(option, name, None) for name in ("deselect", "ignore", "ignore_glob")):
+        return False
+    for arg in config.args:
+        path, _, test = arg.partition("::")
+        folder = Path(path)
+        if folder.is_dir() and (folder / "test_static.py").is_file():
+            continue
+        if folder.name == "test_static.py" and test.split("[")[0] in ("", "test_static_validation"):
+            continue
+        return False
+    return True
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
