@@ -185,3 +185,26 @@ def test_status_list_shows_each_layers_checks_and_runs_nothing(
     assert "options: --kubeconfig --context --wait --probe-timeout" in lines
     assert main(["status", "--list", "--profile", "local"]) == 0
     assert "aws: " not in capsys.readouterr().out
+
+
+def test_static_validate_in_the_background_keeps_its_error_for_the_static_test(tmp_path: Path) -> None:
+    """The background validate of an unusable platform raises nothing in its own thread (pytest would print that
+    thread's traceback); the static test gets the error as one line."""
+    import threading
+
+    from comind_scaffold.errors import UserError
+    from comind_scaffold.layers import VerifyOptions as Options
+    from comind_scaffold.verifier.session import VerifySession
+
+    raised: list[BaseException | None] = []
+    previous, threading.excepthook = threading.excepthook, lambda args: raised.append(args.exc_value)
+    try:
+        session = VerifySession(Options(profile="local", platform_dir=str(tmp_path)))
+        worker = threading.Thread(target=session.start_static)
+        worker.start()
+        worker.join()
+    finally:
+        threading.excepthook = previous
+    assert raised == []
+    with pytest.raises(UserError, match=r"platform repository: .*\.copier-answers\.yml: not found"):
+        session.static_report()

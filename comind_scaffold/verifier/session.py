@@ -92,7 +92,7 @@ class VerifySession:
         wanted: list[Callable[[], object]] = []
         modules: list[str] = []
         if "static" in layers and validate:
-            wanted.append(self.static_report)
+            wanted.append(self.start_static)
             modules.append("comind_scaffold.validation.run")
         if layers & layers_reaching(KUBE_API):
             wanted.append(self.kube)
@@ -120,8 +120,15 @@ class VerifySession:
 
         return self._target("platform repository", build)
 
+    def start_static(self) -> None:
+        """Run `validate` in the background; its result or error waits in the future for the static test."""
+        self._static_future()
+
     def static_report(self) -> ValidationReport:
         """`validate` of the platform repository, run once (its errors are raised to every caller)."""
+        return self._static_future().result()
+
+    def _static_future(self) -> Future[ValidationReport]:
         with self._lock:
             future, owner = self._static, self._static is None
             if future is None:
@@ -133,7 +140,7 @@ class VerifySession:
                 future.set_result(validate(use_value(self.platform()).root))
             except BaseException as err:  # noqa: BLE001 - the test that waits for the report raises it
                 future.set_exception(err)
-        return future.result()
+        return future
 
     @cached_property
     def expected(self) -> Expected | None:
