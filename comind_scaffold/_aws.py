@@ -1,4 +1,6 @@
-"""The only module that builds boto3 sessions: the SDK's own credential chain, bounded clients, nothing sent here.
+"""The only module that builds boto3 sessions and clients, every client bounded; nothing is sent here.
+
+Sessions use the SDK's own credential chain; clients of a local S3/SQS endpoint are signed with given static keys.
 
 boto3 is imported when a function is called, so importing this module costs nothing.
 """
@@ -20,6 +22,25 @@ def bounded(timeout: float, attempts: int) -> Any:
     from botocore.config import Config
 
     return Config(connect_timeout=timeout, read_timeout=timeout, retries={"total_max_attempts": attempts})
+
+
+def endpoint_client(api: str, endpoint: str, access_key: str, secret_key: str, region: str, timeout: float) -> Any:
+    """A client of `api` (`s3`, `sqs`) for the URL `endpoint`, signed with the given keys, not the credential chain.
+
+    `timeout` seconds to connect and to read, one attempt, path-style S3 addressing.
+    """
+    import boto3
+    from botocore.config import Config
+
+    config = bounded(timeout, attempts=1).merge(Config(s3={"addressing_style": "path"}))
+    return boto3.client(
+        api,
+        endpoint_url=endpoint,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        region_name=region,
+        config=config,
+    )
 
 
 def credentials_method(profile: str | None = None) -> str | None:

@@ -134,6 +134,18 @@ def test_bootstrap_reaches_the_cluster_and_aws_only_through_the_adapters() -> No
     assert found == {}
 
 
+def test_boto3_is_imported_only_by_the_aws_adapter() -> None:
+    """Sessions and clients are built in _aws.py alone (botocore's exceptions and config may be imported anywhere)."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                     else [node.module] if isinstance(node, ast.ImportFrom) and not node.level and node.module else [])
+            if any(name.split(".")[0] == "boto3" for name in names):
+                found.append(str(path.relative_to(PACKAGE)))
+    assert sorted(set(found)) == ["_aws.py"]
+
+
 def _suite_tests() -> dict[str, list[str]]:
     """Every test function of the shipped suite, by module (`comind_scaffold.verifier.suite.test_apps`)."""
     suite = PACKAGE / "verifier" / "suite"

@@ -13,7 +13,7 @@ import http.client
 from collections.abc import Callable
 from typing import Any
 
-from comind_scaffold import layers
+from comind_scaffold import _aws, layers
 from comind_scaffold import service_catalog as catalog
 from comind_scaffold.models import CheckResult, failed, passed, warned
 from comind_scaffold.services.credentials import (
@@ -34,31 +34,12 @@ def _first_line(err: BaseException) -> str:
     return text.splitlines()[0] if text else err.__class__.__name__
 
 
-def aws_client(kind: str, endpoint: str, access_key: str, secret_key: str, region: str, timeout: float) -> Any:
-    """A boto3 client for a local S3/SQS endpoint with bounded timeouts and no retries."""
-    import boto3
-    import botocore.config
-
-    config = botocore.config.Config(
-        connect_timeout=timeout,
-        read_timeout=timeout,
-        retries={"max_attempts": 1, "mode": "standard"},
-        s3={"addressing_style": "path"},
-    )
-    return boto3.client(
-        kind,
-        endpoint_url=endpoint,
-        aws_access_key_id=access_key,
-        aws_secret_access_key=secret_key,
-        region_name=region,
-        config=config,
-    )
-
-
 def local_client(service: catalog.LocalService, host: str, port: int, creds: MinioCredentials | QueueCredentials,
                  timeout: float) -> Any:
-    """A boto3 client for the S3 or SQS API (`service.api`) of a local service listening on host:port."""
-    return aws_client(service.api, f"http://{host}:{port}", creds.access_key, creds.secret_key, creds.region, timeout)
+    """A bounded, single-attempt client for the S3 or SQS API (`service.api`) of a local service on host:port."""
+    return _aws.endpoint_client(
+        service.api, f"http://{host}:{port}", creds.access_key, creds.secret_key, creds.region, timeout
+    )
 
 
 def http_status(host: str, port: int, path: str, timeout: float) -> int:
