@@ -16,7 +16,8 @@ from pathlib import Path
 
 from comind_scaffold import constants as c
 from comind_scaffold._kube import Obj
-from comind_scaffold._kustomize import KustomizeBuild, Kustomizer
+from comind_scaffold._kustomize import Kustomizer
+from comind_scaffold._kustomize_output import KustomizeBuild
 from comind_scaffold._render_cache import RenderCache
 from comind_scaffold.errors import ToolNotFoundError
 from comind_scaffold.repo import PlatformRepo

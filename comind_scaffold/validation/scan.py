@@ -18,7 +18,8 @@ from typing import Any
 
 from comind_scaffold import constants as c
 from comind_scaffold import layers
-from comind_scaffold._kustomize import KUSTOMIZATION_FILES, KustomizeBuild, Kustomizer
+from comind_scaffold._kustomize import KUSTOMIZATION_FILES, Kustomizer
+from comind_scaffold._kustomize_output import KustomizeBuild
 from comind_scaffold._render_cache import RenderCache, kustomization_file, references
 from comind_scaffold.errors import InputError, TemplateError
 from comind_scaffold.models import CheckResult, failed, skipped
