@@ -27,7 +27,8 @@ from comind_scaffold.models import CheckResult, Status
 from comind_scaffold.monitoring import MONITORING_NAMESPACE, TARGETS, MonitoringAccess, Proxy
 from comind_scaffold.providers import LOCALDEV_VERSION, ProviderBuild
 from comind_scaffold.repo import PlatformRepo
-from comind_scaffold.sealing import CERT_FILE, SCOPES, FetchedCert, SealResult
+from comind_scaffold.sealing import SCOPES, SealResult
+from comind_scaffold.sealing_cert import CERT_FILE, FetchedCert
 from comind_scaffold.service_catalog import NAMES as LOCAL_SERVICES
 from comind_scaffold.services.credentials import LocalCredentials
 from comind_scaffold.tf import ACTIONS, TfResult
@@ -400,13 +401,13 @@ def parse_env_file(path: Path) -> dict[str, str]:
 def fetch_certificate(repo: PlatformRepo, *, out: Path | None = None, profile: str | None = None,
                       kubeconfig: Path | None = None, context: str | None = None) -> FetchedCert:
     """Fetch the sealed-secrets controller's certificate into `out` (default: the platform's, per profile)."""
-    from comind_scaffold import access, sealing
+    from comind_scaffold import access, sealing_cert
     from comind_scaffold._kube import KubeClient
 
-    target = out or sealing.platform_certificate(repo, profile)
+    target = out or sealing_cert.platform_certificate(repo, profile)
     config, ctx = access.kube_target(repo, profile, kubeconfig, context)
     with KubeClient(config, ctx, timeout=10) as kube:
-        return sealing.fetch_certificate(kube, target)
+        return sealing_cert.fetch_certificate(kube, target)
 
 
 def seal(repo: PlatformRepo, app: str, env: str, data: dict[str, str], *, name: str | None = None,

@@ -1,26 +1,15 @@
-"""`comind seal`: SealedSecrets sealed offline with the platform's public certificate.
+"""`comind seal`: SealedSecrets sealed offline into an app's overlay, with the platform's public certificate.
 
-The format is the sealed-secrets controller's own (bitnami-labs/sealed-secrets `pkg/crypto`, HybridEncrypt):
-a fresh 32-byte AES-256 session key encrypts the value with AES-GCM under an all-zero 12-byte nonce (the key
-is used once) and no additional data; the session key is encrypted with RSA-OAEP (SHA-256, MGF1-SHA-256)
-under the controller's public key, with a label that binds the value to where it may be unsealed (strict:
-`namespace/name`, namespace-wide: `namespace`, cluster-wide: empty). Each `encryptedData` value is the
-standard base64 of `len(rsa_ciphertext)` (2 bytes, big-endian) + the RSA ciphertext + the AES-GCM ciphertext
-and tag. Nothing here ever writes a plaintext Secret.
-
-The certificate is the one of the cluster the overlay deploys to: `--cert`, else the platform's
-`.comind/sealed-secrets-<profile>.pem`, which `comind seal --fetch-cert` writes (one cluster per profile, so
-one certificate per profile; every environment of a profile shares it). It is the public half only, but it
-stays under the git-ignored `.comind/` because `comind validate` takes a committed PEM for a leaked key.
+This module checks the values and writes the SealedSecret and its place in the overlay's kustomization;
+the encryption is sealing_crypto.py, the certificate (where it is kept, fetching it) sealing_cert.py.
+Nothing here ever writes a plaintext Secret.
 """
 
 from __future__ import annotations
 
 import base64
-import os
 import re
-import struct
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,91 +19,19 @@ import yaml
 from comind_scaffold import constants as c
 from comind_scaffold.errors import InputError, TemplateError
 from comind_scaffold.repo import PlatformRepo
+from comind_scaffold.sealing_cert import find_certificate
+from comind_scaffold.sealing_crypto import encryption_label, hybrid_encrypt, load_public_key
 from comind_scaffold.tf import find_app
 
-__all__ = [
-    "CERT_FILE",
-    "CONTROLLER_NAME",
-    "CONTROLLER_NAMESPACE",
-    "SCOPES",
-    "FetchedCert",
-    "SealResult",
-    "encryption_label",
-    "fetch_certificate",
-    "find_certificate",
-    "platform_certificate",
-    "hybrid_encrypt",
-    "load_public_key",
-    "parse_env_file",
-    "parse_literals",
-    "seal",
-]
-
-# Where the controller runs on both profiles (infra/terraform/environments/*: the sealed-secrets chart). Its
-# Service is `sealed-secrets-controller` with the chart's fullnameOverride (kubeseal's default), else the
-# release name `sealed-secrets`; both are tried.
-CONTROLLER_NAMESPACE = "sealed-secrets"
-CONTROLLER_NAME = "sealed-secrets-controller"
-CONTROLLER_NAMES = (CONTROLLER_NAME, "sealed-secrets")
-CONTROLLER_PORT_NAME = "http"
-KEY_LABEL = "sealedsecrets.bitnami.com/sealed-secrets-key"
-CERT_FILE = c.SEALED_SECRETS_CERT
+__all__ = ["SCOPES", "SealResult", "parse_env_file", "parse_literals", "seal"]
 
 SCOPES = ("strict", "namespace-wide", "cluster-wide")
 _SCOPE_ANNOTATIONS = {
     "namespace-wide": "sealedsecrets.bitnami.com/namespace-wide",
     "cluster-wide": "sealedsecrets.bitnami.com/cluster-wide",
 }
-_SESSION_KEY_BYTES = 32
-_GCM_NONCE = bytes(12)  # the session key encrypts one value only, so a zero nonce is safe (as upstream does)
-
 _SECRET_KEY = re.compile(r"[-._a-zA-Z0-9]+")  # Kubernetes' rule for Secret data keys
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
-
-
-# --------------------------------------------------------------------------- the format
-
-
-def encryption_label(namespace: str, name: str, scope: str = "strict") -> bytes:
-    """The RSA-OAEP label that ties a value to where the controller may unseal it."""
-    if scope == "cluster-wide":
-        return b""
-    if scope == "namespace-wide":
-        return namespace.encode()
-    return f"{namespace}/{name}".encode()
-
-
-def hybrid_encrypt(public_key: Any, plaintext: bytes, label: bytes,
-                   random: Callable[[int], bytes] = os.urandom) -> bytes:
-    """Encrypt one value the way the controller decrypts it (see the module docstring)."""
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import padding
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-    session_key = random(_SESSION_KEY_BYTES)
-    oaep = padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA256()), algorithm=hashes.SHA256(),
-                        label=label or None)
-    wrapped: bytes = public_key.encrypt(session_key, oaep)
-    return struct.pack(">H", len(wrapped)) + wrapped + AESGCM(session_key).encrypt(_GCM_NONCE, plaintext, None)
-
-
-def load_public_key(pem: bytes, source: str) -> Any:
-    """The RSA public key of a PEM certificate (or PEM public key); InputError names `source` otherwise."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.hazmat.primitives.serialization import load_pem_public_key
-
-    key: object
-    try:
-        key = x509.load_pem_x509_certificate(pem).public_key()
-    except ValueError:
-        try:
-            key = load_pem_public_key(pem)
-        except ValueError as err:
-            raise InputError("cert", f"{source}: not a PEM certificate or public key") from err
-    if not isinstance(key, rsa.RSAPublicKey):
-        raise InputError("cert", f"{source}: the sealed-secrets controller uses RSA keys; this one is not RSA")
-    return key
 
 
 # --------------------------------------------------------------------------- input
@@ -175,29 +92,6 @@ def parse_env_file(path: Path) -> dict[str, str]:
     if not data:
         raise InputError(field, f"{path}: holds no KEY=VALUE line")
     return data
-
-
-def platform_certificate(repo: PlatformRepo, profile: str | None = None) -> Path:
-    """Where the platform keeps the certificate of `profile`'s cluster (default: the platform's profile)."""
-    chosen = profile or repo.spec.default_profile
-    if chosen not in c.PROFILES:
-        raise InputError("--profile", f"{chosen!r} must be one of {', '.join(c.PROFILES)}")
-    return repo.root / CERT_FILE.format(profile=chosen)
-
-
-def find_certificate(repo: PlatformRepo, cert: Path | None = None, profile: str | None = None) -> Path:
-    """The certificate to seal with: `cert`, else the platform's for `profile`."""
-    if cert is not None:
-        if not cert.is_file():
-            raise InputError("--cert", f"{cert}: no such file")
-        return cert
-    path = platform_certificate(repo, profile)
-    if path.is_file():
-        return path
-    raise InputError(
-        "cert", f"no sealed-secrets certificate: {path.relative_to(repo.root)} does not exist",
-        hint="run `comind seal --fetch-cert` against the running platform, or pass --cert PEM",
-    )
 
 
 # --------------------------------------------------------------------------- sealing into an overlay
@@ -366,66 +260,3 @@ def seal(repo: PlatformRepo, app_name: str, env: str, data: Mapping[str, str], *
     if not _listed(kdata, filename):
         _add_resource(kustomization, filename)
     return SealResult(app_name, env, name, namespace, scope, target, kustomization, sorted(data), kept, cert_path)
-
-
-# --------------------------------------------------------------------------- the certificate from the cluster
-
-
-@dataclass(frozen=True)
-class FetchedCert:
-    """Where `fetch_certificate` wrote the certificate and where it got it from."""
-
-    path: Path
-    source: str
-    not_after: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {"path": str(self.path), "source": self.source, "not_after": self.not_after}
-
-
-def fetch_certificate(kube: Any, out: Path, *, namespace: str = CONTROLLER_NAMESPACE,
-                      controllers: Iterable[str] = CONTROLLER_NAMES) -> FetchedCert:
-    """Fetch the controller's current public certificate and write it to `out`.
-
-    First through the API server's service proxy (`/v1/cert.pem` of the controller, as kubeseal does; needs
-    only `services/proxy`), else from the newest active key Secret in the controller's namespace (needs read
-    access to Secrets there; only its `tls.crt`, the public half, is kept).
-
-    Raises:
-        ClusterUnreachableError: The API server cannot be reached.
-        TemplateError: Neither source has a certificate (the controller is not installed or not ready).
-
-    """
-    from cryptography import x509
-
-    pem: bytes | None = None
-    proxy_errors: list[str] = []
-    for controller in controllers:
-        try:
-            pem = kube.service_proxy_get(namespace, f"{controller}:{CONTROLLER_PORT_NAME}", "/v1/cert.pem")
-        except LookupError as err:
-            proxy_errors.append(str(err))
-            continue
-        source = f"service proxy {namespace}/{controller}"
-        break
-    if pem is None:
-        secrets = kube.secrets_with_data(namespace, selector=f"{KEY_LABEL}=active")
-        secrets.sort(key=lambda s: str((s.get("metadata") or {}).get("creationTimestamp", "")))
-        crt = ((secrets[-1].get("data") or {}).get("tls.crt") if secrets else None)
-        if not crt:
-            raise TemplateError(
-                f"no sealed-secrets certificate in the cluster: {'; '.join(proxy_errors) or 'no service to ask'}; "
-                f"and no Secret labelled {KEY_LABEL}=active in namespace {namespace}",
-                hint="is the sealed-secrets controller installed and running (comind bootstrap)?",
-            )
-        pem = base64.b64decode(crt)
-        source = f"key Secret {namespace}/{secrets[-1]['metadata']['name']}"
-    try:
-        certificate = x509.load_pem_x509_certificate(pem)
-    except ValueError as err:
-        raise TemplateError(f"{source}: did not return a PEM certificate") from err
-    load_public_key(pem, source)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _write(out, pem.decode("ascii"))
-    return FetchedCert(out, source, certificate.not_valid_after_utc.isoformat())

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from comind_scaffold.cli import main
-from comind_scaffold.sealing import encryption_label, hybrid_encrypt, load_public_key
+from comind_scaffold.sealing_crypto import encryption_label, hybrid_encrypt, load_public_key
 from tests.helpers_seal import controller_decrypt, copy_platform, make_key, tree
 
 OVERLAY = "apps/orders-api/k8s/overlays/dev"
@@ -216,7 +216,7 @@ def test_help_names_every_option() -> None:
 def test_both_profiles_install_the_controller_where_comind_seal_looks(env: str, file: str) -> None:
     import re
 
-    from comind_scaffold.sealing import CONTROLLER_NAME, CONTROLLER_NAMESPACE
+    from comind_scaffold.sealing_cert import CONTROLLER_NAME, CONTROLLER_NAMESPACE
     from tests.helpers_seal import REPO_ROOT
 
     for root in (REPO_ROOT / "templates/platform", REPO_ROOT):  # the template and this repository's render

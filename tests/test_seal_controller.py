@@ -16,7 +16,7 @@ import yaml
 from comind_scaffold._kube import KubeClient
 from comind_scaffold.cli import main
 from comind_scaffold.errors import TemplateError
-from comind_scaffold.sealing import fetch_certificate
+from comind_scaffold.sealing_cert import fetch_certificate
 from tests.components.fixtures_sealed_secrets import sealed_secrets  # noqa: F401 - the fixture
 from tests.components.kube import KubeCluster
 from tests.components.sealed_secrets import SealedSecretsController
