@@ -44,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 from comind_scaffold.repo import PlatformRepo  # noqa: E402
 from comind_scaffold.scaffold import sync_projects  # noqa: E402
 from tests.components.argocd import platform_argocd_config, summarize  # noqa: E402
+from tests.components.background import BackgroundThread  # noqa: E402
 from tests.components.fixtures_argocd import GitOpsPlatform, IngressStandIn, gitops_platform  # noqa: E402
 from tests.helpers_verify import _copier as render_app  # noqa: E402
 
@@ -139,25 +140,19 @@ class Timeline:
         return lines
 
 
-class ApplicationWatch:
+class ApplicationWatch(BackgroundThread):
     """Every Application as the apiserver last sent it: one LIST, then a WATCH from its resourceVersion (listed
     again when the watch expires). Polling with a LIST of every Application each half second cost the apiserver
     and this process more CPU than some of what is measured."""
 
+    join_timeout = 0  # the thread may sit in a watch for 90 s; it is a daemon and ends with the run
+
     def __init__(self, platform: GitOpsPlatform):
+        super().__init__("application-watch")
         self.cluster = platform.cluster
         self.path = "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications"
         self._apps: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="application-watch", daemon=True)
-
-    def __enter__(self) -> ApplicationWatch:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
         with self._lock:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +39,7 @@ from tests.components.argocd import (
     platform_argocd_config,
     push_platform,
 )
+from tests.components.background import BackgroundThread
 from tests.components.kube import KubeCluster, MissingBinaryError, find_binaries
 from tests.components.require import skip_or_fail
 
@@ -97,22 +97,13 @@ class GitOpsPlatform:
                                     "stringData": {"DATABASE_PASSWORD": "test-only"}})
 
 
-class IngressStandIn:
+class IngressStandIn(BackgroundThread):
     """What ingress-nginx does for Ingresses of its class: publish its address in their status."""
 
     def __init__(self, cluster: KubeCluster, address: str = "127.0.0.1"):
+        super().__init__("ingress-stand-in")
         self.cluster = cluster
         self.address = address
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="ingress-stand-in", daemon=True)
-
-    def __enter__(self) -> IngressStandIn:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(10)
 
     def _run(self) -> None:
         while not self._stop.wait(1.0):
