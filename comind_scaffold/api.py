@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from comind_scaffold.services.report import Change as Change
     from comind_scaffold.services.report import ServiceStatus as ServiceStatus
     from comind_scaffold.update import UpdateReport as UpdateReport
-    from comind_scaffold.update import VersionStatus
+    from comind_scaffold.update_check import VersionStatus
     from comind_scaffold.validation.run import ValidationReport
 
 Progress = Callable[[str], None]
@@ -175,14 +175,14 @@ def update(repo: PlatformRepo, apps: Sequence[str] = (), *, every: bool = False,
 
 def abort_update(repo: PlatformRepo) -> list[str]:
     """Restore the folders of the last update exactly; returns them."""
-    from comind_scaffold.update import abort_update as restore
+    from comind_scaffold.update_undo import abort_update as restore
 
     return restore(repo.root)
 
 
 def check_update(repo: PlatformRepo) -> list[VersionStatus]:
     """Each app's and the platform's template version against the newest tag."""
-    from comind_scaffold.update import check_update as versions
+    from comind_scaffold.update_check import check_update as versions
 
     return versions(repo.root)
 

@@ -1,26 +1,20 @@
-"""Update apps (and the platform) to a newer template with Copier's three-way merge, and undo the last update.
+"""Update apps (and the platform) to a newer template with Copier's three-way merge.
 
-Before anything changes, the commit and the folders being updated are recorded in `.comind/update-state.json`;
-`abort_update` puts exactly those folders back (index, files, and the files the update created). Around Copier,
-`update_guard` makes sure nothing is lost and the result is checked; `apply_update` also serves `comind set`
+Before anything changes, the commit and the folders being updated are recorded for `comind update --abort`
+(update_undo.py). Around Copier, `update_guard` makes sure nothing is lost and the result is checked; many
+apps are updated in parallel work trees (update_worktrees.py); `apply_update` also serves `comind set`
 (answers changed on the way, an app renamed by `app_rename`).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import re
-import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from comind_scaffold import _copier, _git, template_source
+from comind_scaffold import _copier, _git
 from comind_scaffold import constants as c
 from comind_scaffold._kustomize import kustomize_command
 from comind_scaffold.app_answers import platform_facts
@@ -30,6 +24,7 @@ from comind_scaffold.models import CheckResult
 from comind_scaffold.repo import PlatformRepo
 from comind_scaffold.scaffold import sync_projects
 from comind_scaffold.specs import load_app_spec, load_platform_spec
+from comind_scaffold.update_check import PLATFORM
 from comind_scaffold.update_guard import (
     PROJECTS_DIR,
     FileSnapshot,
@@ -37,11 +32,10 @@ from comind_scaffold.update_guard import (
     keep_removed_edits,
     refuse_committed_markers,
 )
+from comind_scaffold.update_undo import save_state
+from comind_scaffold.update_worktrees import update_in_worktrees
 
-STATE_FILE = f"{c.LOCAL_STATE_DIR}/update-state.json"
-PLATFORM = "platform"
 _MARKERS = ("<<<<<<< before updating", ">>>>>>> after updating")
-_DESCRIBE = re.compile(r"^v?(?P<release>[0-9]+(\.[0-9]+)*)(-(?P<ahead>[0-9]+)-g[0-9a-f]+)?$")
 
 
 class UpdateResult(BaseModel):
@@ -196,7 +190,7 @@ def apply_update(
     facts = {} if "." in folders else platform_facts(repo)
     renaming = _plan_rename(repo, targets[0], facts) if targets[0].moves_to else None
     snapshot = FileSnapshot(repo.root, guarded)
-    _save_state(repo.root, _git.head(repo.root), guarded, created=[])
+    save_state(repo.root, _git.head(repo.root), guarded, created=[])
     if renaming is not None:
         apply_rename(repo.root, renaming)
         errors: list[str | None] = [None]
@@ -205,7 +199,7 @@ def apply_update(
             data = {**facts, **targets[0].answers}
             errors = [_copier.update_or_error(repo.root / folders[0], vcs_ref=vcs_ref, data=data)]
     else:
-        errors = _update_in_worktrees(repo.root, folders, vcs_ref, jobs, facts)
+        errors = update_in_worktrees(repo.root, folders, vcs_ref, jobs, facts)
     results = [
         _settle(repo, target, before[target.name], error, snapshot)
         for target, error in zip(targets, errors, strict=True)
@@ -221,7 +215,7 @@ def apply_update(
     # `--abort` restores byte for byte, so the renders the checks cached count among what the update created.
     created = _git.untracked(repo.root, *guarded, *(t.moves_to for t in targets if t.moves_to))
     created += sorted(_render_cache_files(repo.root) - cached)
-    _save_state(repo.root, _git.head(repo.root), guarded, created=created)
+    save_state(repo.root, _git.head(repo.root), guarded, created=created)
     return UpdateReport(results=results, projects=projects, failures=failures)
 
 
@@ -284,69 +278,6 @@ def _settle(
     )
 
 
-def _update_in_worktrees(
-    root: Path, folders: list[str], vcs_ref: str | None, jobs: int | None, facts: dict[str, Any]
-) -> list[str | None]:
-    """Update the folders in parallel processes, each process in a sparse git work tree of its own.
-
-    Copier records conflicts in the git index and its next update in that index then fails (`git write-tree`),
-    and two processes cannot share one index: each worker has its own work tree, and after each app it parks
-    the app's conflicts and clears them from its index. The results, and the parked conflicts, are brought back
-    into the repository at the end. Only git-tracked files are removed on the way back.
-    """
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(folders)))
-    shares = [folders[index::workers] for index in range(workers)]
-    shared = [f"/{c.PLATFORM_ANSWERS}", f"/{c.SERVICES_FILE}"]
-    outcome: dict[str, tuple[str | None, list[str]]] = {}
-    _copier.preload()
-    with tempfile.TemporaryDirectory(prefix="comind-update-") as scratch:
-        trees = [Path(scratch) / f"worker{index}" for index in range(workers)]
-        try:
-            for tree, share in zip(trees, shares, strict=True):
-                _git.add_worktree(root, tree, *shared, *(f"/{folder}/" for folder in share))
-            if workers == 1:
-                batches = [_update_batch(str(trees[0]), shares[0], vcs_ref, facts)]
-            else:
-                with ProcessPoolExecutor(max_workers=workers) as pool:
-                    batches = list(
-                        pool.map(_update_batch, map(str, trees), shares, [vcs_ref] * workers, [facts] * workers)
-                    )
-            for tree, share, batch in zip(trees, shares, batches, strict=True):
-                for folder, (error, parked) in zip(share, batch, strict=True):
-                    outcome[folder] = (error, parked)
-                    if error is None:
-                        _bring_back(tree, root, folder, parked)
-        finally:
-            for tree in trees:
-                _git.remove_worktree(root, tree)
-    return [outcome[folder][0] for folder in folders]
-
-
-def _update_batch(
-    tree: str, folders: list[str], vcs_ref: str | None, facts: dict[str, Any]
-) -> list[tuple[str | None, list[str]]]:
-    """Update `folders` of one work tree in turn (a worker); return each one's error text and parked conflicts."""
-    results = []
-    with _copier.shared_clones():
-        for folder in folders:
-            error = _copier.update_or_error(Path(tree) / folder, vcs_ref=vcs_ref, data=facts)
-            results.append((error, _git.park_unmerged(Path(tree), folder)))
-    return results
-
-
-def _bring_back(tree: Path, root: Path, folder: str, parked: list[str]) -> None:
-    produced = {str(p.relative_to(tree)) for p in (tree / folder).rglob("*") if p.is_file() or p.is_symlink()}
-    for name in sorted(produced):
-        source, target = tree / name, root / name
-        if not target.is_file() or target.read_bytes() != source.read_bytes():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-    for name in _git.tracked(root, folder):
-        if name not in produced:
-            (root / name).unlink(missing_ok=True)
-    _git.record_unmerged(root, parked)
-
-
 def _conflicts(root: Path, folder: str) -> list[str]:
     """Files under `folder` that git marks unmerged or that hold Copier's conflict markers."""
     found = set(_git.unmerged(root, folder))
@@ -358,82 +289,3 @@ def _conflicts(root: Path, folder: str) -> list[str]:
                 if any(raw.rstrip().decode(errors="replace") in _MARKERS for raw in handle):
                     found.add(name)
     return sorted(found)
-
-
-def _save_state(root: Path, commit: str, folders: list[str], created: list[str]) -> None:
-    path = root / STATE_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"commit": commit, "folders": folders, "created": created}, indent=2) + "\n")
-
-
-def abort_update(platform_dir: Path | str = ".") -> list[str]:
-    """Put the folders of the last `comind update` back exactly as they were before it.
-
-    Returns:
-        The folders restored.
-
-    Raises:
-        TemplateError: No update to abort, or it was committed since (HEAD moved).
-
-    """
-    repo = PlatformRepo.open(platform_dir)
-    path = repo.root / STATE_FILE
-    try:
-        state = json.loads(path.read_text())
-    except FileNotFoundError as err:
-        raise TemplateError("update: there is no update to abort (no .comind/update-state.json)") from err
-    except json.JSONDecodeError as err:
-        raise TemplateError(f"{STATE_FILE}: not valid JSON; restore by hand with git checkout") from err
-    if _git.head(repo.root) != state["commit"]:
-        raise TemplateError(
-            f"update: HEAD moved since the last update (it was {state['commit'][:12]}), so it was committed or "
-            f"reset; nothing aborted (remove {STATE_FILE} to forget it)"
-        )
-    _git.restore(repo.root, state["commit"], state["folders"], state["created"])
-    for name in state["created"]:  # folders a renamed app left behind
-        for folder in (repo.root / name).parents:
-            if folder == repo.root or not folder.is_dir() or any(folder.iterdir()):
-                break
-            folder.rmdir()
-    path.unlink()
-    return list(state["folders"])
-
-
-class VersionStatus(BaseModel):
-    """Template version of one app (or the platform) against the newest template tag."""
-
-    model_config = ConfigDict(frozen=True)
-
-    name: str
-    current: str
-    latest: str
-    outdated: bool
-
-
-def parse_version(text: str) -> tuple[int, ...] | None:
-    """Parse a tag or `git describe` string (`v1.2.0`, `v1.2.0-3-gabc1234`) into a comparable tuple, else None."""
-    found = _DESCRIBE.match(text.strip())
-    if not found:
-        return None
-    return (*(int(part) for part in found["release"].split(".")), int(found["ahead"] or 0))
-
-
-def check_update(platform_dir: Path | str = ".") -> list[VersionStatus]:
-    """Each app's and the platform's template version against the newest tag of the template they came from."""
-    repo = PlatformRepo.open(platform_dir)
-    newest_of: dict[str, str] = {}
-    entries = [(PLATFORM, repo.root, repo.spec.src_path, repo.spec.commit)]
-    entries += [(app.app_name, repo.app_dir(app.app_name), app.src_path, app.commit) for app in repo.apps]
-    statuses = []
-    for name, folder, source, current in entries:
-        if not source:
-            raise TemplateError(f"{folder / c.APP_ANSWERS}: no _src_path recorded, so its template is unknown")
-        if source not in newest_of:
-            listed = template_source.tags(source, current or None, bases=[folder, repo.root])
-            tags = [tag for tag in listed if parse_version(tag)]
-            newest_of[source] = max(tags, key=lambda tag: parse_version(tag) or (), default="")
-        latest = newest_of[source]
-        mine, theirs = parse_version(current), parse_version(latest)
-        outdated = bool(mine and theirs and theirs[:-1] > mine[:-1])
-        statuses.append(VersionStatus(name=name, current=current or "?", latest=latest or "?", outdated=outdated))
-    return statuses
