@@ -26,7 +26,7 @@ from typing import Any
 
 from comind_scaffold import _kustomize_batch as batch
 from comind_scaffold._kustomize_output import KustomizeBuild, error_line, from_yaml
-from comind_scaffold._kustomize_worker import TIMEOUT_SECONDS, Worker, WorkerGone
+from comind_scaffold._kustomize_worker import TIMEOUT_SECONDS, Worker
 from comind_scaffold._render_cache import KUSTOMIZATION_FILES, RenderCache
 from comind_scaffold.errors import TemplateError, ToolNotFoundError
 
@@ -168,15 +168,15 @@ class Kustomizer:
                     return KustomizeBuild(path, error=f"{self.command[0]}: {err.strerror}")
             try:
                 result = worker.build(path)
-            except WorkerGone:
-                worker.close()
-                if fresh:
-                    return KustomizeBuild(path, error=f"{WORKER_NAME} exited with code {worker.proc.returncode}")
-                continue
             except TimeoutError:
                 worker.proc.kill()
                 worker.close()
                 return KustomizeBuild(path, error=f"timed out after {TIMEOUT_SECONDS} s")
+            if result is None:  # the process had ended
+                worker.close()
+                if fresh:
+                    return KustomizeBuild(path, error=f"{WORKER_NAME} exited with code {worker.proc.returncode}")
+                continue
             self._idle.put(worker)
             return result
 

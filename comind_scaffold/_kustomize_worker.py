@@ -15,12 +15,12 @@ from pathlib import Path
 
 from comind_scaffold._kustomize_output import KustomizeBuild, error_line, from_docs
 
-__all__ = ["TIMEOUT_SECONDS", "Worker", "WorkerGone"]
+__all__ = ["TIMEOUT_SECONDS", "Worker"]
 
 TIMEOUT_SECONDS = 120
 
 
-class WorkerGone(Exception):
+class _Gone(Exception):
     """The worker process ended before answering."""
 
 
@@ -35,17 +35,20 @@ class Worker:
         )
         self._buffer = b""
 
-    def build(self, path: Path) -> KustomizeBuild:
-        """Build one folder; raises WorkerGone when the process ended first (and TimeoutError)."""
+    def build(self, path: Path) -> KustomizeBuild | None:
+        """Build one folder; None when the process ended before answering (TimeoutError when it takes too long)."""
         assert self.proc.stdin is not None
         try:
             self.proc.stdin.write(os.fsencode(path) + b"\n")
             self.proc.stdin.flush()
-        except OSError as err:
-            raise WorkerGone from err
+        except OSError:
+            return None
         deadline = time.monotonic() + TIMEOUT_SECONDS
-        status, _, size = self._read_line(deadline).partition(b" ")
-        payload = self._read(int(size), deadline).decode()
+        try:
+            status, _, size = self._read_line(deadline).partition(b" ")
+            payload = self._read(int(size), deadline).decode()
+        except _Gone:
+            return None
         if status == b"error":
             return KustomizeBuild(path, error=error_line(payload))
         try:
@@ -61,7 +64,7 @@ class Worker:
             raise TimeoutError
         chunk = os.read(fd, 1 << 20)
         if not chunk:
-            raise WorkerGone
+            raise _Gone
         self._buffer += chunk
 
     def _read_line(self, deadline: float) -> bytes:
