@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -208,3 +209,53 @@ def test_static_validate_in_the_background_keeps_its_error_for_the_static_test(t
     assert raised == []
     with pytest.raises(UserError, match=r"platform repository: .*\.copier-answers\.yml: not found"):
         session.static_report()
+
+
+def _fixture_closure(test: Callable[..., object]) -> set[str]:
+    """The plugin's fixtures a suite test requests, directly or through other fixtures (as pytest resolves them)."""
+    import inspect
+
+    from comind_scaffold.verifier import plugin
+
+    fixtures = {name: obj for name, obj in vars(plugin).items() if isinstance(obj, type(plugin.platform))}
+    found: set[str] = set()
+    todo = list(inspect.signature(test).parameters)
+    while todo:
+        name = todo.pop()
+        if name in fixtures and name not in found:
+            found.add(name)
+            todo += inspect.signature(fixtures[name]).parameters
+    return found
+
+
+def test_every_target_a_layer_reaches_has_its_fixtures_in_the_plugin() -> None:
+    from comind_scaffold import layers
+    from comind_scaffold.verifier import plugin
+
+    declared = {target for layer in layers.LAYERS for target in layer.targets} - {layers.REPOSITORY}
+    assert set(plugin.REACHES) == declared
+    fixtures = {name for name, obj in vars(plugin).items() if isinstance(obj, type(plugin.platform))}
+    for reach in plugin.REACHES.values():
+        assert {reach.value, reach.probe} - {""} <= fixtures, reach
+
+
+def test_each_suite_test_needs_a_target_of_its_own_layer_through_its_fixtures() -> None:
+    """A fixture built on a target must request that target's fixture, or its tests would not be reported as
+    not run (only skipped one by one) when the target is unusable."""
+    import importlib
+
+    from comind_scaffold import layers
+    from comind_scaffold.verifier import plugin
+
+    for layer in layers.LAYERS:
+        module = importlib.import_module(layer.module)
+        reached_by_layer: set[str] = set()
+        for check in layer.checks:
+            names = _fixture_closure(getattr(module, check))
+            reached = {t for t, reach in plugin.REACHES.items() if {reach.value, reach.probe} & names}
+            reached_by_layer |= reached
+            assert reached <= set(layer.targets), (layer.name, check, reached)
+            assert len(reached) == (layer is not layers.STATIC), (layer.name, check, reached)
+            by_value = {t for t, reach in plugin.REACHES.items() if reach.value in names}  # not the probe's test
+            assert plugin.needed_target(names) == next(iter(by_value), None), (layer.name, check)
+        assert reached_by_layer == set(layer.targets) - {layers.REPOSITORY}, layer.name

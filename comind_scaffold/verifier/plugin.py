@@ -6,10 +6,10 @@ verify run: `--profile` is given, or a path given to pytest is a `verify/` folde
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import pytest
 
@@ -164,14 +164,30 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     _report_unusable_as_not_run(config, session, items)
 
 
-# fixture a test requests -> the target it needs, and the fixture of that target's own reachability test
-_NEEDS = {
-    "kube": ("kube", "kube_target"),
-    "aws": ("aws", "aws_target"),
-    "docker": ("docker", ""),
-    "service_rows": ("docker", ""),
-    "local_credentials": ("docker", ""),
+class Reach(NamedTuple):
+    """How the suite's tests reach one target a layer declares (`Layer.targets`)."""
+
+    value: str  # the fixture handing out the target's value: whatever needs the target requests it
+    probe: str  # the fixture handing out the Target itself, for its reachability test ("" where there is none)
+    build: Callable[[VerifySession], Target[Any]]  # the session's builder of the target
+
+
+# Every target of the layers but the repository on disk (tests/test_verify_plugin.py holds the keys to layers.py).
+REACHES: dict[str, Reach] = {
+    layers.KUBE_API: Reach("kube", "kube_target", VerifySession.kube),
+    layers.AWS_API: Reach("aws", "aws_target", VerifySession.aws),
+    layers.DOCKER_ENGINE: Reach("docker", "", VerifySession.docker),
 }
+
+
+def needed_target(fixturenames: Iterable[str]) -> str | None:
+    """The target (a key of REACHES) that a test with these fixtures needs, or None.
+
+    The names are pytest's closure (`item.fixturenames`): a fixture built on `docker` (`service_rows`) needs the
+    Docker engine without being listed anywhere.
+    """
+    names = set(fixturenames)
+    return next((target for target, reach in REACHES.items() if reach.value in names), None)
 
 
 def _report_unusable_as_not_run(config: pytest.Config, session: VerifySession, items: list[pytest.Item]) -> None:
@@ -183,21 +199,18 @@ def _report_unusable_as_not_run(config: pytest.Config, session: VerifySession, i
     report = config.pluginmanager.get_plugin("comind-verify-report")
     if not isinstance(report, LayerReport) or config.option.collectonly:  # --co lists every test
         return
-    targets: dict[str, Callable[[], Target[Any]]] = {"kube": session.kube, "aws": session.aws, "docker": session.docker}
     needing: dict[str, list[pytest.Item]] = {}
     for item in items:
-        names = getattr(item, "fixturenames", ())
-        for fixture, (needed, _) in _NEEDS.items():
-            if fixture in names:
-                needing.setdefault(needed, []).append(item)
-                break
+        needed = needed_target(getattr(item, "fixturenames", ()))
+        if needed is not None:
+            needing.setdefault(needed, []).append(item)
     not_run: list[pytest.Item] = []
     for target_name, waiting in needing.items():
-        target = targets[target_name]()
+        reach = REACHES[target_name]
+        target = reach.build(session)
         if not target.error:
             continue
-        probe = next((f for t, f in _NEEDS.values() if t == target_name and f), "")
-        has_probe = any(probe in getattr(item, "fixturenames", ()) for item in items) if probe else False
+        has_probe = bool(reach.probe) and any(reach.probe in getattr(item, "fixturenames", ()) for item in items)
         skipped = waiting if has_probe else waiting[1:]
         not_run += skipped
         for item in skipped:
