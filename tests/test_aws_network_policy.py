@@ -2,11 +2,13 @@
 
 The ALB (target type ip) connects to pod addresses from its own addresses in the platform's VPC, so on aws an app's
 `allow-ingress-controller` admits the VPC's CIDR (the platform answer aws_vpc_cidr, recorded by each app as
-platform_vpc_cidr) on the app's port; local keeps the ingress-nginx namespace selector.
+platform_vpc_cidr) on the app's port; local keeps the ingress-nginx namespace selector. Namespace argocd is
+default-deny for ingress too, from policies the aws environment gives the argo-cd chart; local's values are unchanged.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import shutil
 import subprocess
@@ -19,6 +21,7 @@ import pytest
 import yaml
 
 from comind_scaffold._terraform import find_binary
+from comind_scaffold.access import ARGOCD_SERVER_PORT, ARGOCD_SERVER_SELECTOR
 from comind_scaffold.cli import main
 from comind_scaffold.errors import ToolNotFoundError
 from comind_scaffold.repo import PlatformRepo
@@ -143,6 +146,87 @@ def test_the_vpc_is_the_cidr_the_apps_admit(aws_platform: Path) -> None:
     assert _module(aws_platform, "vpc")["cidr"] == "${var.vpc_cidr}"
     readme = " ".join((aws_platform / "README.md").read_text().split())
     assert f"the answer `aws_vpc_cidr` (`{CIDR}`" in readme and "`enableNetworkPolicy`" in readme
+
+
+def _argocd_values(root: Path, environment: str, tf: str) -> list[str]:
+    """The expressions of the `values` list the environment's helm_release "argocd" passes to the chart."""
+    with (root / "infra/terraform/environments" / environment / tf).open() as handle:
+        blocks = hcl2.load(handle, serialization_options=_HCL)["resource"]
+    values: list[str] = next(b["helm_release"]["argocd"] for b in blocks
+                             if "argocd" in b.get("helm_release", {}))["values"]
+    return values
+
+
+def _unwrapped(expression: str) -> str:
+    assert expression.startswith("${") and expression.endswith("}"), expression
+    return expression[2:-1]
+
+
+def _subnets(root: Path, kind: str) -> str:
+    """The vpc module's `<kind>_subnets` as a plain HCL expression: its three zones and the VPC's CIDR filled in."""
+    expression = _unwrapped(_module(root, "vpc")[f"{kind}_subnets"])
+    assert "local.azs" in expression and "var.vpc_cidr" in expression, expression
+    return expression.replace("local.azs", '["a", "b", "c"]').replace("var.vpc_cidr", f'"{CIDR}"')
+
+
+def _from_pods(*names: str) -> list[dict[str, Any]]:
+    return [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": name}}} for name in names]
+
+
+def _admits(pods: str, sources: list[dict[str, Any]], *ports: int) -> dict[str, Any]:
+    return {"podSelector": {"matchLabels": {"app.kubernetes.io/name": pods}}, "policyTypes": ["Ingress"],
+            "ingress": [{"from": sources, "ports": [{"protocol": "TCP", "port": port} for port in ports]}]}
+
+
+@pytest.mark.terraform
+def test_aws_argocd_namespace_is_default_deny_with_only_argocds_own_traffic_admitted(
+        aws_platform: Path, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """The NetworkPolicies Terraform gives the argo-cd chart on aws, from the real templatefile() of platform.tf's
+    values with the VPC module's public subnets (module.vpc.public_subnets_cidr_blocks echoes them)."""
+    values = _argocd_values(aws_platform, "aws", "platform.tf")
+    assert values[0] == '${file("${path.module}/../../argocd-values.yaml")}'
+    policies_call = _unwrapped(values[-1])
+    assert policies_call.endswith("{alb_subnets = module.vpc.public_subnets_cidr_blocks})"), policies_call
+    environment = aws_platform / "infra/terraform/environments/aws"
+    public = _subnets(aws_platform, "public")
+    call = policies_call.replace("${path.module}", str(environment)).replace(
+        "module.vpc.public_subnets_cidr_blocks", public)
+    console = tmp_path / "console"
+    rendered = yaml.safe_load(_terraform_value(call, request, console))
+    assert set(rendered) == {"extraObjects"}  # the chart's own networkPolicy values stay off (server: every source)
+    policies = {o["metadata"]["name"]: o["spec"] for o in rendered["extraObjects"] if o["kind"] == "NetworkPolicy"}
+    assert len(policies) == len(rendered["extraObjects"])
+    assert all("namespace" not in o["metadata"] for o in rendered["extraObjects"])  # the release's: argocd
+
+    alb = [ipaddress.ip_network(c) for c in _terraform_value(public, request, console)]
+    pods = [ipaddress.ip_network(c) for c in _terraform_value(_subnets(aws_platform, "private"), request, console)]
+    assert len(alb) == 3 and all(net.subnet_of(ipaddress.ip_network(CIDR)) for net in alb + pods)
+    assert not any(a.overlaps(p) for a in alb for p in pods)  # the nodes' and pods' addresses are not admitted
+    server = "argocd-server"
+    assert ARGOCD_SERVER_SELECTOR == f"app.kubernetes.io/name={server}"  # what `comind argocd` looks the pod up by
+    assert policies == {
+        "argocd-default-deny-ingress": {"podSelector": {}, "policyTypes": ["Ingress"]},
+        "argocd-server-from-alb": _admits(server, [{"ipBlock": {"cidr": str(net)}} for net in alb],
+                                          ARGOCD_SERVER_PORT),
+        "argocd-repo-server-from-argocd": _admits("argocd-repo-server", _from_pods(
+            server, "argocd-application-controller", "argocd-applicationset-controller",
+            "argocd-notifications-controller"), 8081),
+        "argocd-redis-from-argocd": _admits("argocd-redis", _from_pods(
+            server, "argocd-repo-server", "argocd-application-controller"), 6379),
+        "argocd-dex-server-from-argocd-server": _admits("argocd-dex-server", _from_pods(server), 5556, 5557),
+    }
+
+
+def test_local_argocd_values_stay_without_network_policies(local_platform: Path) -> None:
+    """Only the aws environment passes the policies: local's chart values and the shared values file are as before."""
+    values = _argocd_values(local_platform, "local", "main.tf")
+    assert values[0] == '${file("${path.module}/../../argocd-values.yaml")}'
+    assert len(values) == 2 and values[1].startswith("${yamlencode({configs = ")
+    assert not any(word in value for value in values for word in ("templatefile", "networkPolicy", "extraObjects"))
+    shared = yaml.safe_load((local_platform / "infra/terraform/argocd-values.yaml").read_text())
+    assert "extraObjects" not in shared and "networkPolicy" not in (shared.get("global") or {})
+    assert "argocd-network-policies.yaml.tftpl" not in "".join(
+        p.read_text() for p in (local_platform / "infra/terraform/environments/local").glob("*.tf"))
 
 
 @pytest.mark.parametrize(("cidr", "message"), [

@@ -68,6 +68,9 @@ resource "helm_release" "argocd" {
         })
       }
     }
+    }), templatefile("${path.module}/argocd-network-policies.yaml.tftpl", {
+    # Where the internet-facing ALB, the only client of argocd-server from outside the namespace, has its addresses.
+    alb_subnets = module.vpc.public_subnets_cidr_blocks
   })]
 
   depends_on = [helm_release.lb_controller]
