@@ -47,3 +47,20 @@ def test_the_controller_gets_the_settings_as_the_upstream_manifest_maps_them(
     assert env["ARGOCD_SYNC_WAVE_DELAY"] == config["params"]["controller.sync.wave.delay.seconds"]
     repo_env = upstream_env("argocd-repo-server", {"argocd-cm": config["cm"]})
     assert repo_env == {"ARGOCD_RECONCILIATION_TIMEOUT": config["cm"]["timeout.reconciliation"]}
+
+
+def test_no_kind_the_platform_deploys_is_excluded_from_argocd(platform_repo: PlatformRepo) -> None:  # noqa: F811
+    """Argo CD never applies an excluded kind (the chart's default list has EndpointSlice, which the platform
+    layer deploys on local): the platform's own list must leave out every kind its manifests hold."""
+    import yaml
+
+    exclusions = yaml.safe_load(platform_argocd_config(platform_repo.root)["cm"]["resource.exclusions"])
+    excluded = {(group, kind) for rule in exclusions for group in rule["apiGroups"] for kind in rule["kinds"]}
+    deployed: set[tuple[str, str]] = set()
+    for path in [*platform_repo.root.glob("k8s/**/*.yaml"), *platform_repo.root.glob("apps/**/*.yaml")]:
+        for doc in yaml.safe_load_all(path.read_text()):
+            if isinstance(doc, dict) and "apiVersion" in doc and "kind" in doc:
+                group = doc["apiVersion"].rpartition("/")[0] if "/" in doc["apiVersion"] else ""
+                deployed.add((group, doc["kind"]))
+    assert ("discovery.k8s.io", "EndpointSlice") in deployed  # the reason for this test
+    assert not deployed & excluded, sorted(deployed & excluded)

@@ -348,7 +348,9 @@ def test_an_unreachable_git_server_is_named(
         platform.git.start()
         platform.argocd.refresh(["web-dev"], kind="hard")
     platform.argocd.wait_settled(timeout=240)
-    assert all(not (a["status"].get("conditions")) for a in platform.argocd.applications())
+    left = {a["metadata"]["name"]: a["status"]["conditions"] for a in platform.argocd.applications()
+            if a["status"].get("conditions")}
+    assert not left, left
 
 
 # ----------------------------------------------------------------------------------------------- onboarding (last)
