@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import select
 import socket
 import threading
@@ -20,6 +19,7 @@ from typing import Any
 import yaml
 
 from comind_scaffold import constants as c
+from comind_scaffold._files import write_atomic
 from comind_scaffold.errors import InputError, TemplateError
 from comind_scaffold.repo import PlatformRepo
 
@@ -278,11 +278,6 @@ def merge_kubeconfig(source: Path, target: Path | None = None, *, use: bool = Fa
         merged["current-context"] = wanted
     if added or replaced or merged.get("current-context") != current_before:
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        partial = target.with_name(f".{target.name}.comind-partial")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            yaml.safe_dump(merged, out, sort_keys=False)
-        if target.is_file():
-            os.chmod(partial, target.stat().st_mode & 0o777)
-        partial.replace(target)
+        mode = target.stat().st_mode & 0o777 if target.is_file() else 0o600
+        write_atomic(target, yaml.safe_dump(merged, sort_keys=False), mode=mode)
     return MergeResult(target, added, unchanged, replaced, merged.get("current-context"))

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from comind_scaffold._files import write_atomic
 from comind_scaffold._terraform import cache_dir, mirror_cli_config
 from comind_scaffold.errors import ToolFailedError, ToolNotFoundError
 
@@ -62,17 +63,16 @@ def _sources_digest() -> str:
 
 def _write_cli_config(mirror: Path) -> Path:
     config = mirror_cli_config()
-    partial = config.with_name(config.name + ".partial")
-    partial.write_text(
+    write_atomic(
+        config,
         "# Written by comind-ops: providers come only from this local mirror, no registry is contacted.\n"
         "provider_installation {\n"
         "  filesystem_mirror {\n"
         f'    path    = "{mirror}"\n'
         '    include = ["registry.terraform.io/*/*"]\n'
         "  }\n"
-        "}\n"
+        "}\n",
     )
-    partial.replace(config)
     return config
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from comind_scaffold import constants as c
+from comind_scaffold._files import write_atomic
 from comind_scaffold.errors import InputError, TemplateError
 from comind_scaffold.repo import PlatformRepo
 from comind_scaffold.sealing_cert import find_certificate
@@ -198,13 +199,9 @@ def _add_resource(kustomization: Path, filename: str) -> None:
     parsed = yaml.safe_load(text)
     if not isinstance(parsed, dict) or not _listed(parsed, filename):  # never leave a broken overlay behind
         raise TemplateError(f"{kustomization}: could not add {filename} to resources; add it by hand")
-    _write(kustomization, text)
+    write_atomic(kustomization, text)
 
 
-def _write(path: Path, text: str) -> None:
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
 
 
 def seal(repo: PlatformRepo, app_name: str, env: str, data: Mapping[str, str], *, name: str | None = None,
@@ -256,7 +253,7 @@ def seal(repo: PlatformRepo, app_name: str, env: str, data: Mapping[str, str], *
     }
     header = (f"# Sealed by `comind seal {app_name} --env {env}` ({scope} scope) with {cert_path.name}; only the\n"
               "# sealed-secrets controller of that cluster can unseal it. Safe to commit; re-run to change values.\n")
-    _write(target, header + yaml.safe_dump(document, sort_keys=False, width=1_000_000))
+    write_atomic(target, header + yaml.safe_dump(document, sort_keys=False, width=1_000_000))
     if not _listed(kdata, filename):
         _add_resource(kustomization, filename)
     return SealResult(app_name, env, name, namespace, scope, target, kustomization, sorted(data), kept, cert_path)

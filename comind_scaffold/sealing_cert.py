@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from comind_scaffold import constants as c
+from comind_scaffold._files import write_atomic
 from comind_scaffold.errors import InputError, TemplateError
 from comind_scaffold.repo import PlatformRepo
 from comind_scaffold.sealing_crypto import load_public_key
@@ -119,7 +120,5 @@ def fetch_certificate(kube: Any, out: Path, *, namespace: str = CONTROLLER_NAMES
         raise TemplateError(f"{source}: did not return a PEM certificate") from err
     load_public_key(pem, source)
     out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(f".{out.name}.partial")
-    partial.write_text(pem.decode("ascii"), encoding="utf-8")
-    partial.replace(out)
+    write_atomic(out, pem.decode("ascii"))
     return FetchedCert(out, source, certificate.not_valid_after_utc.isoformat())

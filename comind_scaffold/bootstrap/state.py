@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from comind_scaffold import constants as c
+from comind_scaffold._files import write_atomic
 from comind_scaffold.bootstrap.options import PHASES
 from comind_scaffold.repo import PlatformRepo
 
@@ -40,9 +41,7 @@ class BootstrapState:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         data = {**self.key, "completed": self.completed, "finished": self.finished,
                 "updated": datetime.now(UTC).isoformat(timespec="seconds")}
-        partial = self.path.with_name(self.path.name + ".partial")
-        partial.write_text(json.dumps(data, indent=2) + "\n")
-        partial.replace(self.path)
+        write_atomic(self.path, json.dumps(data, indent=2) + "\n")
 
     def complete(self, phase: str) -> None:
         """Record a completed phase."""

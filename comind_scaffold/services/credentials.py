@@ -6,7 +6,6 @@ Nothing here is ever printed unless the user asks for it.
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from comind_scaffold import service_catalog as catalog
+from comind_scaffold._files import write_atomic
 from comind_scaffold.errors import InputError, TemplateError
 
 _HEADER = (
@@ -110,10 +110,4 @@ def load_credentials(path: Path) -> LocalCredentials | None:
 def save_credentials(path: Path, credentials: LocalCredentials) -> None:
     """Write the credentials file with mode 0600, atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(_HEADER)
-        yaml.safe_dump(credentials.model_dump(), out, sort_keys=True)
-    os.chmod(partial, 0o600)
-    os.replace(partial, path)
+    write_atomic(path, _HEADER + yaml.safe_dump(credentials.model_dump(), sort_keys=True), mode=0o600)
