@@ -7,10 +7,10 @@ bootstrap` against a control plane with Argo CD v3.2.11's own repo-server and ap
 (tests/components/fixtures_argocd.py). Then, twice:
 
   comind    `comind new-app` + commit + push + `comind sync`, with the local configuration the template renders
-            (timeout.reconciliation 120 s, controller.sync.wave.delay.seconds 1);
+            (timeout.reconciliation 120 s, controller.sync.wave.delay.seconds 1, controller.status.processors 4);
   baseline  commit + push and nothing else, with Argo CD's default configuration (v3.2.11: timeout.reconciliation
-            120 s, jitter 60 s, 2 s per sync wave; the platform's settings in TUNING left out, the controller
-            restarted and every Application compared once before the commit).
+            120 s, jitter 60 s, 2 s per sync wave, 20 status processors; the platform's settings in TUNING left
+            out, the controller restarted and every Application compared once before the commit).
 
 each for one new app and for `--apps` apps onboarded in one commit. An app is done when every environment that
 syncs automatically is Synced+Healthy at the commit with its sync operation finished and its prod (manual sync,
@@ -219,6 +219,42 @@ class CpuMeter:
                 + ", ".join(f"{n} {s:.0f}" for s, n in spent if s >= 0.5))
 
 
+class RequestMeter:
+    """Requests the kube-apiserver served, by verb and resource (its apiserver_request_total), to say which
+    clients' writes its CPU went to."""
+
+    def __init__(self, platform: GitOpsPlatform):
+        self.cluster = platform.cluster
+        self.start = self.read()
+
+    def read(self) -> dict[str, float]:
+        try:
+            with urllib.request.urlopen(f"{self.cluster.server}/metrics", context=self.cluster._ssl,
+                                        timeout=30) as resp:
+                text = resp.read().decode()
+        except OSError:
+            return {}
+        counts: dict[str, float] = {}
+        for line in text.splitlines():
+            if not line.startswith("apiserver_request_total{"):
+                continue
+            labels_text, value = line[len("apiserver_request_total{"):].rsplit("} ", 1)
+            labels = dict(part.split("=", 1) for part in labels_text.split('",') if "=" in part)
+            labels = {k: v.strip('"') for k, v in labels.items()}
+            key = " ".join(x for x in (labels.get("verb", ""), labels.get("resource", ""),
+                                       labels.get("subresource", ""),
+                                       "dry-run" if labels.get("dry_run") else "") if x)
+            counts[key] = counts.get(key, 0.0) + float(value)
+        return counts
+
+    def report(self, top: int = 40) -> str:
+        now = self.read()
+        spent = sorted(((now[k] - self.start.get(k, 0.0), k) for k in now), reverse=True)
+        spent = [(n, k) for n, k in spent if n >= 1]
+        return (f"    apiserver requests {sum(n for n, _ in spent):.0f}: "
+                + ", ".join(f"{k} {n:.0f}" for n, k in spent[:top]))
+
+
 def profile(platform: GitOpsPlatform, label: str, delay: float, seconds: int) -> threading.Thread:
     """After `delay` s, a CPU profile of `seconds` s of the application-controller and of the kube-apiserver
     (their /debug/pprof/profile), saved in the work folder and summarized with `go tool pprof -top`."""
@@ -267,6 +303,7 @@ def measure(platform: GitOpsPlatform, watch: ApplicationWatch, names: list[str],
     platform_name = platform.repo.spec.platform_name
     roots = [f"{platform_name}-root", f"{platform_name}-apps"]
     cpu = CpuMeter(platform)
+    requests = RequestMeter(platform)
     t0 = time.perf_counter()
     pushed_at = time.time()
     commit = platform.push(f"onboard {label}")
@@ -293,7 +330,7 @@ def measure(platform: GitOpsPlatform, watch: ApplicationWatch, names: list[str],
     outcome = f"done in {result:.1f}" if result is not None else f"not done in {cap:.0f}"
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"  {label}: {outcome} s, load {load}; steps, s after the push:", flush=True)
-    for line in [*timeline.report(wanted, roots), cpu.report(time.perf_counter() - t0)]:
+    for line in [*timeline.report(wanted, roots), cpu.report(time.perf_counter() - t0), requests.report()]:
         print(line, flush=True)
     if profiling is not None:
         profiling.join()
@@ -301,7 +338,8 @@ def measure(platform: GitOpsPlatform, watch: ApplicationWatch, names: list[str],
 
 
 # What the platform sets for speed; the baseline runs without them (Argo CD's defaults).
-TUNING = {"cm": ("timeout.reconciliation",), "params": ("controller.sync.wave.delay.seconds",)}
+TUNING = {"cm": ("timeout.reconciliation",),
+          "params": ("controller.sync.wave.delay.seconds", "controller.status.processors")}
 
 
 def restart_with_defaults(platform: GitOpsPlatform) -> None:
@@ -312,7 +350,8 @@ def restart_with_defaults(platform: GitOpsPlatform) -> None:
     platform.argocd.configure(cm, params)
     platform.argocd.start()
     env = platform.argocd.upstream_env.get("argocd-application-controller", {})
-    assert not {"ARGOCD_RECONCILIATION_TIMEOUT", "ARGOCD_SYNC_WAVE_DELAY"} & set(env), env
+    assert not {"ARGOCD_RECONCILIATION_TIMEOUT", "ARGOCD_SYNC_WAVE_DELAY",
+                "ARGOCD_APPLICATION_CONTROLLER_STATUS_PROCESSORS"} & set(env), env
     started = time.time()
 
     def compared_since_restart(app: dict[str, Any]) -> bool:
@@ -376,6 +415,8 @@ def main() -> None:
                         "plane's logs) and print where it is")
     args = parser.parse_args()
     args.keep = args.keep or bool(args.profile)
+    if args.profile:
+        os.environ["COMIND_KUBE_PROFILING"] = "1"  # the test control plane serves /debug/pprof only when asked
     envs = tuple(args.envs.split(","))
     sides = ("comind", "baseline") if args.only is None else (args.only,)
     # each app: one pod in dev, two elsewhere (the template's replicas), in every env but prod; plus the demo

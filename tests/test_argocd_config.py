@@ -27,6 +27,15 @@ def test_local_argocd_config_has_the_app_of_apps_health_check_and_its_pace(
     assert int(seconds[1]) * (60 if seconds[2] == "m" else 1) == 120
     assert config["params"]["controller.resource.health.persist"] == "true"
     assert 0 <= int(config["params"]["controller.sync.wave.delay.seconds"]) < 2  # Argo CD's default: 2
+    # fewer than Argo CD's 20, so that refreshes of an Application waiting in the queue join (bench_gitops.py)
+    assert 1 <= int(config["params"]["controller.status.processors"]) < 20
+
+
+def test_only_local_sets_the_status_processors(platform_repo: PlatformRepo) -> None:  # noqa: F811
+    """A local cluster has a couple of cores; an EKS platform keeps Argo CD's default for its node size."""
+    aws = (platform_repo.root / "infra/terraform/environments/aws/platform.tf").read_text()
+    shared = (platform_repo.root / "infra/terraform/argocd-values.yaml").read_text()
+    assert "controller.status.processors" not in aws + shared
 
 
 def test_aws_passes_the_same_values_file_to_the_chart(platform_repo: PlatformRepo) -> None:  # noqa: F811
@@ -45,6 +54,7 @@ def test_the_controller_gets_the_settings_as_the_upstream_manifest_maps_them(
     assert env["ARGOCD_RECONCILIATION_TIMEOUT"] == config["cm"]["timeout.reconciliation"]
     assert env["ARGOCD_APPLICATION_CONTROLLER_PERSIST_RESOURCE_HEALTH"] == "true"
     assert env["ARGOCD_SYNC_WAVE_DELAY"] == config["params"]["controller.sync.wave.delay.seconds"]
+    assert env["ARGOCD_APPLICATION_CONTROLLER_STATUS_PROCESSORS"] == config["params"]["controller.status.processors"]
     repo_env = upstream_env("argocd-repo-server", {"argocd-cm": config["cm"]})
     assert repo_env == {"ARGOCD_RECONCILIATION_TIMEOUT": config["cm"]["timeout.reconciliation"]}
 

@@ -125,9 +125,17 @@ def _tf_default(variables_tf: Path, name: str) -> str:
     for block in parsed.get("variable", []):
         for key, body in block.items():  # python-hcl2 8 keeps the quotes of labels and strings
             default = body.get("default")
-            if key.strip('"') == name and isinstance(default, str):
-                return default.strip('"')
-    raise KeyError(f"{variables_tf}: no variable {name!r} with a string default")
+            if key.strip('"') == name and isinstance(default, (str, int)) and not isinstance(default, bool):
+                return str(default).strip('"')
+    raise KeyError(f"{variables_tf}: no variable {name!r} with a string or number default")
+
+
+# What environments/local/main.tf adds to argocd-values.yaml: (configmap, key, how main.tf passes it, variable)
+LOCAL_ARGOCD_SETTINGS = (
+    ("cm", "timeout.reconciliation", "var.argocd_reconciliation", "argocd_reconciliation"),
+    ("params", "controller.status.processors", "tostring(var.argocd_status_processors)",
+     "argocd_status_processors"),
+)
 
 
 def _configmap_data(values: Mapping[str, Any]) -> dict[str, str]:
@@ -138,19 +146,20 @@ def _configmap_data(values: Mapping[str, Any]) -> dict[str, str]:
 def platform_argocd_config(platform_root: Path) -> dict[str, dict[str, str]]:
     """``{"cm": …, "params": …}``: the data of argocd-cm and argocd-cmd-params-cm that the platform's local
     Terraform gives Argo CD's chart, read from the rendered platform: ``infra/terraform/argocd-values.yaml``
-    (``configs.cm``, ``configs.params``) plus ``timeout.reconciliation`` = the default of
-    ``var.argocd_reconciliation``. Fails if main.tf no longer passes them, so the test configuration cannot
+    (``configs.cm``, ``configs.params``) plus what ``environments/local/main.tf`` adds from its variables'
+    defaults (LOCAL_ARGOCD_SETTINGS). Fails if main.tf no longer passes them, so the test configuration cannot
     drift from what the platform deploys."""
     main_tf = (platform_root / LOCAL_ENVIRONMENT / "main.tf").read_text()
-    if ('file("${path.module}/../../argocd-values.yaml")' not in main_tf
-            or '"timeout.reconciliation" = var.argocd_reconciliation' not in main_tf):
+    missing = [f'"{key}" = {expr}' for _, key, expr, _ in LOCAL_ARGOCD_SETTINGS if f'"{key}" = {expr}' not in main_tf]
+    if 'file("${path.module}/../../argocd-values.yaml")' not in main_tf or missing:
         raise AssertionError(f"{LOCAL_ENVIRONMENT}/main.tf no longer passes {ARGOCD_VALUES_FILE} and "
-                             "var.argocd_reconciliation to the argo-cd chart: update platform_argocd_config()")
+                             f"{', '.join(missing) or 'its settings'} to the argo-cd chart: update "
+                             "LOCAL_ARGOCD_SETTINGS")
     configs = (yaml.safe_load((platform_root / ARGOCD_VALUES_FILE).read_text()) or {}).get("configs") or {}
-    cm = _configmap_data(configs.get("cm") or {})
-    cm["timeout.reconciliation"] = _tf_default(platform_root / LOCAL_ENVIRONMENT / "variables.tf",
-                                               "argocd_reconciliation")
-    return {"cm": cm, "params": _configmap_data(configs.get("params") or {})}
+    data = {"cm": _configmap_data(configs.get("cm") or {}), "params": _configmap_data(configs.get("params") or {})}
+    for configmap, key, _, variable in LOCAL_ARGOCD_SETTINGS:
+        data[configmap][key] = _tf_default(platform_root / LOCAL_ENVIRONMENT / "variables.tf", variable)
+    return data
 
 
 def upstream_env(role: str, configmaps: Mapping[str, Mapping[str, str]]) -> dict[str, str]:

@@ -507,7 +507,8 @@ class KubeCluster:
             # endpoint of Service "kubernetes", which Endpoints validation refuses (loopback).
             "--endpoint-reconciler-type=none",
             "--allow-privileged=true",
-            "--profiling=false",
+            # benchmarks/bench_gitops.py --profile reads the apiserver's CPU profile
+            f"--profiling={'true' if os.environ.get('COMIND_KUBE_PROFILING') else 'false'}",
             "--v=1",
         ])
         ctx = ssl.create_default_context(cafile=str(ca))

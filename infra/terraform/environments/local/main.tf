@@ -126,7 +126,10 @@ resource "helm_release" "argocd" {
   wait       = true
 
   values = [file("${path.module}/../../argocd-values.yaml"), yamlencode({
-    configs = { cm = { "timeout.reconciliation" = var.argocd_reconciliation } }
+    configs = {
+      cm     = { "timeout.reconciliation" = var.argocd_reconciliation }
+      params = { "controller.status.processors" = tostring(var.argocd_status_processors) }
+    }
     server = {
       ingress = {
         enabled          = true

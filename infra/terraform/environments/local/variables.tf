@@ -86,6 +86,21 @@ variable "charts" {
   }
 }
 
+variable "argocd_status_processors" {
+  # Argo CD's default is 20. A refresh asked for while an Application waits in the controller's queue joins the
+  # one already queued; with more processors than the cluster has cores none waits, so each resource created or
+  # changed during an app's sync costs a compare of the whole app. On 2 cores, 4 made 150 onboarded Applications
+  # compare half as often and use a third less CPU (benchmarks/bench_gitops.py).
+  description = "Application compares the local Argo CD runs at once (controller.status.processors)."
+  type        = number
+  default     = 4
+
+  validation {
+    condition     = var.argocd_status_processors >= 1 && floor(var.argocd_status_processors) == var.argocd_status_processors
+    error_message = "argocd_status_processors must be a whole number of at least 1."
+  }
+}
+
 variable "argocd_reconciliation" {
   # Argo CD's own default. `comind sync` asks for a compare right after a push; a shorter period makes every
   # Application compare again that much more often: at 30 s, 150 onboarded Applications spent most of the
