@@ -130,14 +130,20 @@ def recorded_source(destination: Path) -> tuple[str, str | None]:
     return source, str(commit) if commit else None
 
 
-def _search_bases(destination: Path) -> list[Path]:
-    """Folders a relative recorded source is resolved from: the folder itself, then up to its git work tree's top."""
+def _search_bases(destination: Path, mirrors: Path | None = None) -> list[Path]:
+    """Folders a relative recorded source is resolved from: the folder, then its parents up to its work tree's top.
+
+    Then the same folders of `mirrors`, the repository a sparse work tree was made from (the tree lacks the
+    templates a source recorded as `../..` names).
+    """
     top = toplevel(destination) or destination
     bases = [destination]
     for parent in destination.parents:
         bases.append(parent)
         if parent == top:
             break
+    if mirrors is not None:
+        bases += [mirrors / base.relative_to(top) for base in list(bases) if base.is_relative_to(top)]
     return bases
 
 
@@ -158,12 +164,14 @@ def update(
     *,
     vcs_ref: str | None = None,
     data: Mapping[str, Any] | None = None,
+    mirrors: Path | None = None,
 ) -> None:
     """Three-way update of a generated folder to the template at `vcs_ref` (default: newest tag).
 
     The template is read from where `template_source.reading` says (an override, the package's copy, or the
     recorded source); the answers keep the source they record. Copier exits without error when it leaves
-    conflict markers; the caller scans for them.
+    conflict markers; the caller scans for them. `mirrors`: the repository whose sparse work tree holds
+    `destination`, where a relative recorded source is looked up too.
 
     Raises:
         InputError: A validator of the new template version rejected a recorded answer.
@@ -177,7 +185,7 @@ def update(
     recorded, commit = recorded_source(destination)
     try:
         with (
-            template_source.reading(recorded, commit, bases=_search_bases(destination)) as (_, run_in),
+            template_source.reading(recorded, commit, bases=_search_bases(destination, mirrors)) as (_, run_in),
             contextlib.chdir(run_in or Path.cwd()),
             _quiet_copier(),
         ):
@@ -202,11 +210,15 @@ shared_clones = _copier_speed.shared_clones
 
 
 def update_or_error(
-    destination: Path, *, vcs_ref: str | None = None, data: Mapping[str, Any] | None = None
+    destination: Path,
+    *,
+    vcs_ref: str | None = None,
+    data: Mapping[str, Any] | None = None,
+    mirrors: Path | None = None,
 ) -> str | None:
     """Update one folder; return the error text, or None (text, because our errors do not pickle)."""
     try:
-        update(destination, vcs_ref=vcs_ref, data=data)
+        update(destination, vcs_ref=vcs_ref, data=data, mirrors=mirrors)
     except (InputError, TemplateError) as err:
         return err.message
     return None

@@ -40,11 +40,12 @@ def update_in_worktrees(
             for tree, share in zip(trees, shares, strict=True):
                 _git.add_worktree(root, tree, *shared, *(f"/{folder}/" for folder in share))
             if workers == 1:
-                batches = [_update_batch(str(trees[0]), shares[0], vcs_ref, facts)]
+                batches = [_update_batch(str(trees[0]), shares[0], vcs_ref, facts, str(root))]
             else:
                 with ProcessPoolExecutor(max_workers=workers) as pool:
                     batches = list(
-                        pool.map(_update_batch, map(str, trees), shares, [vcs_ref] * workers, [facts] * workers)
+                        pool.map(_update_batch, map(str, trees), shares, [vcs_ref] * workers, [facts] * workers,
+                                 [str(root)] * workers)
                     )
             for tree, share, batch in zip(trees, shares, batches, strict=True):
                 for folder, (error, parked) in zip(share, batch, strict=True):
@@ -58,13 +59,17 @@ def update_in_worktrees(
 
 
 def _update_batch(
-    tree: str, folders: list[str], vcs_ref: str | None, facts: dict[str, Any]
+    tree: str, folders: list[str], vcs_ref: str | None, facts: dict[str, Any], root: str
 ) -> list[tuple[str | None, list[str]]]:
-    """Update `folders` of one work tree in turn (a worker); return each one's error text and parked conflicts."""
+    """Update `folders` of one work tree in turn (a worker); return each one's error text and parked conflicts.
+
+    A source recorded relative to the app (`copier copy templates/app …` records `../..`) is found in `root`:
+    the sparse work tree holds only the apps and the platform's answers.
+    """
     results = []
     with _copier.shared_clones():
         for folder in folders:
-            error = _copier.update_or_error(Path(tree) / folder, vcs_ref=vcs_ref, data=facts)
+            error = _copier.update_or_error(Path(tree) / folder, vcs_ref=vcs_ref, data=facts, mirrors=Path(root))
             results.append((error, _git.park_unmerged(Path(tree), folder)))
     return results
 

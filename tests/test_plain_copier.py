@@ -100,6 +100,28 @@ def test_copier_update_inside_the_app_merges_a_newer_release(checkout: Path) -> 
     assert "<<<<<<<" not in "".join(p.read_text() for p in app.rglob("*") if p.is_file())
 
 
+def test_comind_update_all_finds_the_template_of_apps_made_by_plain_copier(checkout: Path) -> None:
+    """`copier copy templates/app …` records the source as `../..`; `comind update --all` updates the apps in
+    parallel sparse work trees that hold no templates, and must still find them in the repository."""
+    for name in ("shop", "cart"):
+        done = _run(checkout, COPIER, "copy", "--defaults", "-d", f"app_name={name}", "-d", "team=backend",
+                    "templates/app", f"apps/{name}")
+        assert done.returncode == 0, done.stderr[-3000:]
+    commit_all(checkout, "two apps")
+    readme = checkout / "templates/app/README.md.jinja"
+    readme.write_text(readme.read_text() + "\nNew in 99.0.0.\n")
+    release = checkout / "templates/app/release.yml"
+    release.write_text(release.read_text().replace(f'"{VERSION}"', '"99.0.0"'))
+    commit_all(checkout, "release 99.0.0")
+    git(checkout, "tag", "v99.0.0")
+
+    done = _run(checkout, COMIND, "update", "--all", "--jobs", "2")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    for name in ("shop", "cart"):
+        assert "New in 99.0.0." in (checkout / f"apps/{name}/README.md").read_text(), name
+        assert _answers(checkout / f"apps/{name}")["_src_path"] == "../..", name
+
+
 def test_release_file_matches_the_package_version() -> None:
     from importlib.metadata import version
 
