@@ -19,7 +19,7 @@ terraform {
     }
   }
 
-  # bucket, region and dynamodb_table come from infra/terraform/backend.hcl (written by the platform).
+  # bucket, region and use_lockfile come from infra/terraform/backend.hcl (written by `comind bootstrap`).
   backend "s3" {
     key                  = "apps/billing-worker/terraform.tfstate"
     workspace_key_prefix = "apps-env"

@@ -20,9 +20,8 @@ variable "region" {
 }
 
 variable "state_bucket" {
-  description = "S3 bucket of the Terraform states (the platform's remote-state bucket)."
+  description = "S3 bucket of the Terraform states (`comind tf` passes the one backend.hcl names)."
   type        = string
-  default     = "comind-ops-terraform-state"
 }
 
 variable "kubeconfig" {
