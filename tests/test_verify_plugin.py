@@ -230,12 +230,12 @@ def _fixture_closure(test: Callable[..., object]) -> set[str]:
 
 def test_every_target_a_layer_reaches_has_its_fixtures_in_the_plugin() -> None:
     from comind_scaffold import layers
-    from comind_scaffold.verifier import plugin
+    from comind_scaffold.verifier import collection, plugin
 
     declared = {target for layer in layers.LAYERS for target in layer.targets} - {layers.REPOSITORY}
-    assert set(plugin.REACHES) == declared
+    assert set(collection.REACHES) == declared
     fixtures = {name for name, obj in vars(plugin).items() if isinstance(obj, type(plugin.platform))}
-    for reach in plugin.REACHES.values():
+    for reach in collection.REACHES.values():
         assert {reach.value, reach.probe} - {""} <= fixtures, reach
 
 
@@ -245,17 +245,17 @@ def test_each_suite_test_needs_a_target_of_its_own_layer_through_its_fixtures() 
     import importlib
 
     from comind_scaffold import layers
-    from comind_scaffold.verifier import plugin
+    from comind_scaffold.verifier.collection import REACHES, needed_target
 
     for layer in layers.LAYERS:
         module = importlib.import_module(layer.module)
         reached_by_layer: set[str] = set()
         for check in layer.checks:
             names = _fixture_closure(getattr(module, check))
-            reached = {t for t, reach in plugin.REACHES.items() if {reach.value, reach.probe} & names}
+            reached = {t for t, reach in REACHES.items() if {reach.value, reach.probe} & names}
             reached_by_layer |= reached
             assert reached <= set(layer.targets), (layer.name, check, reached)
             assert len(reached) == (layer is not layers.STATIC), (layer.name, check, reached)
-            by_value = {t for t, reach in plugin.REACHES.items() if reach.value in names}  # not the probe's test
-            assert plugin.needed_target(names) == next(iter(by_value), None), (layer.name, check)
+            by_value = {t for t, reach in REACHES.items() if reach.value in names}  # not the probe's test
+            assert needed_target(names) == next(iter(by_value), None), (layer.name, check)
         assert reached_by_layer == set(layer.targets) - {layers.REPOSITORY}, layer.name
