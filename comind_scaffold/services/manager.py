@@ -1,23 +1,32 @@
 """`comind services up|status|stop|logs|clean`: the local services as labelled Docker containers.
 
-Everything the manager creates carries the labels `app.kubernetes.io/managed-by=comind`, `comind.ops/service` and
-`comind.ops/platform`; it refuses to touch a container or volume that has our name but not our labels, and
-`clean` selects by label only, so nothing else on the host is ever removed.
+Each command chooses the services, keeps their credentials and reports what it did; `up` also creates what the
+platform and its apps declare inside them. Which containers and volumes are ours to touch, the checks before a
+start, creating and starting containers and waiting for their health live in `services/containers.py`.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from comind_scaffold import constants as c
 from comind_scaffold import service_catalog as catalog
-from comind_scaffold._docker import ContainerConfig, ContainerState, DockerEngine
+from comind_scaffold._docker import DockerEngine
 from comind_scaffold.errors import InputError, ServiceError
 from comind_scaffold.repo import PlatformRepo
 from comind_scaffold.services import init
 from comind_scaffold.services.cluster_network import ensure_network, remove_networks
+from comind_scaffold.services.containers import (
+    Progress,
+    apply,
+    labelled_containers,
+    labelled_volumes,
+    our_container,
+    our_containers,
+    plan,
+    wait_healthy,
+)
 from comind_scaffold.services.credentials import (
     LocalCredentials,
     PostgresCredentials,
@@ -25,9 +34,7 @@ from comind_scaffold.services.credentials import (
     save_credentials,
 )
 from comind_scaffold.services.kinds import (
-    LABEL_CONFIG_HASH,
     check_service_name,
-    container_config,
     container_name,
     default_database,
     is_owned,
@@ -36,14 +43,11 @@ from comind_scaffold.services.kinds import (
     ports_of,
     volume_name,
 )
-from comind_scaffold.services.ports import port_holder, port_is_free
 from comind_scaffold.services.probes import probe_service
 from comind_scaffold.services.report import Action, Change, ServiceStatus
 from comind_scaffold.specs import ServicesSpec
 
-Progress = Callable[[str], None]
 DEFAULT_TIMEOUT = 180.0
-_POLL = 0.5
 
 
 @dataclass(frozen=True)
@@ -79,30 +83,13 @@ def select(services: ServicesSpec, only: Sequence[str] | None) -> list[str]:
     return [name for name in enabled if name in wanted]
 
 
-def _refuse_foreign(engine: DockerEngine, platform: str, service: str) -> ContainerState | None:
-    """Our container for `service`, None when absent; ServiceError when the name is taken by someone else."""
-    name = container_name(platform, service)
-    state = engine.container(name)
-    if state is not None and not is_owned(state.labels, platform):
-        raise ServiceError(
-            f"container {name} exists but was not created by comind for platform {platform} "
-            f"(no label {c.LABEL_MANAGED_BY}={c.MANAGED_BY}); refusing to touch it",
-            hint="rename or remove that container yourself, or change `platform` in services.yaml",
-        )
-    volume = volume_name(platform, service)
-    labels = engine.volume_labels(volume)
-    if labels is not None and not is_owned(labels, platform):
-        raise ServiceError(f"volume {volume} exists but was not created by comind; refusing to use it")
-    return state
-
-
 def _credentials(repo: PlatformRepo, engine: DockerEngine) -> tuple[LocalCredentials, bool]:
     """Load the credentials, or generate them when no data volume could depend on older ones."""
     services = repo.services
     found = load_credentials(repo.credentials_path)
     if found is not None:
         return found, False
-    volumes = _owned_volumes(engine, services.platform)
+    volumes = labelled_volumes(engine, services.platform)
     if volumes:
         raise ServiceError(
             f"{repo.credentials_path} is missing but data volumes exist ({', '.join(volumes)}): "
@@ -133,72 +120,6 @@ def _follow_postgresql_spec(creds: LocalCredentials, services: ServicesSpec, eng
         pg.username = spec.username
 
 
-def _plan(engine: DockerEngine, services: ServicesSpec, names: list[str], creds: LocalCredentials,
-          pull: bool) -> list[tuple[str, ContainerConfig, ContainerState | None]]:
-    """Check everything before touching anything: ownership, images, free ports."""
-    plans = []
-    for name in names:
-        existing = _refuse_foreign(engine, services.platform, name)
-        config = container_config(name, services, creds)
-        plans.append((name, config, existing))
-        if existing is not None and existing.running:
-            continue
-        if not engine.has_image(config.image):
-            if not pull:
-                raise ServiceError(
-                    f"{name}: image {config.image} is not present on the Docker engine",
-                    hint=f"docker pull {config.image}, build it, or run with --pull",
-                )
-            engine.pull(config.image)
-        for role, port in ports_of(name, services.services[name]).items():  # type: ignore[index]
-            if not port_is_free(services.bind_address, port):
-                holder = port_holder(port)
-                who = f" by {holder}" if holder else ""
-                raise InputError(
-                    f"{c.SERVICES_FILE}: services.{name}.{'port' if role == 'main' else role + '_port'}",
-                    f"port {port} on {services.bind_address} is already in use{who}",
-                )
-    return plans
-
-
-def _apply(engine: DockerEngine, name: str, config: ContainerConfig, existing: ContainerState | None) -> Change:
-    obj = f"container {config.name}"
-    if existing is None:
-        engine.create(config)
-        return Change(service=name, object=obj, action=Action.CREATED, detail=config.image)
-    if existing.labels.get(LABEL_CONFIG_HASH) != config.labels[LABEL_CONFIG_HASH]:
-        engine.remove_container(config.name)
-        engine.create(config)
-        return Change(service=name, object=obj, action=Action.RECREATED, detail="services.yaml changed; data kept")
-    if not existing.running:
-        engine.start(config.name)
-        return Change(service=name, object=obj, action=Action.STARTED)
-    return Change(service=name, object=obj, action=Action.UNCHANGED, detail="running")
-
-
-def wait_healthy(engine: DockerEngine, containers: dict[str, str], timeout: float, progress: Progress) -> None:
-    """Wait until every container (service -> name) is healthy; ServiceError when one exits or time runs out."""
-    deadline = time.monotonic() + timeout
-    pending = dict(containers)
-    while pending:
-        for service, name in list(pending.items()):
-            state = engine.container(name)
-            if state is None or state.status in ("exited", "dead"):
-                tail = " | ".join(engine.logs(name, tail=5)) if state else ""
-                raise ServiceError(f"{service}: container {name} stopped while starting: {tail}",
-                                   hint=f"comind services logs {service}")
-            if state.health == "healthy":
-                del pending[service]
-        waiting = ", ".join(pending)
-        if pending:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise ServiceError(f"not healthy after {timeout:.0f}s: {waiting}",
-                                   hint="see comind services logs SERVICE")
-            progress(f"waiting for {waiting} to become healthy ({left:.0f}s left)")
-            time.sleep(_POLL)
-
-
 def up(repo: PlatformRepo, *, only: Sequence[str] | None = None, engine: DockerEngine | None = None,
        timeout: float = DEFAULT_TIMEOUT, pull: bool = False, progress: Progress | None = None) -> UpReport:
     """Start the enabled services, wait until healthy, then create what the platform and its apps declare.
@@ -223,17 +144,17 @@ def up(repo: PlatformRepo, *, only: Sequence[str] | None = None, engine: DockerE
     creds, created = _credentials(repo, engine)
     before = creds.model_dump()
     _follow_postgresql_spec(creds, services, engine)
-    plans = _plan(engine, services, names, creds, pull)
+    plans = plan(engine, services, names, creds, pull)
     if created:  # saved before any container exists, so a failed start never strands data without its logins
         save_credentials(repo.credentials_path, creds)
     changes = []
     network = ensure_network(engine, services, owned_labels(services.platform))
     if network is not None:
         changes.append(network)
-    for name, config, existing in plans:
-        report(f"{name}: container {config.name}")
-        changes.append(_apply(engine, name, config, existing))
-    wait_healthy(engine, {name: config.name for name, config, _ in plans}, timeout, report)
+    for planned in plans:
+        report(f"{planned.service}: container {planned.config.name}")
+        changes.append(apply(engine, planned))
+    wait_healthy(engine, {p.service: p.config.name for p in plans}, timeout, report)
     for service, (what, provision) in init.PROVISIONERS.items():
         if service.name in names:
             report(f"{service.name}: {what}")
@@ -270,15 +191,6 @@ def status(repo: PlatformRepo, *, engine: DockerEngine | None = None, timeout: f
     return rows
 
 
-def _our_containers(engine: DockerEngine, platform: str, names: Sequence[str]) -> list[tuple[str, ContainerState]]:
-    found = []
-    for name in names:
-        state = _refuse_foreign(engine, platform, name)
-        if state is not None:
-            found.append((name, state))
-    return found
-
-
 def stop(repo: PlatformRepo, *, only: Sequence[str] | None = None,
          engine: DockerEngine | None = None) -> list[Change]:
     """Stop the service containers; data volumes stay, so a later `up` finds everything as it was."""
@@ -286,7 +198,7 @@ def stop(repo: PlatformRepo, *, only: Sequence[str] | None = None,
     names = select(services, only) if only else list(services.services)
     engine = engine or DockerEngine()
     changes = []
-    for name, state in _our_containers(engine, services.platform, names):
+    for name, state in our_containers(engine, services.platform, names):
         if state.running:
             engine.stop(state.name)
             changes.append(Change(service=name, object=f"container {state.name}", action=Action.STOPPED))
@@ -302,27 +214,18 @@ def logs(repo: PlatformRepo, service: str, *, follow: bool = False, tail: int | 
     services = repo.services
     service = check_service_name(service, services)
     engine = engine or DockerEngine()
-    state = _refuse_foreign(engine, services.platform, service)
+    state = our_container(engine, services.platform, service)
     if state is None:
         raise ServiceError(f"{service}: container {container_name(services.platform, service)} does not exist",
                            hint="comind services up")
     return engine.logs(state.name, follow=follow, tail=tail)
 
 
-def _owned_containers(engine: DockerEngine, platform: str) -> list[ContainerState]:
-    found = {state.name: state for labels in owned_label_sets(platform) for state in engine.containers(labels)}
-    return [found[name] for name in sorted(found)]
-
-
-def _owned_volumes(engine: DockerEngine, platform: str) -> list[str]:
-    return sorted({volume for labels in owned_label_sets(platform) for volume in engine.volumes(labels)})
-
-
 def clean_plan(repo: PlatformRepo, *, engine: DockerEngine | None = None) -> tuple[list[str], list[str]]:
     """The containers and volumes `clean` would remove: only those labelled as ours for this platform."""
     engine = engine or DockerEngine()
     platform = repo.services.platform
-    return [s.name for s in _owned_containers(engine, platform)], _owned_volumes(engine, platform)
+    return [s.name for s in labelled_containers(engine, platform)], labelled_volumes(engine, platform)
 
 
 def clean(repo: PlatformRepo, *, engine: DockerEngine | None = None) -> list[Change]:
@@ -330,11 +233,11 @@ def clean(repo: PlatformRepo, *, engine: DockerEngine | None = None) -> list[Cha
     engine = engine or DockerEngine()
     platform = repo.services.platform
     changes = []
-    for state in _owned_containers(engine, platform):
+    for state in labelled_containers(engine, platform):
         engine.remove_container(state.name)
         service = state.labels.get(c.DOCKER_LABEL_SERVICE, "")
         changes.append(Change(service=service, object=f"container {state.name}", action=Action.REMOVED))
-    for volume in _owned_volumes(engine, platform):
+    for volume in labelled_volumes(engine, platform):
         engine.remove_volume(volume)
         service = next((s for s in catalog.NAMES if volume_name(platform, s) == volume), "")
         changes.append(Change(service=service, object=f"volume {volume}", action=Action.REMOVED))
