@@ -1,8 +1,9 @@
-"""The only module that imports the kubernetes client (or asks kubectl anything): a small typed adapter.
+"""The Kubernetes adapter callers use: the kinds it knows, and the lists, reads and writes of their objects.
 
-Objects come back as plain dicts (the API's own JSON). Every request is bounded by a timeout, never
-retried, and counted, so a caller can tell how many requests a run made. Lists are cluster-wide per
-kind, so the number of requests does not grow with the number of apps.
+Objects come back as plain dicts (the API's own JSON). Lists are cluster-wide per kind, so the number of
+requests does not grow with the number of apps. The connection under it (kubeconfig, bounded and counted
+requests, unreachable servers) is `_kube_connection.py`, the only module that imports the kubernetes client;
+this one also asks kubectl its version.
 """
 
 from __future__ import annotations
@@ -11,12 +12,9 @@ import builtins  # `list` in the class below is a method
 import json
 import subprocess
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-from comind_scaffold.errors import ClusterRefusedError, ClusterUnreachableError, InputError, KindNotServedError
-
-Obj = dict[str, Any]
+from comind_scaffold._kube_connection import KubeConnection, Obj, answer_message
+from comind_scaffold.errors import ClusterRefusedError, InputError, KindNotServedError
 
 __all__ = ["KINDS", "Kind", "KindNotServedError", "KubeClient", "Obj", "kubectl_client_version"]
 
@@ -67,61 +65,8 @@ KINDS: dict[str, Kind] = {
 _METADATA_ONLY = "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,application/json"
 
 
-class KubeClient:
-    """A bounded, counting client for one kubeconfig context.
-
-    Attributes:
-        server: The API server URL.
-        requests: How many HTTP requests this client has made.
-        timeout: Seconds allowed for each request (connect and read).
-
-    """
-
-    def __init__(self, kubeconfig: str | None = None, context: str | None = None, *, timeout: float = 5.0) -> None:
-        from kubernetes import client, config
-        from kubernetes.config.config_exception import ConfigException
-
-        configuration = client.Configuration()
-        if kubeconfig and not Path(kubeconfig).expanduser().is_file():
-            raise InputError("kubeconfig", f"{kubeconfig}: no such file")
-        try:
-            config.load_kube_config(  # type: ignore[no-untyped-call]
-                config_file=kubeconfig, context=context, client_configuration=configuration
-            )
-        except ConfigException as err:
-            raise InputError("kubeconfig", f"cannot be used: {_first_line(err)}") from err
-        except FileNotFoundError as err:
-            raise InputError("kubeconfig", f"{err.filename or kubeconfig}: no such file") from err
-        configuration.retries = 0  # a failed request fails at once; callers decide whether to wait
-        self._api: Any = client.ApiClient(configuration)
-        self.server: str = configuration.host
-        self.timeout = timeout
-        self.requests = 0
-
-    def close(self) -> None:
-        """Release the connection pool."""
-        self._api.close()
-
-    def __enter__(self) -> KubeClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _get(self, path: str, query: list[tuple[str, str]] | None = None, accept: str = "application/json") -> Obj:
-        status, reason, raw = self._raw_get(path, query, accept)
-        if status == 404:
-            raise LookupError(path)
-        if status >= 400:
-            raise ClusterUnreachableError(f"API server {self.server}: HTTP {status} {reason} on GET {path}")
-        data = json.loads(raw)
-        if not isinstance(data, dict):
-            raise ClusterUnreachableError(f"API server {self.server}: unexpected answer on GET {path}")
-        return data
-
-    def _raw_get(self, path: str, query: list[tuple[str, str]] | None, accept: str) -> tuple[int, str, bytes]:
-        """One bounded GET: (status, reason, body); only a failure to reach the server raises."""
-        return self._request("GET", path, query, {"Accept": accept}, None)
+class KubeClient(KubeConnection):
+    """Kind-aware reads and writes over one kubeconfig context's connection (`server`, `requests`, `timeout`)."""
 
     def merge_patch(self, kind: str, name: str, patch: Obj, namespace: str | None = None) -> None:
         """Apply a JSON merge patch to one object.
@@ -162,8 +107,9 @@ class KubeClient:
         headers = {"Accept": "application/json", "Content-Type": "application/apply-patch+yaml"}
         status, reason, raw = self._request("PATCH", kind.path(namespace, name), query, headers, obj)
         if status >= 400:
+            detail = answer_message(raw)[:300]
             raise ClusterRefusedError(
-                f"API server {self.server}: HTTP {status} {reason} on apply {kind.name} {name}: {_message(raw)[:300]}"
+                f"API server {self.server}: HTTP {status} {reason} on apply {kind.name} {name}: {detail}"
             )
         stored: Obj = json.loads(raw)
         return stored
@@ -193,66 +139,6 @@ class KubeClient:
             detail = raw.decode(errors="replace")[:300]
             raise ClusterRefusedError(f"API server {self.server}: HTTP {status} {reason} on POST {kind}: {detail}")
         return True
-
-    def raw_request(self, verb: str, path: str, headers: dict[str, str], body: bytes | None
-                    ) -> tuple[int, str, dict[str, str], bytes]:
-        """Send bytes as they are to `path` with this context's credentials: (status, reason, headers, body).
-
-        For relaying another client's request (`comind monitoring proxy`); only a failure to reach the server raises.
-        """
-        import urllib3
-
-        self.requests += 1
-        _method, url, auth, _body, _post = self._api.param_serialize(
-            verb, path, header_params={}, auth_settings=["BearerToken"])
-        try:
-            response = self._api.rest_client.pool_manager.request(
-                verb, url, body=body, headers={**headers, **auth}, redirect=False, preload_content=True,
-                timeout=urllib3.Timeout(connect=self.timeout, read=self.timeout))
-        except (urllib3.exceptions.HTTPError, OSError) as err:
-            raise ClusterUnreachableError(f"API server {self.server}: unreachable ({self._reason(err)})") from err
-        return int(response.status), str(response.reason or ""), dict(response.headers), bytes(response.data)
-
-    def _request(
-        self, verb: str, path: str, query: list[tuple[str, str]] | None, header: dict[str, str], payload: Obj | None
-    ) -> tuple[int, str, bytes]:
-        """One bounded request: (status, reason, body); only a failure to reach the server raises."""
-        import urllib3
-        from kubernetes.client.exceptions import ApiException
-
-        self.requests += 1
-        method, url, headers, body, post = self._api.param_serialize(
-            verb, path, query_params=query or [], header_params=header, body=payload, auth_settings=["BearerToken"]
-        )
-        try:
-            response = self._api.call_api(
-                method,
-                url,
-                header_params=headers,
-                body=body,
-                post_params=post,
-                _request_timeout=(self.timeout, self.timeout),
-            )
-            raw = response.read()
-        except (ApiException, urllib3.exceptions.HTTPError, OSError) as err:
-            raise ClusterUnreachableError(
-                f"API server {self.server}: unreachable ({self._reason(err)})",
-                hint="check --kubeconfig/--context and that the cluster is running",
-            ) from err
-        return int(response.status), str(response.reason or ""), bytes(raw)
-
-    def _reason(self, err: BaseException) -> str:
-        import urllib3
-
-        if isinstance(err, urllib3.exceptions.MaxRetryError) and err.reason is not None:
-            err = err.reason
-        if isinstance(err, urllib3.exceptions.ReadTimeoutError | TimeoutError):
-            return f"no answer within {self.timeout:g}s"
-        if isinstance(err, urllib3.exceptions.ConnectTimeoutError):
-            return f"no connection within {self.timeout:g}s"
-        if isinstance(err, urllib3.exceptions.NewConnectionError):
-            return "connection refused" if "refused" in str(err).lower() else _first_line(err).split(": ", 1)[-1]
-        return _first_line(err)
 
     def version(self) -> str:
         """Return the server's gitVersion (`v1.34.4`)."""
@@ -307,30 +193,9 @@ class KubeClient:
         proxy = f"/api/v1/namespaces/{namespace}/services/{service}/proxy{path}"
         status, reason, raw = self._raw_get(proxy, None, "*/*")
         if status >= 400:
-            raise LookupError(f"service proxy {namespace}/{service}: HTTP {status} {reason}: {_message(raw)[:200]}")
+            detail = answer_message(raw)[:200]
+            raise LookupError(f"service proxy {namespace}/{service}: HTTP {status} {reason}: {detail}")
         return raw
-
-    def port_forward_stream(self, namespace: str, pod: str, port: int) -> Any:
-        """One port-forward stream to `pod`:`port` (`kubernetes.stream.portforward`).
-
-        `.socket(port)` carries the bytes, `.error(port)` says why the stream failed, `.close()` ends it. A refused
-        stream raises.
-        """
-        from kubernetes import client
-        from kubernetes.stream import portforward
-
-        self.requests += 1
-        core = client.CoreV1Api(self._api)
-        return portforward(core.connect_get_namespaced_pod_portforward, pod, namespace, ports=str(port))
-
-
-def _message(raw: bytes) -> str:
-    """The `message` of an API server's error answer (a Status object), else the answer itself."""
-    detail = raw.decode("utf-8", "replace").strip()
-    try:
-        return str(json.loads(detail).get("message") or detail)
-    except (ValueError, AttributeError):
-        return detail
 
 
 def _comparable(obj: Obj) -> Obj:
@@ -347,8 +212,3 @@ def kubectl_client_version(binary: str = "kubectl") -> str:
         return str(json.loads(done.stdout)["clientVersion"]["gitVersion"])
     except (subprocess.TimeoutExpired, KeyError, TypeError) as err:  # json's own error is a ValueError already
         raise ValueError(str(err) or err.__class__.__name__) from err
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip() or err.__class__.__name__
-    return text.splitlines()[0][:300]
