@@ -134,16 +134,18 @@ def test_bootstrap_reaches_the_cluster_and_aws_only_through_the_adapters() -> No
     assert found == {}
 
 
-def test_boto3_is_imported_only_by_the_aws_adapter() -> None:
-    """Sessions and clients are built in _aws.py alone (botocore's exceptions and config may be imported anywhere)."""
+@pytest.mark.parametrize(("sdk", "adapter"), [("boto3", "_aws.py"), ("docker", "_docker.py")])
+def test_an_sdk_is_imported_only_by_its_adapter(sdk: str, adapter: str) -> None:
+    """AWS sessions and Docker clients are built in their adapter alone (botocore's exceptions and config may be
+    imported anywhere; _docker_types.py holds the plain values the Docker adapter takes and returns, no SDK)."""
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
             names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
                      else [node.module] if isinstance(node, ast.ImportFrom) and not node.level and node.module else [])
-            if any(name.split(".")[0] == "boto3" for name in names):
+            if any(name.split(".")[0] == sdk for name in names):
                 found.append(str(path.relative_to(PACKAGE)))
-    assert sorted(set(found)) == ["_aws.py"]
+    assert sorted(set(found)) == [adapter]
 
 
 def _suite_tests() -> dict[str, list[str]]:

@@ -9,7 +9,8 @@ the network before k3d does (k3d joins an existing network of that name and leav
 
 from __future__ import annotations
 
-from comind_scaffold._docker import DockerEngine, NetworkAttachment
+from comind_scaffold._docker import DockerEngine
+from comind_scaffold._docker_types import NetworkAttachment
 from comind_scaffold.errors import ServiceError
 from comind_scaffold.services.report import Action, Change
 from comind_scaffold.specs import ServicesSpec

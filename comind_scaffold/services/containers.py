@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from comind_scaffold import constants as c
-from comind_scaffold._docker import ContainerConfig, ContainerState, DockerEngine
+from comind_scaffold._docker import DockerEngine
+from comind_scaffold._docker_types import ContainerConfig, ContainerState
 from comind_scaffold.errors import InputError, ServiceError
 from comind_scaffold.services.credentials import LocalCredentials
 from comind_scaffold.services.kinds import (

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 from comind_scaffold import constants as c
 from comind_scaffold import service_catalog as catalog
-from comind_scaffold._docker import ContainerConfig, Healthcheck
+from comind_scaffold._docker_types import ContainerConfig, Healthcheck
 from comind_scaffold.errors import InputError
 from comind_scaffold.services.cluster_network import attachment
 from comind_scaffold.services.credentials import LocalCredentials
