@@ -134,10 +134,12 @@ def test_bootstrap_reaches_the_cluster_and_aws_only_through_the_adapters() -> No
     assert found == {}
 
 
-@pytest.mark.parametrize(("sdk", "adapter"), [("boto3", "_aws.py"), ("docker", "_docker.py")])
+@pytest.mark.parametrize(("sdk", "adapter"),
+                         [("boto3", "_aws.py"), ("docker", "_docker.py"), ("kubernetes", "_kube_connection.py")])
 def test_an_sdk_is_imported_only_by_its_adapter(sdk: str, adapter: str) -> None:
-    """AWS sessions and Docker clients are built in their adapter alone (botocore's exceptions and config may be
-    imported anywhere; _docker_types.py holds the plain values the Docker adapter takes and returns, no SDK)."""
+    """AWS sessions, Docker clients and API server connections are built in their adapter alone (botocore's
+    exceptions and config may be imported anywhere; _docker_types.py holds the plain values the Docker adapter
+    takes and returns, no SDK; _kube.py's kinds, lists and writes go through _kube_connection.py)."""
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
