@@ -167,7 +167,7 @@ def test_port_forward_reaches_the_api_server_and_reports_the_kubelet_failure(kub
         worker = threading.Thread(target=lambda: result.append(access.port_forward(
             kube, kube_namespace, pod, 8080, local_port=0, stop=stop, on_ready=on_ready)), daemon=True)
         worker.start()
-        assert ready.wait(10)
+        assert ready.wait(60), "the proxy did not start listening"
         forward = started[0]
         assert forward.host == "127.0.0.1" and forward.port > 0
         with socket.create_connection(("127.0.0.1", forward.port), timeout=20) as client:

@@ -378,7 +378,7 @@ def test_port_forward_finds_the_pod_behind_the_service(kube_cluster: KubeCluster
             "repo": PlatformRepo(with_monitoring), "kube": kube, "service": "grafana", "local_port": 0,
             "namespace": kube_namespace, "stop": stop, "on_ready": on_ready})
         worker.start()
-        assert ready.wait(10)
+        assert ready.wait(60), "the proxy did not start listening"
         forward = started[0]
         assert (forward.pod, forward.remote_port, forward.host) == ("grafana-0", 3000, "127.0.0.1")
         with socket.create_connection(("127.0.0.1", forward.port), timeout=20) as client:
@@ -422,7 +422,7 @@ def test_proxy_relays_through_the_api_servers_service_proxy(kube_cluster: KubeCl
                                           "on_ready": on_ready})
         worker.start()
         try:
-            assert ready.wait(10)
+            assert ready.wait(60), "the proxy did not start listening"
             proxy = started[0]
             assert proxy.upstream == f"/api/v1/namespaces/{kube_namespace}/services/grafana:http-web/proxy"
             # No pod is ready behind the Service: the API server itself answers (authenticated, on the Service's
