@@ -1,16 +1,16 @@
-"""Find plaintext secrets in committed files: YAML, Terraform/HCL and env files.
+"""The `secrets` rule: no committed file (YAML, Terraform/HCL, env and other text) holds a plaintext secret.
 
-A line is exempt when it carries the marker `LOCAL_DEV_SECRET_MARKER` in a comment, or follows a comment line
-carrying it: that is how a template marks a development default that only ever runs on the developer's machine.
+Each file is read as what it is: YAML mappings (a Secret's data, env entries, generator literals), HCL variable
+defaults and attributes, env assignments, on top of the line shapes of `secret_shapes.py`; SealedSecret documents
+are ciphertext and exempt. A line is also exempt when it carries the marker `LOCAL_DEV_SECRET_MARKER` in a
+comment, or follows a comment line carrying it: that is how a template marks a development default that only ever
+runs on the developer's machine.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -21,131 +21,23 @@ from comind_scaffold.models import CheckResult, failed
 from comind_scaffold.validation.objects import YamlFile
 from comind_scaffold.validation.rule import LAYER, summary
 from comind_scaffold.validation.scan import RepoScan
+from comind_scaffold.validation.secret_shapes import (
+    SecretFinding,
+    is_literal,
+    is_sensitive_key,
+    line_findings,
+    line_rules_may_match,
+    mentions_sensitive_word,
+)
 
-__all__ = ["SecretFinding", "is_scanned", "scan_file", "shannon_entropy"]
+__all__ = ["SecretFinding", "check_plaintext_secrets", "is_scanned", "scan_file"]
 
 _MAX_BYTES = 1_000_000
-_SENSITIVE = ("password", "passwd", "passphrase", "secret", "token", "apikey", "accesskey", "privatekey", "credential")
-# Keys naming or configuring a secret rather than holding one (secretName, existingSecret, tokenPath, …).
-_REFERENCE_SUFFIXES = (
-    "name",
-    "names",
-    "ref",
-    "refs",
-    "file",
-    "path",
-    "dir",
-    "selector",
-    "length",
-    "enabled",
-    "type",
-    "mode",
-    "namespace",
-    "version",
-    "ttl",
-    "url",
-    "uri",
-    "endpoint",
-    "arn",
-    "template",
-    "audience",
-    "expiration",
-)
-_REFERENCE_PREFIXES = ("existing", "use", "create", "enable", "generate", "rotate", "automount", "sealed")
-_REFERENCE_VALUE = re.compile(r"^(?:\$\{.*\}|\$\(.*\)|\{\{.*\}\}|<[^>]*>|(?:var|local|data|module)\.\S+)$")
-_KNOWN_TOKENS = re.compile(
-    r"(?:AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{40,}|xox[abprs]-[A-Za-z0-9-]{10,}"
-    r"|sk_live_[A-Za-z0-9]{20,})"
-)
-# Any key may hold a URL (DATABASE_URL is not a "reference" when it carries the password): look at the value.
-_URL_PASSWORD = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s/:@'\"]*:(?P<password>[^\s/@'\"]+)@")
-_PRIVATE_KEY = re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----")
-_CANDIDATE = re.compile(r"[A-Za-z0-9+/_-]{24,}={0,2}")
 _ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*?)\s*$")
 _HCL_STRING = re.compile(r'^\s*"?([A-Za-z_][A-Za-z0-9_-]*)"?\s*[=:]\s*"((?:[^"\\]|\\.)*)"')
 _HCL_VARIABLE = re.compile(r'^\s*variable\s+"([^"]+)"')
 _HCL_DEFAULT = re.compile(r'^\s*default\s*=\s*"((?:[^"\\]|\\.)*)"')
-_NOT_ALNUM = re.compile(r"[^a-z0-9]")
-_MIN_ENTROPY = 4.0
 _RULE_ORDER = ("private-key", "known-token", "url-credential", "secret-object", "sensitive-key", "high-entropy")
-
-
-@dataclass(frozen=True)
-class SecretFinding:
-    """A plaintext secret.
-
-    Attributes:
-        file: Path of the file, relative to the validated folder.
-        line: 1-based line number.
-        rule: `secret-object`, `sensitive-key`, `private-key`, `known-token`, `url-credential` or `high-entropy`.
-        detail: What was found (never the value itself).
-
-    """
-
-    file: str
-    line: int
-    rule: str
-    detail: str
-
-    @property
-    def where(self) -> str:
-        """`file:line`."""
-        return f"{self.file}:{self.line}"
-
-
-def shannon_entropy(text: str) -> float:
-    """Bits per character of `text`."""
-    if not text:
-        return 0.0
-    counts = Counter(text)
-    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
-
-
-def is_sensitive_key(key: str) -> bool:
-    """True when a key's name says it holds a credential (and not a reference to one)."""
-    norm = _NOT_ALNUM.sub("", key.lower())
-    if not any(word in norm for word in _SENSITIVE):
-        return False
-    return not (norm.endswith(_REFERENCE_SUFFIXES) or norm.startswith(_REFERENCE_PREFIXES))
-
-
-def is_literal(value: str) -> bool:
-    """True for a value that is a credential itself, not empty and not a reference or interpolation."""
-    value = value.strip().strip("'\"")
-    if not value or value.lower() in ("true", "false", "null", "~", "none"):
-        return False
-    return not (_REFERENCE_VALUE.match(value) or "${" in value)
-
-
-def _high_entropy(text: str) -> bool:
-    for candidate in _CANDIDATE.findall(text):
-        mixed = re.search(r"[a-z]", candidate) and re.search(r"[A-Z]", candidate) and re.search(r"\d", candidate)
-        if mixed and shannon_entropy(candidate) >= _MIN_ENTROPY:
-            return True
-    return False
-
-
-def _line_rules_may_match(text: str) -> bool:
-    """False when no line of `text` can be a finding of `_line_findings` (one search of the text, not one per line).
-
-    None of their patterns matches across a line break, so a line that matches is a match in the whole text.
-    """
-    return bool(
-        _PRIVATE_KEY.search(text) or _KNOWN_TOKENS.search(text) or _URL_PASSWORD.search(text) or _high_entropy(text)
-    )
-
-
-def _line_findings(rel: str, lines: list[str]) -> Iterator[SecretFinding]:
-    """Rules that need no structure: private keys, well-known token shapes, high-entropy strings."""
-    for number, line in enumerate(lines, start=1):
-        if _PRIVATE_KEY.search(line):
-            yield SecretFinding(rel, number, "private-key", "a PEM private key")
-        elif _KNOWN_TOKENS.search(line):
-            yield SecretFinding(rel, number, "known-token", "a string shaped like a cloud or Git host token")
-        elif any(is_literal(found["password"]) for found in _URL_PASSWORD.finditer(line)):
-            yield SecretFinding(rel, number, "url-credential", "a URL with a literal password (user:password@host)")
-        elif _high_entropy(line.split("#", 1)[0] if not line.lstrip().startswith("-----") else ""):
-            yield SecretFinding(rel, number, "high-entropy", "a high-entropy string (looks generated, like a key)")
 
 
 def _yaml_pairs(node: yaml.Node, in_secret_data: bool = False) -> Iterator[tuple[str, yaml.ScalarNode, bool]]:
@@ -191,10 +83,7 @@ def _may_hold_yaml_secret(text: str) -> bool:
     Those need a key whose letters and digits spell a sensitive word, or `kind: Secret` (`secret` is one of
     them): such a key is spelt out in the text unless an escape sequence writes it.
     """
-    if "\\" in text:
-        return True
-    letters = _NOT_ALNUM.sub("", text.lower())
-    return any(word in letters for word in _SENSITIVE)
+    return "\\" in text or mentions_sensitive_word(text)
 
 
 def _yaml_findings(rel: str, text: str, nodes: Sequence[yaml.Node]) -> Iterator[SecretFinding]:
@@ -283,7 +172,7 @@ def scan_file(
         except (OSError, UnicodeDecodeError):
             return []
     lines = text.splitlines()
-    findings = list(_line_findings(rel, lines)) if _line_rules_may_match(text) else []
+    findings = list(line_findings(rel, lines)) if line_rules_may_match(text) else []
     if kind == "yaml" and _may_hold_yaml_secret(text):
         if callable(nodes):
             nodes = nodes()
