@@ -19,7 +19,8 @@ from typing import Any
 import yaml
 
 from comind_scaffold import constants as c
-from comind_scaffold.app_answers import app_answers, check_app_answers, platform_facts
+from comind_scaffold.app_answer_checks import check_app_answers
+from comind_scaffold.app_answers import app_answers, platform_facts
 from comind_scaffold.errors import InputError
 from comind_scaffold.repo import PlatformRepo
 from comind_scaffold.specs import AppSpec

@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict
 
 from comind_scaffold import _copier, _git, template_source
 from comind_scaffold import constants as c
-from comind_scaffold.app_answers import app_answers, check_app_answers
+from comind_scaffold.app_answer_checks import check_app_answers
+from comind_scaffold.app_answers import app_answers
 from comind_scaffold.errors import InputError, TemplateError
 from comind_scaffold.repo import PlatformRepo
 from comind_scaffold.specs import PlatformSpec, load_app_spec, load_platform_spec
