@@ -75,7 +75,25 @@ def fault(undo: Callable[[], None], cluster: Any, repo: PlatformRepo) -> Iterato
     finally:
         undo()
         left = failures(settle(cluster, repo))
-        assert not left, "fault not undone:\n" + "\n".join(r.line() for r in left.values())
+        assert not left, "fault not undone:\n" + "\n".join(r.line() for r in left.values()) + _why(cluster, left)
+
+
+def _why(cluster: Any, left: dict[str, CheckResult]) -> str:
+    """What the control plane says about the objects still failing: its processes that exited, the pods of their
+    namespaces that are not ready and the namespaces' warning events."""
+    from kubernetes import client
+
+    core = client.CoreV1Api(cluster.api_client)
+    lines = [f"exited: {p.name} ({p.popen.returncode}):\n{p.tail(20)}" for p in cluster._procs if not p.alive()]
+    for namespace in sorted({r.object.split(" ", 1)[1].split("/")[0] for r in left.values() if "/" in r.object}):
+        for pod in core.list_namespaced_pod(namespace).items:
+            ready = {c.type: c.status for c in pod.status.conditions or []}
+            if ready.get("Ready") != "True":
+                lines.append(f"pod {namespace}/{pod.metadata.name}: {pod.status.phase} on {pod.spec.node_name}, "
+                             f"conditions {ready}, deleting {pod.metadata.deletion_timestamp}")
+        lines += [f"event {namespace}: {e.reason} {e.involved_object.kind}/{e.involved_object.name}: {e.message}"
+                  for e in core.list_namespaced_event(namespace).items if e.type == "Warning"][-10:]
+    return "\n" + "\n".join(lines) if lines else "\n(every control-plane process is running; no pod or event)"
 
 
 def _patch(cluster: Any, api_version: str, kind: str, name: str, namespace: str | None, body: dict[str, Any]) -> None:
