@@ -27,6 +27,7 @@ import argparse
 import calendar
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -219,6 +220,9 @@ class CpuMeter:
                 + ", ".join(f"{n} {s:.0f}" for s, n in spent if s >= 0.5))
 
 
+LABEL = re.compile(r'(\w+)="([^"]*)"')  # one label of Prometheus' text format
+
+
 class RequestMeter:
     """Requests the kube-apiserver served, by verb and resource (its apiserver_request_total), to say which
     clients' writes its CPU went to."""
@@ -239,8 +243,7 @@ class RequestMeter:
             if not line.startswith("apiserver_request_total{"):
                 continue
             labels_text, value = line[len("apiserver_request_total{"):].rsplit("} ", 1)
-            labels = dict(part.split("=", 1) for part in labels_text.split('",') if "=" in part)
-            labels = {k: v.strip('"') for k, v in labels.items()}
+            labels = dict(LABEL.findall(labels_text))
             key = " ".join(x for x in (labels.get("verb", ""), labels.get("resource", ""),
                                        labels.get("subresource", ""),
                                        "dry-run" if labels.get("dry_run") else "") if x)

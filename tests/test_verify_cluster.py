@@ -82,17 +82,25 @@ def _why(cluster: Any, left: dict[str, CheckResult]) -> str:
     """What the control plane says about the objects still failing: its processes that exited, the pods of their
     namespaces that are not ready and the namespaces' warning events."""
     from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
 
     core = client.CoreV1Api(cluster.api_client)
     lines = [f"exited: {p.name} ({p.popen.returncode}):\n{p.tail(20)}" for p in cluster._procs if not p.alive()]
-    for namespace in sorted({r.object.split(" ", 1)[1].split("/")[0] for r in left.values() if "/" in r.object}):
-        for pod in core.list_namespaced_pod(namespace).items:
+    # objects read "Kind namespace/name"; cluster-scoped ones have no namespace
+    namespaces = {r.object.rpartition(" ")[2].partition("/")[0] for r in left.values() if "/" in r.object}
+    for namespace in sorted(namespaces):
+        try:
+            pods, events = core.list_namespaced_pod(namespace).items, core.list_namespaced_event(namespace).items
+        except (ApiException, OSError) as err:
+            lines.append(f"namespace {namespace}: could not be read: {err}")
+            continue
+        for pod in pods:
             ready = {c.type: c.status for c in pod.status.conditions or []}
             if ready.get("Ready") != "True":
                 lines.append(f"pod {namespace}/{pod.metadata.name}: {pod.status.phase} on {pod.spec.node_name}, "
                              f"conditions {ready}, deleting {pod.metadata.deletion_timestamp}")
         lines += [f"event {namespace}: {e.reason} {e.involved_object.kind}/{e.involved_object.name}: {e.message}"
-                  for e in core.list_namespaced_event(namespace).items if e.type == "Warning"][-10:]
+                  for e in events if e.type == "Warning"][-10:]
     return "\n" + "\n".join(lines) if lines else "\n(every control-plane process is running; no pod or event)"
 
 

@@ -150,7 +150,8 @@ def platform_argocd_config(platform_root: Path) -> dict[str, dict[str, str]]:
     defaults (LOCAL_ARGOCD_SETTINGS). Fails if main.tf no longer passes them, so the test configuration cannot
     drift from what the platform deploys."""
     main_tf = (platform_root / LOCAL_ENVIRONMENT / "main.tf").read_text()
-    missing = [f'"{key}" = {expr}' for _, key, expr, _ in LOCAL_ARGOCD_SETTINGS if f'"{key}" = {expr}' not in main_tf]
+    passed = [f'"{key}" = {expr}' for _, key, expr, _ in LOCAL_ARGOCD_SETTINGS]
+    missing = [setting for setting in passed if setting not in main_tf]
     if 'file("${path.module}/../../argocd-values.yaml")' not in main_tf or missing:
         raise AssertionError(f"{LOCAL_ENVIRONMENT}/main.tf no longer passes {ARGOCD_VALUES_FILE} and "
                              f"{', '.join(missing) or 'its settings'} to the argo-cd chart: update "
